@@ -1,0 +1,1 @@
+"""Text cleanup, sentence splitting, entity and rule extractors and triple assembly (spaCy components)."""

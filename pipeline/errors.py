@@ -1,0 +1,52 @@
+"""Specific exception types; every message says what failed and where."""
+
+from __future__ import annotations
+
+
+class OncoTriplesError(Exception):
+    """Base class for every error the pipeline raises on purpose."""
+
+
+class ConfigError(OncoTriplesError):
+    """Invalid or unreadable configuration."""
+
+
+class InputError(OncoTriplesError):
+    """An input file or id cannot be used (missing, empty, binary, wrong encoding …)."""
+
+
+class ParseError(OncoTriplesError):
+    """Raw bytes could not be turned into a record."""
+
+
+class UnsafeXMLError(ParseError):
+    """XML with entity declarations, external entities or a DTD expansion was refused."""
+
+
+class FetchError(OncoTriplesError):
+    """A network request failed after the allowed retries."""
+
+
+class HTTPStatusError(FetchError):
+    """A service answered with an error status (4xx other than 429, or 5xx after retries)."""
+
+    def __init__(self, message: str, *, status: int, url: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.url = url
+
+
+class ServiceError(FetchError):
+    """A service answered 200 with an error payload (HTML error page, <ERROR>, truncated body)."""
+
+
+class ModelNotInstalledError(OncoTriplesError):
+    """A configured spaCy/scispaCy model package is not installed."""
+
+
+class LockHeldError(OncoTriplesError):
+    """Another job holds the work directory's lock."""
+
+
+class ReleaseExistsError(OncoTriplesError):
+    """A release version directory already exists and is never overwritten."""

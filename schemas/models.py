@@ -1,0 +1,242 @@
+"""Typed record models: the single source of truth for every record shape.
+
+Every stage reads and writes these models; JSON Schema and Frictionless
+Table Schemas are exported from them (see ``schemas.export``), so a field
+added here appears everywhere at once.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0.0"
+"""Bump major when a field is removed or changes meaning (releases follow)."""
+
+SectionLabel = Literal[
+    "title",
+    "abstract",
+    "body",
+    "table",
+    "caption",
+    "references",
+    "declarations",
+    "front_matter",
+    "boilerplate",
+]
+"""Labels a parser may give a section; only EXTRACTABLE_SECTIONS feed extraction."""
+
+EXTRACTABLE_SECTIONS: frozenset[str] = frozenset({"title", "abstract", "body", "table", "caption"})
+
+Outcome = Literal["resistance", "sensitivity", "investigation"]
+EvidenceLevel = Literal["preclinical", "case_report", "retrospective", "clinical_trial", "review"]
+CurationStatus = Literal["pending", "accepted", "rejected", "edited", "needs_review"]
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class RawRecord(_Record):
+    """Metadata of one immutable raw object (bytes stored by sha256)."""
+
+    source: str = Field(description="service or origin: file, pubmed, pmc, europepmc, ctgov, demo")
+    source_id: str = Field(description="id within the source (PMID, PMCID, NCT id, file stem)")
+    url: str = Field(description="URL or file path the bytes came from")
+    fetched_at: str = Field(description="UTC ISO-8601 time of the fetch")
+    status: int = Field(description="HTTP status (200 for local files)")
+    sha256: str
+    size: int
+    content_type: str = ""
+    format_hint: str = Field(default="", description="txt, md, html, pubmed_xml, jats, bioc_json, ctgov_json …")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class Section(_Record):
+    """A labeled span of the clean text."""
+
+    label: SectionLabel
+    start: int
+    end: int
+    heading: str = ""
+
+    @property
+    def extractable(self) -> bool:
+        return self.label in EXTRACTABLE_SECTIONS
+
+
+class OffsetSegment(_Record):
+    """Clean text [clean_start, clean_start+length) came from raw [raw_start, raw_start+length)."""
+
+    clean_start: int
+    raw_start: int
+    length: int
+
+
+class Document(_Record):
+    """A parsed document: clean text, labeled sections, and a map back to the raw text."""
+
+    doc_id: str
+    source: str = "file"
+    source_id: str = ""
+    title: str = ""
+    text: str
+    sections: list[Section] = Field(default_factory=list)
+    offset_map: list[OffsetSegment] = Field(default_factory=list)
+    raw_sha256: str = ""
+    format: str = ""
+    parser_version: str = ""
+    doi: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    journal: str = ""
+    year: int | None = None
+    publication_types: list[str] = Field(default_factory=list)
+    nct_ids: list[str] = Field(default_factory=list, description="trial ids from metadata or text")
+    notes: list[str] = Field(default_factory=list, description="parser notes, e.g. 'metadata-only, fell back to abstract'")
+
+
+class Measure(_Record):
+    """A quantitative outcome stated for a triple."""
+
+    metric: str = Field(description="ORR, DCR, PFS, OS, DOR, mDOR, TTF, HR, IC50, frequency, n, p …")
+    value: str = Field(description="number as written (may be a range such as 45–56 or <0.2)")
+    unit: str = ""
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p: str = ""
+    arm: str = ""
+    text: str = Field(default="", description="the source characters the measure was read from")
+
+    def as_string(self) -> str:
+        """Guideline form: ``METRIC VALUE UNIT``."""
+        return " ".join(x for x in (self.metric, self.value, self.unit) if x)
+
+
+class Triple(_Record):
+    """One drug – alteration – outcome assertion with INDRA-style evidence."""
+
+    # guideline fields (the scored output format)
+    doc_id: str
+    evidence: str
+    drugs: list[str]
+    drug_class: bool = False
+    gene: str
+    alteration: str
+    outcome: Outcome
+    measures: list[str] = Field(default_factory=list)
+    evidence_level: EvidenceLevel = "review"
+    nct_ids: list[str] = Field(default_factory=list)
+    # identity and provenance
+    triple_id: str = Field(default="", description="sha1 of the scoring key; stable across re-runs")
+    source: str = "file"
+    source_id: str = ""
+    section: str = "body"
+    sentence_start: int = 0
+    sentence_end: int = 0
+    evidence_start: int = 0
+    evidence_end: int = 0
+    sentence: str = ""
+    alteration_type: str = ""
+    hgvs: str = ""
+    measures_structured: list[Measure] = Field(default_factory=list)
+    negated: bool = False
+    hedged: bool = False
+    confidence: float = Field(default=0.5, ge=0.0, le=1.0)
+    rule_ids: list[str] = Field(default_factory=list)
+    model_id: str = ""
+    extractor_version: str = ""
+    curation_status: CurationStatus = "pending"
+
+
+class Intervention(_Record):
+    name: str
+    type: str = ""
+    description: str = ""
+    other_names: list[str] = Field(default_factory=list)
+    arm_labels: list[str] = Field(default_factory=list)
+
+
+class Arm(_Record):
+    label: str
+    type: str = ""
+    description: str = ""
+    interventions: list[str] = Field(default_factory=list)
+
+
+class OutcomeMeasureDef(_Record):
+    measure: str
+    description: str = ""
+    time_frame: str = ""
+
+
+class ResultAnalysis(_Record):
+    param_type: str = ""
+    param_value: str = ""
+    ci_pct: str = ""
+    ci_low: str = ""
+    ci_high: str = ""
+    p_value: str = ""
+    method: str = ""
+    groups: list[str] = Field(default_factory=list)
+
+
+class ResultMeasure(_Record):
+    title: str
+    type: str = ""
+    param_type: str = ""
+    unit: str = ""
+    dispersion_type: str = ""
+    time_frame: str = ""
+    groups: dict[str, str] = Field(default_factory=dict, description="group id -> group title")
+    values: list[dict[str, str]] = Field(default_factory=list, description="group, value, lower, upper, spread")
+    analyses: list[ResultAnalysis] = Field(default_factory=list)
+
+
+class Trial(_Record):
+    """A ClinicalTrials.gov v2 study as the release's ``trials`` table row."""
+
+    nct_id: str
+    brief_title: str = ""
+    official_title: str = ""
+    acronym: str = ""
+    phases: list[str] = Field(default_factory=list)
+    overall_status: str = ""
+    study_type: str = ""
+    conditions: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    interventions: list[Intervention] = Field(default_factory=list)
+    arms: list[Arm] = Field(default_factory=list)
+    primary_outcomes: list[OutcomeMeasureDef] = Field(default_factory=list)
+    secondary_outcomes: list[OutcomeMeasureDef] = Field(default_factory=list)
+    eligibility_criteria: str = ""
+    brief_summary: str = ""
+    enrollment: int | None = None
+    start_date: str = ""
+    primary_completion_date: str = ""
+    completion_date: str = ""
+    last_update_posted: str = ""
+    sponsor: str = ""
+    reference_pmids: list[str] = Field(default_factory=list)
+    has_results: bool = False
+    results: list[ResultMeasure] = Field(default_factory=list)
+    raw_sha256: str = ""
+
+
+class DocumentTrialLink(_Record):
+    doc_id: str
+    nct_id: str
+    how: str = Field(description="text, metadata, malformed")
+    as_written: str = ""
+
+
+class Mention(_Record):
+    """An entity mention in PubTator terms (offsets into the document text)."""
+
+    start: int
+    end: int
+    text: str
+    type: Literal["Chemical", "Gene", "SequenceVariant", "Disease"]
+    id: str = ""
+    source: str = Field(default="", description="lexicon, model, variant rule id")
