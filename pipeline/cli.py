@@ -22,7 +22,10 @@ app = typer.Typer(
 )
 
 COMMAND_MODULES = [
+    "pipeline.commands.extract",
+    "pipeline.commands.run",
     "pipeline.commands.mentions",
+    "pipeline.commands.trials",
 ]
 """Modules that each define ``register(app)``; one per stage or command group."""
 

@@ -1,0 +1,108 @@
+"""Group the drug mentions of a sentence into therapies (single drugs and combinations).
+
+``A plus B``, ``A + B``, ``A combined with B``, ``A/B`` and (in a sentence
+about a combination) ``A and B`` are one therapy; ``A plus B or C`` is two
+therapies sharing A; ``A versus B`` and ``A or B`` are separate therapies,
+and the comparator arm (after ``versus``) is dropped because the outcome
+stated is the experimental arm's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_JOIN = re.compile(
+    r"^\s*(?:\+|plus|with(?: the)?|combined with|in combination with|in combination|and|/|&|together with|added to|followed by)\s*$",
+    re.IGNORECASE,
+)
+_AND = re.compile(r"^\s*(?:,\s*)?and\s*$", re.IGNORECASE)
+_OR = re.compile(r"^\s*(?:,\s*)?(?:or|and/or)\s*$", re.IGNORECASE)
+_COMPARATOR = re.compile(r"^\s*(?:\(\s*)?(?:vs\.?|versus|compared (?:with|to)|over|than|rather than)\s*(?:the\s+)?$", re.IGNORECASE)
+_COMBO_CONTEXT = re.compile(r"\bcombin\w*|\bdual\b|\bplus\b|\btogether\b|\bdoublet\b|\bregimen\b|\bevaluating\b|\bstudy of\b", re.IGNORECASE)
+_PAREN_GAP = re.compile(r"^\s*(?:\([^()]{0,40}\)\s*)?$")
+"""A parenthetical between two drugs (``tepotinib (MET TKI) plus osimertinib``) does not break them apart."""
+
+
+@dataclass(frozen=True)
+class DrugHit:
+    """One drug or drug-class mention with exact character offsets in the document."""
+
+    start: int
+    end: int
+    text: str
+    name: str
+    is_class: bool
+    source: str = "lexicon"
+
+
+@dataclass
+class Therapy:
+    members: list[DrugHit] = field(default_factory=list)
+    comparator: bool = False
+
+    @property
+    def drugs(self) -> list[str]:
+        return sorted({m.name for m in self.members})
+
+    @property
+    def is_class(self) -> bool:
+        return all(m.is_class for m in self.members)
+
+    @property
+    def start(self) -> int:
+        return min(m.start for m in self.members)
+
+    @property
+    def end(self) -> int:
+        return max(m.end for m in self.members)
+
+
+def _strip_parenthetical(gap: str) -> str:
+    return re.sub(r"\([^()]{0,40}\)", " ", gap)
+
+
+def group_therapies(hits: list[DrugHit], text: str, *, table_row: bool = False) -> list[Therapy]:
+    """Group drug hits (in text order) into therapies using the words between them.
+
+    ``text`` is the whole document text (hits carry document offsets).
+    """
+    hits = sorted(hits, key=lambda h: h.start)
+    if not hits:
+        return []
+    sentence_text = text[hits[0].start : hits[-1].end]
+    combo_context = table_row or bool(_COMBO_CONTEXT.search(sentence_text))
+    therapies: list[Therapy] = [Therapy([hits[0]])]
+    prev_join_was_combo = False
+    for prev, cur in zip(hits, hits[1:], strict=False):
+        gap = _strip_parenthetical(text[prev.end : cur.start])
+        current = therapies[-1]
+        if _COMPARATOR.match(gap):
+            therapies.append(Therapy([cur], comparator=True))
+            prev_join_was_combo = False
+        elif _OR.match(gap) and prev_join_was_combo and len(current.members) >= 2:
+            # "A plus B or C": C replaces B in a second combination
+            therapies.append(Therapy([*current.members[:-1], cur], comparator=current.comparator))
+        elif _AND.match(gap):
+            if combo_context and len(current.members) == 1 and not _in_list(text, prev, hits):
+                current.members.append(cur)
+                prev_join_was_combo = True
+            else:
+                therapies.append(Therapy([cur]))
+                prev_join_was_combo = False
+        elif _JOIN.match(gap):
+            current.members.append(cur)
+            prev_join_was_combo = True
+        else:
+            therapies.append(Therapy([cur]))
+            prev_join_was_combo = False
+    return [t for t in therapies if not t.comparator]
+
+
+def _in_list(text: str, hit: DrugHit, hits: list[DrugHit]) -> bool:
+    """True when ``hit`` is preceded by a comma-separated drug (``A, B and C`` is a list)."""
+    idx = hits.index(hit)
+    if idx == 0:
+        return False
+    gap = text[hits[idx - 1].end : hit.start]
+    return gap.strip().startswith(",") or gap.strip() == ","

@@ -1,0 +1,460 @@
+"""Triple assembly: therapy × alteration × outcome per sentence or table row, with evidence.
+
+Runs after the sentence splitter, the lexicon rulers, the NER and the variant
+grammar. For each extractable sentence it pairs the therapies and the
+alterations the sentence names (or licenses by context: a table row inherits
+its caption's population, ``these mutations`` / ``this compound`` refer to
+the previous sentence), decides the outcome from cue words with each drug's
+own role (``resistance to X``, ``X-resistant``), records negation and
+hedging, attaches measures and trial ids, and scores a confidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from extractors import cues as C
+from extractors.measures import MEASURE_RULES_VERSION, MeasureHit, find_measures
+from extractors.therapies import DrugHit, Therapy, group_therapies
+from schemas.models import EXTRACTABLE_SECTIONS, Triple
+
+TRIPLE_RULESET_VERSION = "triples-1.0.0"
+
+NCT_RE = re.compile(r"\bNCT\s?\d{7,8}\b")
+_BACKREF_ALT = re.compile(r"\b(?:these|such|this|those|both|the same|the above|the two|the compound) (?:\w+ )?(?:mutations?|alterations?|variants?|patients|tumou?rs|mechanisms?|cases)\b", re.IGNORECASE)
+_BACKREF_DRUG = re.compile(r"\b(?:this|the|these|such) (?:\w+ )?(?:compound|drug|agent|inhibitor|molecule|combination|regimen|strategy|study|trial|therapy|treatment)s?\b|^\s*(?:It|They)\b", re.IGNORECASE)
+_RESULT_VERB = re.compile(r"\b(?:showed|shown|demonstrated|resulted|achieved|reported|observed|yielded|led to|induced|produced|found|revealed|exhibited|was|were)\b", re.IGNORECASE)
+_CODE_NAME = re.compile(r"^[A-Z][A-Za-z]{0,6}-?\d{2,7}[A-Za-z]?(?:-\d+)?$")
+_INN_STEM = re.compile(
+    r"\b[a-z]{3,}(?:tinib|rafenib|metinib|ciclib|lisib|parib|zomib|degib|sertib|tecan|platin|taxel|rubicin|limus|mab|vedotin|deruxtecan|trexed|citabine)\b"
+)
+_ABBREV_OK = re.compile(r"^[A-Z]")
+
+SPECIFIC_TYPES = frozenset(
+    {"substitution", "residue_class", "nonsense", "deletion", "insertion", "duplication", "delins", "frameshift",
+     "splice", "dna_substitution", "snp_id", "compound", "exon_deletion", "exon_insertion", "exon_skipping"}
+)
+POPULATION_TYPES = frozenset({"fusion", "rearrangement", "mutation", "wild_type"})
+
+
+@dataclass(frozen=True)
+class AltHit:
+    """One alteration (already split: ``L718Q/V`` gives two hits) with its gene."""
+
+    start: int
+    end: int
+    text: str
+    gene: str
+    alteration: str
+    vtype: str
+    hgvs: str = ""
+    rule_id: str = ""
+
+    @property
+    def specific(self) -> bool:
+        return self.vtype in SPECIFIC_TYPES and not self.alteration.startswith("fusion ")
+
+
+@dataclass
+class SentenceFacts:
+    start: int
+    end: int
+    section: str
+    drugs: list[DrugHit] = field(default_factory=list)
+    alts: list[AltHit] = field(default_factory=list)
+
+
+def triple_key_id(doc_id: str, drugs: Iterable[str], gene: str, alteration: str, outcome: str) -> str:
+    """Deterministic id from the scoring key, so it survives re-runs and evidence changes."""
+    key = "\x1f".join(
+        [doc_id, "|".join(sorted(d.strip().lower() for d in drugs)), gene.upper(), _norm_alt_key(alteration), outcome]
+    )
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def _norm_alt_key(alteration: str) -> str:
+    parts = [p.strip().lower() for p in alteration.replace("–", "-").split("+")]
+    return "+".join(sorted(parts))
+
+
+# ---------------------------------------------------------------- adapters
+
+
+def drug_hits(doc: Doc) -> list[DrugHit]:
+    """Drug and class mentions from the lexicon rulers, plus model/stem finds the lexicon missed."""
+    hits: list[DrugHit] = []
+    for key, is_class in (("drugs", False), ("drug_classes", True)):
+        for span in doc.spans.get(key, []):
+            start, end = _exact(span)
+            name = span._.norm_id if span.has_extension("norm_id") and span._.norm_id else span.text
+            hits.append(DrugHit(start, end, doc.text[start:end], name, is_class, "lexicon"))
+    covered = [(h.start, h.end) for h in hits]
+    extra: list[DrugHit] = []
+    for span in doc.spans.get("ner", []):
+        if span.label_ != "Chemical":
+            continue
+        s, e = span.start_char, span.end_char
+        if any(s < ce and cs < e for cs, ce in covered):
+            continue
+        text = span.text
+        if _CODE_NAME.match(text):
+            extra.append(DrugHit(s, e, text, text.upper(), False, "model"))
+        elif _INN_STEM.fullmatch(text.lower()):
+            extra.append(DrugHit(s, e, text, text.lower(), False, "model"))
+    for m in _INN_STEM.finditer(doc.text):
+        s, e = m.start(), m.end()
+        if any(s < ce and cs < e for cs, ce in covered) or any(s < x.end and x.start < e for x in extra):
+            continue
+        extra.append(DrugHit(s, e, m.group(0), m.group(0).lower(), False, "inn_stem"))
+    return sorted(hits + extra, key=lambda h: (h.start, -h.end))
+
+
+def _exact(span: Span) -> tuple[int, int]:
+    if span.has_extension("char_start") and span._.char_start is not None:
+        return span._.char_start, span._.char_end
+    return span.start_char, span.end_char
+
+
+def alteration_hits(doc: Doc) -> list[AltHit]:
+    """Alterations from the variant grammar, one hit per alternative, only those with a gene."""
+    out: list[AltHit] = []
+    for v in getattr(doc._, "variants", None) or []:
+        gene = getattr(v, "gene", None)
+        if not gene:
+            continue
+        alternatives = getattr(v, "alternatives", None) or (v.normalized,)
+        for alt in alternatives:
+            out.append(AltHit(v.start, v.end, v.text, gene, alt, getattr(v, "vtype", ""), getattr(v, "hgvs", ""), getattr(v, "rule_id", "")))
+    return out
+
+
+# ---------------------------------------------------------------- component
+
+
+@Language.factory(
+    "oncotriples_triples",
+    default_config={"max_evidence_chars": 300, "min_confidence": 0.0, "use_context": True},
+)
+def make_triple_assembler(nlp: Language, name: str, max_evidence_chars: int, min_confidence: float, use_context: bool) -> TripleAssembler:
+    return TripleAssembler(max_evidence_chars=max_evidence_chars, min_confidence=min_confidence, use_context=use_context)
+
+
+def _register_extensions() -> None:
+    for attr, default in (("doc_id", ""), ("sections", None), ("triples", None), ("default_level", "review"), ("source", "file"), ("source_id", "")):
+        if not Doc.has_extension(attr):
+            Doc.set_extension(attr, default=default)
+
+
+class TripleAssembler:
+    """spaCy component writing ``doc._.triples`` (list of :class:`schemas.models.Triple`)."""
+
+    version = TRIPLE_RULESET_VERSION
+
+    def __init__(self, *, max_evidence_chars: int = 300, min_confidence: float = 0.0, use_context: bool = True) -> None:
+        _register_extensions()
+        self.max_evidence_chars = max_evidence_chars
+        self.min_confidence = min_confidence
+        self.use_context = use_context
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.triples = self.assemble(doc)
+        return doc
+
+    # -- per document -------------------------------------------------
+    def assemble(self, doc: Doc) -> list[Triple]:
+        sections = doc._.sections or [(0, len(doc.text), "body")]
+        drugs = drug_hits(doc)
+        alts = alteration_hits(doc)
+        target = _dominant_target(alts, drugs)
+        drugs = [_qualify_class(d, target) for d in drugs]
+        facts: list[SentenceFacts] = []
+        for sent in doc.sents:
+            label = _section_of(sent.start_char, sections)
+            if label not in EXTRACTABLE_SECTIONS or not sent.text.strip():
+                continue
+            f = SentenceFacts(sent.start_char, sent.end_char, label)
+            f.drugs = [d for d in drugs if sent.start_char <= d.start < sent.end_char]
+            f.alts = [a for a in alts if sent.start_char <= a.start < sent.end_char]
+            facts.append(f)
+        triples: list[Triple] = []
+        caption_alts: list[AltHit] = []
+        for i, f in enumerate(facts):
+            if f.section == "caption":
+                caption_alts = f.alts or caption_alts
+            triples.extend(self._sentence_triples(doc, f, facts[i - 1] if i else None, caption_alts))
+        return _merge_by_key(triples)
+
+    # -- per sentence -------------------------------------------------
+    def _sentence_triples(self, doc: Doc, f: SentenceFacts, prev: SentenceFacts | None, caption_alts: list[AltHit]) -> list[Triple]:
+        text = doc.text
+        sent_text = text[f.start : f.end]
+        rule_ids: list[str] = []
+        drugs, alts = list(f.drugs), list(f.alts)
+        context_used = False
+        if self.use_context and not alts:
+            if f.section == "table" and caption_alts:
+                alts, context_used = list(caption_alts), True
+                rule_ids.append("ctx_table_caption")
+            elif prev is not None and prev.alts and _BACKREF_ALT.search(sent_text):
+                alts, context_used = list(prev.alts), True
+                rule_ids.append("ctx_backref_alteration")
+        if self.use_context and not drugs and prev is not None and prev.drugs and _BACKREF_DRUG.search(sent_text):
+            drugs, context_used = list(prev.drugs), True
+            rule_ids.append("ctx_backref_drug")
+        if not drugs or not alts:
+            return []
+        drugs = _drop_appositive_classes(drugs, text, table_row=f.section == "table")
+        alts = _drop_background_alterations(alts)
+        in_sentence = [d for d in drugs if f.start <= d.start < f.end]
+        therapies = group_therapies(in_sentence, text, table_row=f.section == "table") if in_sentence else []
+        if not in_sentence:  # drugs from the previous sentence: keep its grouping
+            therapies = group_therapies(drugs, text)
+        ncts = [(m.start() + f.start, re.sub(r"\s", "", m.group(0))) for m in NCT_RE.finditer(sent_text)]
+        measures = find_measures(sent_text)
+        hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
+        out: list[Triple] = []
+        for therapy in therapies:
+            outcome, negated, cue_ids, strength = self._outcome(text, f, therapy, drugs, ncts, measures)
+            if outcome is None:
+                continue
+            for alt in alts:
+                if not _same_clause(text, therapy, alt, f):
+                    continue
+                conf = _confidence(strength, therapy, alt, f, context_used, hedged, len(therapies), len(alts), text)
+                if conf < self.min_confidence:
+                    continue
+                out.append(self._triple(doc, f, therapy, alt, outcome, negated, hedged, conf, [*rule_ids, *cue_ids], ncts, measures, alts))
+        return out
+
+    def _outcome(self, text: str, f: SentenceFacts, therapy: Therapy, all_drugs: list[DrugHit], ncts: list[tuple[int, str]], measures: list[MeasureHit]) -> tuple[str | None, bool, list[str], float]:
+        """Outcome for one therapy in one sentence, with negation flag, cue ids and a strength in [0, 1]."""
+        sent = text[f.start : f.end]
+        role_res = [m for m in therapy.members if _has_resistance_role(text, m, f)]
+        if role_res and len(role_res) == len(therapy.members):
+            return "resistance", False, ["role_resistance_to_drug"], 0.9
+        others_roles = [(d.start, d.end) for d in all_drugs if d not in therapy.members and _has_resistance_role(text, d, f)]
+
+        def near_other_role(pos: int) -> bool:
+            return any(s - 40 <= pos + f.start <= e + 25 for s, e in others_roles)
+
+        res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
+        sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
+        inv = C.find_cues(sent, C.INVESTIGATION_CUES)
+        has_results = bool(measures) or bool(_RESULT_VERB.search(sent) and sens and not inv)
+        if inv and not (measures and any(h.measure.metric != "n" for h in measures)):
+            return "investigation", False, [c[2].rule_id for c in inv[:3]], 0.75
+        if f.section == "table" and ncts and not has_results:
+            return "investigation", False, ["table_row_trial"], 0.7
+        strong_res = [c for c in res if c[2].rule_id not in {"res_mediate"}] or res
+        res_score = sum(2.0 if c[2].rule_id in {"res_resist", "res_insensitive", "res_ineffective", "res_reduced_potency", "res_lack", "res_refractory"} else 1.0 for c in strong_res)
+        sens_score = sum(2.0 if c[2].rule_id in {"sens_sensitive", "sens_response", "sens_benefit", "sens_overcome", "sens_measure", "sens_approved"} else 1.0 for c in sens)
+        if not res and not sens:
+            if ncts and C.LEVEL_TRIAL.search(sent):
+                return "investigation", False, ["trial_mention"], 0.5
+            return None, False, [], 0.0
+        if sens_score > res_score or (sens_score == res_score and sens and (sens[0][0] > res[0][0])):
+            cue = max(sens, key=lambda c: 2.0 if c[2].rule_id.startswith(("sens_sensitive", "sens_response", "sens_overcome")) else 1.0)
+            negated = _negated(sent, cue[0])
+            outcome = "resistance" if negated else "sensitivity"
+            return outcome, negated, [c[2].rule_id for c in sens[:3]], min(1.0, 0.45 + 0.12 * sens_score)
+        cue = res[0]
+        negated = _negated(sent, cue[0]) and cue[2].rule_id not in {"res_lack", "res_ineffective"}
+        outcome = "sensitivity" if negated else "resistance"
+        if role_res:  # part of the combination was the failed drug: the combination is the rescue
+            outcome = "sensitivity" if sens else outcome
+        return outcome, negated, [c[2].rule_id for c in res[:3]], min(1.0, 0.45 + 0.12 * res_score)
+
+    def _triple(self, doc: Doc, f: SentenceFacts, therapy: Therapy, alt: AltHit, outcome: str, negated: bool, hedged: bool, conf: float, rule_ids: list[str], ncts: list[tuple[int, str]], measures: list[MeasureHit], alts: list[AltHit]) -> Triple:
+        text = doc.text
+        ev_start, ev_end = _evidence_window(text, f, therapy, alt, self.max_evidence_chars)
+        mine = _measures_for(alt, alts, measures, f.start)
+        level = C.evidence_level(text[f.start : f.end], [n for _, n in ncts], doc._.default_level)
+        drugs = therapy.drugs
+        return Triple(
+            doc_id=doc._.doc_id,
+            evidence=text[ev_start:ev_end],
+            drugs=drugs,
+            drug_class=therapy.is_class,
+            gene=alt.gene,
+            alteration=alt.alteration,
+            outcome=outcome,  # type: ignore[arg-type]
+            measures=[m.measure.as_string() for m in mine if m.measure.metric not in {"n"}],
+            evidence_level=level,  # type: ignore[arg-type]
+            nct_ids=_ncts_for(therapy, ncts),
+            triple_id=triple_key_id(doc._.doc_id, drugs, alt.gene, alt.alteration, outcome),
+            source=doc._.source,
+            source_id=doc._.source_id,
+            section=f.section,
+            sentence_start=f.start,
+            sentence_end=f.end,
+            evidence_start=ev_start,
+            evidence_end=ev_end,
+            sentence=text[f.start : f.end],
+            alteration_type=alt.vtype,
+            hgvs=alt.hgvs,
+            measures_structured=[m.measure for m in mine],
+            negated=negated,
+            hedged=hedged,
+            confidence=round(conf, 3),
+            rule_ids=sorted({*rule_ids, *(r for r in [alt.rule_id] if r), *(f"drug:{m.source}" for m in therapy.members)}),
+            extractor_version=f"{TRIPLE_RULESET_VERSION}+{C.CUE_RULESET_VERSION}+{MEASURE_RULES_VERSION}",
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _section_of(pos: int, sections: list[tuple[int, int, str]]) -> str:
+    for start, end, label in sections:
+        if start <= pos < end:
+            return label
+    return "body"
+
+
+def _dominant_target(alts: list[AltHit], drugs: list[DrugHit]) -> str:
+    counts = Counter(a.gene for a in alts if a.gene)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
+def _qualify_class(hit: DrugHit, target: str) -> DrugHit:
+    """A bare ``TKI`` class takes the document's dominant target (``ALK-TKI`` in an ALK review)."""
+    if hit.is_class and target and (hit.name == "TKI" or hit.name.startswith("TKI ")):
+        return DrugHit(hit.start, hit.end, hit.text, f"{target}-{hit.name}", True, hit.source)
+    return hit
+
+
+def _drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool) -> list[DrugHit]:
+    """Drop a class that only describes an adjacent named drug (``the MET TKI savolitinib``)."""
+    named = [d for d in drugs if not d.is_class]
+    if not named:
+        return drugs
+    if table_row:
+        return named
+    keep = []
+    for d in drugs:
+        if d.is_class and any(_adjacent(text, d, n) for n in named):
+            continue
+        keep.append(d)
+    return keep
+
+
+def _adjacent(text: str, a: DrugHit, b: DrugHit) -> bool:
+    first, second = (a, b) if a.start < b.start else (b, a)
+    gap = text[first.end : second.start]
+    return len(gap) <= 4 and re.fullmatch(r"[\s(,:]*", gap) is not None
+
+
+def _drop_background_alterations(alts: list[AltHit]) -> list[AltHit]:
+    """A fusion/positivity of a gene is background when the sentence names a specific change in it."""
+    specific_genes = {a.gene for a in alts if a.specific}
+    return [a for a in alts if a.specific or a.gene not in specific_genes or a.vtype not in POPULATION_TYPES]
+
+
+def _has_resistance_role(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
+    before = text[max(f.start, drug.start - 45) : drug.start]
+    after = text[drug.end : min(f.end, drug.end + 25)]
+    return bool(C.RESISTANCE_ROLE.search(before) or C.RESISTANCE_ROLE_AFTER.match(after))
+
+
+def _overcome_before(sent: str, pos: int) -> bool:
+    window = sent[max(0, pos - 45) : pos]
+    return bool(re.search(r"\b(?:overcom\w*|circumvent\w*|address\w*|combat\w*|delay\w*|prevent\w*|revers\w*|tackl\w*|target\w*|manag\w*)\b", window, re.IGNORECASE))
+
+
+def _negated(sent: str, pos: int) -> bool:
+    window = sent[max(0, pos - 30) : pos]
+    return any(m.end() >= len(window) - 30 for m in C.NEGATION_CUES[0].pattern.finditer(window))
+
+
+def _same_clause(text: str, therapy: Therapy, alt: AltHit, f: SentenceFacts) -> bool:
+    """Do not pair across a semicolon (clauses of a list often talk about different drugs)."""
+    if therapy.start < f.start or therapy.start >= f.end:
+        return True  # therapy came from context
+    lo, hi = sorted((therapy.start, alt.start))
+    return ";" not in text[lo:hi]
+
+
+def _confidence(strength: float, therapy: Therapy, alt: AltHit, f: SentenceFacts, context_used: bool, hedged: bool, n_therapies: int, n_alts: int, text: str) -> float:
+    conf = 0.25 + 0.45 * strength
+    if alt.specific:
+        conf += 0.1
+    if f.start <= therapy.start < f.end:
+        distance = abs(therapy.start - alt.start)
+        conf += 0.1 if distance < 80 else (0.0 if distance < 200 else -0.1)
+    if context_used:
+        conf -= 0.15
+    if hedged:
+        conf -= 0.05
+    if n_therapies * n_alts > 4:
+        conf -= 0.1
+    if therapy.is_class:
+        conf -= 0.05
+    return max(0.0, min(1.0, conf))
+
+
+def _evidence_window(text: str, f: SentenceFacts, therapy: Therapy, alt: AltHit, limit: int) -> tuple[int, int]:
+    """The sentence, or a window of it around the drug and alteration when it is too long."""
+    start, end = f.start, f.end
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start <= limit:
+        return start, end
+    points = [alt.start, alt.end]
+    if f.start <= therapy.start < f.end:
+        points += [therapy.start, therapy.end]
+    lo, hi = min(points), max(points)
+    if hi - lo >= limit:
+        return lo, lo + limit
+    pad = (limit - (hi - lo)) // 2
+    lo = max(start, lo - pad)
+    hi = min(end, lo + limit)
+    return lo, hi
+
+
+def _measures_for(alt: AltHit, alts: list[AltHit], measures: list[MeasureHit], offset: int) -> list[MeasureHit]:
+    """Measures of the sentence; IC50s belong to the alteration named just before them."""
+    keep = []
+    distinct = {(a.start, a.alteration) for a in alts}
+    for m in measures:
+        if m.measure.metric == "IC50" and len(distinct) > 1:
+            before = [a for a in alts if a.start <= m.start + offset]
+            if not before or max(before, key=lambda a: a.start).start != alt.start:
+                continue
+        keep.append(m)
+    return keep
+
+
+def _ncts_for(therapy: Therapy, ncts: list[tuple[int, str]]) -> list[str]:
+    if len(ncts) <= 1:
+        return [n for _, n in ncts]
+    after = [(pos, n) for pos, n in ncts if pos >= therapy.end]
+    if after:
+        return [min(after)[1]]
+    return [max(ncts)[1]]
+
+
+def _merge_by_key(triples: list[Triple]) -> list[Triple]:
+    """One triple per key per document: keep the most confident evidence, union the trial ids."""
+    best: dict[str, Triple] = {}
+    for t in triples:
+        cur = best.get(t.triple_id)
+        if cur is None:
+            best[t.triple_id] = t
+            continue
+        winner, other = (t, cur) if t.confidence > cur.confidence else (cur, t)
+        merged = winner.model_copy(
+            update={
+                "nct_ids": sorted({*winner.nct_ids, *other.nct_ids}),
+                "measures": winner.measures or other.measures,
+                "measures_structured": winner.measures_structured or other.measures_structured,
+            }
+        )
+        best[t.triple_id] = merged
+    return sorted(best.values(), key=lambda t: (t.sentence_start, t.triple_id))

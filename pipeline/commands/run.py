@@ -1,0 +1,121 @@
+"""``oncotriples run`` (the main job) and ``oncotriples release`` (the release stage alone)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+
+def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | None, ner_model: str | None):
+    from pipeline.config import load_settings
+
+    return load_settings(
+        config,
+        overrides={"pipeline": {"workdir": str(workdir) if workdir else None, "releases_dir": str(releases_dir) if releases_dir else None, "ner_model": ner_model}},
+    )
+
+
+def _progress_bar():
+    """A rich progress callback when stderr is a terminal; None otherwise (cron logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=max(total, 1))
+        bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+    return bar, update
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        config: Path = typer.Option(None, "--config", help="TOML config (defaults: data/default_config.toml)"),
+        offline: bool = typer.Option(False, "--offline", help="use the bundled demo snapshot instead of the live services"),
+        force: bool = typer.Option(False, "--force", help="re-extract every document even if nothing changed"),
+        stats_json: Path = typer.Option(None, "--stats-json", help="write run figures (documents_fetched, documents_extracted, triples, added, removed, changed, failed, durations) to this file"),
+        json_summary: bool = typer.Option(False, "--json", help="print a one-line JSON summary on stdout"),
+        workdir: Path = typer.Option(None, "--workdir", help="work directory (raw store, parsed, extracted, state)"),
+        releases_dir: Path = typer.Option(None, "--releases-dir", help="where releases/<semver>/ are written"),
+        ner_model: str = typer.Option(None, "--ner-model", help="bundled | none | installed scispaCy package"),
+        no_release: bool = typer.Option(False, "--no-release", help="stop after the normalize stage"),
+    ) -> None:
+        """Run the whole pipeline: fetch → parse → extract → normalize → release.
+
+        Incremental: only new or changed documents are fetched and re-extracted, and a
+        release is written only when triples changed. `--offline` uses the embedded demo
+        snapshot and needs no network.
+
+        Exit codes: 0 ok; 2 finished but some items failed (see the stats); 3 another job
+        holds the work-directory lock; 1 configuration or unexpected error.
+        """
+        from pipeline.errors import LockHeldError, OncoTriplesError
+        from pipeline.runner import EXIT_ERROR, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, RunOptions, run_job
+
+        try:
+            settings = _settings(config, workdir, releases_dir, ner_model)
+            bar, update = _progress_bar()
+            if bar is not None:
+                with bar:
+                    stats = run_job(settings, RunOptions(offline=offline, force=force, release=not no_release), progress=update)
+            else:
+                stats = run_job(settings, RunOptions(offline=offline, force=force, release=not no_release))
+        except LockHeldError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            if json_summary:
+                typer.echo(json.dumps({"status": "locked", "exit_code": EXIT_LOCKED}))
+            raise typer.Exit(EXIT_LOCKED) from exc
+        except OncoTriplesError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            if json_summary:
+                typer.echo(json.dumps({"status": "error", "error": str(exc), "exit_code": EXIT_ERROR}))
+            raise typer.Exit(EXIT_ERROR) from exc
+        figures = stats.as_dict()
+        code = EXIT_PARTIAL if stats.failed else EXIT_OK
+        figures["exit_code"] = code
+        if stats_json:
+            stats_json.parent.mkdir(parents=True, exist_ok=True)
+            stats_json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        for f in stats.failures:
+            typer.echo(f"error: {f.stage} {f.item}: {f.message}", err=True)
+        typer.echo(
+            f"documents fetched {stats.documents_fetched}, extracted {stats.documents_extracted}, triples {stats.triples} "
+            f"(+{stats.added} -{stats.removed} ~{stats.changed}), failed {stats.failed}; release {stats.release or 'none'}",
+            err=True,
+        )
+        if json_summary:
+            typer.echo(json.dumps({"status": "partial" if stats.failed else "ok", **{k: v for k, v in figures.items() if k != "failures"}}, sort_keys=True))
+        raise typer.Exit(code)
+
+    @app.command("release")
+    def release(
+        config: Path = typer.Option(None, "--config", help="TOML config"),
+        workdir: Path = typer.Option(None, "--workdir", help="work directory"),
+        releases_dir: Path = typer.Option(None, "--releases-dir", help="releases folder"),
+    ) -> None:
+        """Write the next release from the last normalized output (with current curation decisions).
+
+        The version follows the rules: major on a schema change, minor when triples were
+        added or removed, patch for corrections only; nothing is written when nothing changed.
+        An existing release is never overwritten.
+        """
+        from pipeline.errors import LockHeldError, OncoTriplesError
+        from pipeline.runner import EXIT_ERROR, EXIT_LOCKED, release_job
+
+        try:
+            stats = release_job(_settings(config, workdir, releases_dir, None))
+        except LockHeldError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_LOCKED) from exc
+        except OncoTriplesError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+        typer.echo(f"release {stats.release or 'none'}: {stats.triples} triples (+{stats.added} -{stats.removed} ~{stats.changed})", err=True)

@@ -1,0 +1,166 @@
+"""Extract stage: parsed documents → spaCy pipeline → triples with provenance.
+
+Only extractable sections (title, abstract, body, tables, captions) reach
+the models: every other character is blanked to a space before the NLP
+pipeline runs, so offsets stay those of the clean text while references,
+affiliations and conflict-of-interest lists cannot produce a triple.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from spacy.language import Language
+
+from pipeline.errors import InputError, OncoTriplesError
+from schemas.models import EXTRACTABLE_SECTIONS, Document, OffsetSegment, Triple
+
+log = logging.getLogger(__name__)
+
+READABLE_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".xml", ".nxml", ".json")
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+
+_RETRO = re.compile(r"\bretrospective(?:ly)?\b|\bwe (?:retrospectively )?(?:reviewed|analy[sz]ed|enrolled|collected)\b", re.IGNORECASE)
+_CASE = re.compile(r"\bcase report\b|\bwe (?:report|present|describe) (?:a|an|the) (?:case|patient)\b", re.IGNORECASE)
+_TRIAL = re.compile(r"\b(?:this|a|an) (?:open-label|randomi[sz]ed|multicenter|single-arm)[\w ,-]{0,40}(?:trial|study)\b", re.IGNORECASE)
+
+
+@dataclass
+class ExtractionFailure:
+    input: str
+    message: str
+
+
+@dataclass
+class ExtractionResult:
+    triples: list[Triple] = field(default_factory=list)
+    failures: list[ExtractionFailure] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+
+def document_default_level(doc: Document) -> str:
+    """Evidence level for sentences with no cue of their own: the document's study type."""
+    head = " ".join(doc.text[s.start : s.end] for s in doc.sections if s.label in ("title", "abstract"))[:6000]
+    if not head:
+        head = doc.text[:4000]
+    if _CASE.search(head):
+        return "case_report"
+    if _RETRO.search(head):
+        return "retrospective"
+    if _TRIAL.search(head):
+        return "clinical_trial"
+    return "review"
+
+
+def nlp_text(doc: Document) -> str:
+    """The clean text with every non-extractable character blanked (newlines kept)."""
+    if not doc.sections:
+        return doc.text
+    chars = list(doc.text)
+    covered = [False] * len(chars)
+    for s in doc.sections:
+        if s.label in EXTRACTABLE_SECTIONS:
+            for i in range(max(0, s.start), min(len(chars), s.end)):
+                covered[i] = True
+    for i, ch in enumerate(chars):
+        if not covered[i] and ch != "\n":
+            chars[i] = " "
+    return "".join(chars)
+
+
+def clean_to_raw(offset_map: list[OffsetSegment], pos: int) -> int | None:
+    """Map a clean-text offset to the raw text (None when the map is empty)."""
+    if not offset_map:
+        return None
+    starts = [seg.clean_start for seg in offset_map]
+    i = bisect.bisect_right(starts, pos) - 1
+    if i < 0:
+        return offset_map[0].raw_start
+    seg = offset_map[i]
+    return seg.raw_start + min(pos - seg.clean_start, seg.length)
+
+
+def raw_evidence(raw_text: str | None, doc: Document, start: int, end: int, limit: int = 300) -> str | None:
+    """The source characters behind a clean span, so evidence is an exact substring of the source."""
+    if not raw_text:
+        return None
+    rs, re_ = clean_to_raw(doc.offset_map, start), clean_to_raw(doc.offset_map, end)
+    if rs is None or re_ is None or re_ <= rs:
+        return None
+    piece = raw_text[rs:re_]
+    if len(piece) > limit:
+        piece = piece[:limit]
+    return piece if len(piece.strip()) >= 20 else None
+
+
+def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = None) -> list[Triple]:
+    """Run the pipeline over one parsed document and return its triples."""
+    spacy_doc = nlp.make_doc(nlp_text(doc))
+    spacy_doc._.doc_id = doc.doc_id
+    spacy_doc._.source = doc.source
+    spacy_doc._.source_id = doc.source_id or doc.doc_id
+    spacy_doc._.sections = [(s.start, s.end, s.label) for s in doc.sections] or None
+    spacy_doc._.default_level = document_default_level(doc)
+    for _name, proc in nlp.pipeline:
+        spacy_doc = proc(spacy_doc)
+    triples: list[Triple] = []
+    for t in spacy_doc._.triples or []:
+        ev = raw_evidence(raw_text, doc, t.evidence_start, t.evidence_end)
+        if ev is not None and ev != t.evidence:
+            t = t.model_copy(update={"evidence": ev})
+        triples.append(t)
+    return triples
+
+
+def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, InputError | None]]:
+    """Expand files and directories; yield (path, error) so bad inputs are reported, not dropped."""
+    for path in paths:
+        if not path.exists():
+            yield path, InputError(f"{path}: no such file or directory")
+            continue
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith("."))
+            if not files:
+                yield path, InputError(f"{path}: directory holds no readable file ({', '.join(READABLE_SUFFIXES)})")
+            for f in files:
+                yield f, None
+            continue
+        yield path, None
+
+
+def read_input(path: Path) -> bytes:
+    """Read one input file with the size guard; errors name the file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: {size} bytes is larger than the {MAX_INPUT_BYTES} byte limit")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
+    """Parse and extract every input; a failing input is recorded and the rest still processed."""
+    from pipeline.parsers import parse_document
+
+    result = ExtractionResult()
+    for path, error in iter_input_files(paths):
+        if error is not None:
+            result.failures.append(ExtractionFailure(str(path), str(error)))
+            continue
+        try:
+            data = read_input(path)
+            doc = parse_document(data, doc_id=path.stem, filename=path.name, source="file", source_id=str(path))
+            raw_text = data.decode("utf-8-sig", errors="replace") if doc.format in ("txt", "md") else None
+            result.triples.extend(extract_document(nlp, doc, raw_text=raw_text))
+            result.documents.append(doc)
+        except OncoTriplesError as exc:
+            msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+            result.failures.append(ExtractionFailure(str(path), msg.splitlines()[0]))
+    result.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
+    return result

@@ -1,0 +1,298 @@
+"""Stage orchestration: ingest/fetch → parse → extract → normalize → release.
+
+Each stage persists its output under the work directory so it can be re-run
+alone, and every write is atomic (temp file + rename), so a job killed at any
+point leaves the previous consistent state and the next run completes the
+work. Extraction is incremental: a document is re-extracted only when its
+content hash or any extractor/model/rule-set version changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import OncoTriplesError
+from pipeline.jsonl import read_jsonl, write_jsonl
+from pipeline.rawstore import RawStore, atomic_write_bytes, safe_name
+from schemas.models import Document, DocumentTrialLink, RawRecord, Trial, Triple
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_FORMATS = frozenset({"txt", "md", "html", "pubmed_xml", "jats", "bioc_json", "bioc_xml"})
+TRIAL_FORMATS = frozenset({"ctgov_json"})
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): the CLI passes a progress-bar updater."""
+
+
+@dataclass
+class WorkDir:
+    """Layout of the work directory."""
+
+    root: Path
+
+    @property
+    def raw(self) -> RawStore:
+        return RawStore(self.root / "raw")
+
+    @property
+    def parsed(self) -> Path:
+        return self.root / "parsed"
+
+    @property
+    def extracted(self) -> Path:
+        return self.root / "extracted"
+
+    @property
+    def trials(self) -> Path:
+        return self.root / "trials"
+
+    @property
+    def normalized(self) -> Path:
+        return self.root / "normalized"
+
+    def parsed_path(self, doc_id: str) -> Path:
+        return self.parsed / f"{safe_name(doc_id)}.json"
+
+    def extracted_path(self, doc_id: str) -> Path:
+        return self.extracted / f"{safe_name(doc_id)}.jsonl"
+
+    def extracted_meta(self, doc_id: str) -> Path:
+        return self.extracted / f"{safe_name(doc_id)}.meta.json"
+
+
+@dataclass
+class StageFailure:
+    stage: str
+    item: str
+    message: str
+
+
+@dataclass
+class RunStats:
+    documents_fetched: int = 0
+    documents_parsed: int = 0
+    documents_extracted: int = 0
+    documents_skipped: int = 0
+    trials: int = 0
+    triples: int = 0
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    failed: int = 0
+    release: str | None = None
+    durations: dict[str, float] = field(default_factory=dict)
+    failures: list[StageFailure] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "documents_fetched": self.documents_fetched,
+            "documents_parsed": self.documents_parsed,
+            "documents_extracted": self.documents_extracted,
+            "documents_skipped": self.documents_skipped,
+            "trials": self.trials,
+            "triples": self.triples,
+            "added": self.added,
+            "removed": self.removed,
+            "changed": self.changed,
+            "failed": self.failed,
+            "release": self.release,
+            "durations": {k: round(v, 3) for k, v in self.durations.items()},
+            "failures": [{"stage": f.stage, "item": f.item, "message": f.message} for f in self.failures],
+        }
+
+    def fail(self, stage: str, item: str, message: str) -> None:
+        log.error("%s failed for %s: %s", stage, item, message)
+        self.failures.append(StageFailure(stage, item, message))
+        self.failed = len(self.failures)
+
+
+class _Timer:
+    def __init__(self, stats: RunStats, stage: str) -> None:
+        self.stats, self.stage = stats, stage
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stats.durations[self.stage] = self.stats.durations.get(self.stage, 0.0) + time.perf_counter() - self.t0
+
+
+def timed(stats: RunStats, stage: str) -> _Timer:
+    return _Timer(stats, stage)
+
+
+# ------------------------------------------------------------------ ingest
+
+
+def ingest_snapshot(snapshot: RawStore, work: WorkDir) -> int:
+    """Copy a raw-store snapshot (the demo) into the work raw store; returns items new or changed."""
+    count = 0
+    store = work.raw
+    for rec in snapshot.latest_records():
+        current = store.latest(rec.source, rec.source_id)
+        if current is not None and current.sha256 == rec.sha256:
+            continue
+        data = snapshot.get_bytes(rec.sha256)
+        store.put(
+            data,
+            source=rec.source,
+            source_id=rec.source_id,
+            url=rec.url,
+            status=rec.status,
+            content_type=rec.content_type,
+            format_hint=rec.format_hint,
+            headers=rec.headers,
+            fetched_at=rec.fetched_at,
+        )
+        count += 1
+    return count
+
+
+# ------------------------------------------------------------------ parse
+
+
+def _doc_id_for(rec: RawRecord) -> str:
+    return rec.source_id if rec.source in ("file", "demo") else f"{rec.source}:{rec.source_id}"
+
+
+def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None) -> tuple[list[Document], list[Trial]]:
+    """Parse the newest raw record of every item; reuse parsed output whose raw hash is unchanged."""
+    from pipeline.parsers import PARSER_VERSION, parse_document
+
+    documents: list[Document] = []
+    trials: list[Trial] = []
+    records = list(work.raw.latest_records())
+    for i, rec in enumerate(records):
+        if progress:
+            progress("parse", i, len(records))
+        if rec.status >= 400:
+            continue
+        try:
+            if rec.format_hint in TRIAL_FORMATS:
+                trials.extend(_parse_trial_record(work, rec))
+                continue
+            if rec.format_hint and rec.format_hint not in DOCUMENT_FORMATS:
+                continue
+            doc_id = _doc_id_for(rec)
+            cached = work.parsed_path(doc_id)
+            if cached.is_file():
+                doc = Document.model_validate_json(cached.read_text(encoding="utf-8"))
+                if doc.raw_sha256 == rec.sha256 and doc.parser_version == PARSER_VERSION:
+                    documents.append(doc)
+                    continue
+            data = work.raw.get_bytes(rec.sha256)
+            doc = parse_document(data, doc_id=doc_id, fmt=rec.format_hint or None, source=rec.source, source_id=rec.source_id, filename=rec.url.rsplit("/", 1)[-1])
+            atomic_write_bytes(cached, doc.model_dump_json().encode("utf-8"))
+            stats.documents_parsed += 1
+            documents.append(doc)
+        except OncoTriplesError as exc:
+            stats.fail("parse", f"{rec.source}:{rec.source_id}", str(exc).splitlines()[0])
+    if progress:
+        progress("parse", len(records), len(records))
+    documents.sort(key=lambda d: d.doc_id)
+    trials.sort(key=lambda t: t.nct_id)
+    return documents, trials
+
+
+def _parse_trial_record(work: WorkDir, rec: RawRecord) -> list[Trial]:
+    from pipeline.parsers.ctgov import load_json, parse_studies_page, parse_study_json, study_to_trial
+
+    data = work.raw.get_bytes(rec.sha256)
+    payload = load_json(data, what=f"trial record {rec.source_id}")
+    if isinstance(payload, dict) and "studies" in payload:
+        return [study_to_trial(s, raw_sha256=rec.sha256) for s in parse_studies_page(data).studies]
+    return [parse_study_json(data, raw_sha256=rec.sha256)]
+
+
+# ------------------------------------------------------------------ extract
+
+
+def versions_fingerprint(versions: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def extract_stage(
+    work: WorkDir,
+    documents: list[Document],
+    nlp_factory: Callable[[], Any],
+    versions: dict[str, str],
+    stats: RunStats,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, list[Triple]]:
+    """Extract triples per document, re-using stored output when input hash and versions match."""
+    from pipeline.extract import extract_document
+
+    fingerprint = versions_fingerprint(versions)
+    out: dict[str, list[Triple]] = {}
+    nlp = None
+    for i, doc in enumerate(documents):
+        if progress:
+            progress("extract", i, len(documents))
+        meta_path, data_path = work.extracted_meta(doc.doc_id), work.extracted_path(doc.doc_id)
+        if not force and meta_path.is_file() and data_path.is_file():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("raw_sha256") == doc.raw_sha256 and meta.get("versions") == fingerprint and meta.get("data_sha256") == _file_sha(data_path):
+                out[doc.doc_id] = [Triple.model_validate(r) for r in read_jsonl(data_path)]
+                stats.documents_skipped += 1
+                continue
+        if nlp is None:
+            nlp = nlp_factory()
+        try:
+            raw_text = None
+            if doc.format in ("txt", "md"):
+                raw_text = work.raw.get_bytes(doc.raw_sha256).decode("utf-8-sig", errors="replace")
+            triples = extract_document(nlp, doc, raw_text=raw_text)
+        except OncoTriplesError as exc:
+            stats.fail("extract", doc.doc_id, str(exc).splitlines()[0])
+            continue
+        write_jsonl(data_path, triples)
+        meta = {"raw_sha256": doc.raw_sha256, "versions": fingerprint, "data_sha256": _file_sha(data_path), "triples": len(triples)}
+        atomic_write_bytes(meta_path, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        stats.documents_extracted += 1
+        out[doc.doc_id] = triples
+    if progress:
+        progress("extract", len(documents), len(documents))
+    return out
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------ normalize
+
+
+def normalize_stage(per_doc: dict[str, list[Triple]]) -> list[Triple]:
+    """Canonical names and one row per triple_id (the most confident evidence wins)."""
+    best: dict[str, Triple] = {}
+    for doc_id in sorted(per_doc):
+        for t in per_doc[doc_id]:
+            t = t.model_copy(update={"drugs": sorted(dict.fromkeys(t.drugs)), "gene": t.gene.upper(), "nct_ids": sorted(set(t.nct_ids))})
+            cur = best.get(t.triple_id)
+            if cur is None or t.confidence > cur.confidence:
+                best[t.triple_id] = t
+    return sorted(best.values(), key=lambda t: (t.doc_id, t.triple_id))
+
+
+def document_trial_links(documents: list[Document], triples: list[Triple]) -> list[DocumentTrialLink]:
+    """Links from documents to the trials their text or metadata names (malformed ids kept, marked)."""
+    from pipeline.nct import find_nct_ids
+
+    links: dict[tuple[str, str], DocumentTrialLink] = {}
+    for doc in documents:
+        for nct in doc.nct_ids:
+            links.setdefault((doc.doc_id, nct), DocumentTrialLink(doc_id=doc.doc_id, nct_id=nct, how="metadata", as_written=nct))
+        for hit in find_nct_ids(doc.text):
+            how = "text" if hit.status == "ok" else "malformed"
+            links.setdefault((doc.doc_id, hit.nct_id), DocumentTrialLink(doc_id=doc.doc_id, nct_id=hit.nct_id, how=how, as_written=hit.as_written))
+    return sorted(links.values(), key=lambda link: (link.doc_id, link.nct_id))
