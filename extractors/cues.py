@@ -41,7 +41,7 @@ SENSITIVITY_CUES: tuple[Cue, ...] = (
     _cue("sens_sensitive", "sensitivity", r"\bsensitiv(?:e|ity)\b|\bresensiti[sz]\w*|\bre-sensiti[sz]\w*|\bretain\w* (?:sensitivity|activity|efficacy)\b"),
     _cue("sens_response", "sensitivity", r"\brespon(?:se|ses|ded|sive|der|ders)\b|\bORR\b|\bobjective response\b|\bDCR\b|\bdisease control\b|\bremission\b|\bshrinkage\b"),
     _cue("sens_benefit", "sensitivity", r"\bbenefi(?:t|ts|ted|cial)\b|\bimprov(?:e|ed|es|ement)\b|\bprolong\w*|\bsuperior\w*|\blonger (?:PFS|OS|survival|progression)\b|\bfavou?rable\b"),
-    _cue("sens_overcome", "sensitivity", r"\bovercom\w*|\bcircumvent\w*|\brescue\w*|\brestor\w* (?:sensitivity|response)\b"),
+    _cue("sens_overcome", "sensitivity", r"\boverc[oa]m\w*|\bcircumvent\w*|\brescue\w*|\brestor\w* (?:sensitivity|response)\b"),
     _cue("sens_efficacy", "sensitivity", r"\beffica\w+|\beffective(?:ly|ness)?\b|\bpotent\w*|\bactiv(?:e|ity) (?:against|in)\b|\b(?:antitumou?r|anti-tumou?r) (?:activity|response|effect)\b|\bactivity\b"),
     _cue("sens_inhibit", "sensitivity", r"\binhibit(?:s|ed|ing)?\b|\bdegrad(?:e|es|ed|ation)\b|\bsuppress\w*|\btarget(?:s|ed|ing)? (?:the )?\w+"),
     _cue("sens_approved", "sensitivity", r"\bapprov(?:al|ed)\b|\brecommend\w*|\bstandard(?: of care)?\b|\bpreferred\b|\bshould be (?:administered|used|considered|prioriti[sz]ed|given)\b|\bselect\w* (?:an? )?(?:appropriate )?\w+ (?:inhibitor|TKI)\b"),

@@ -15,7 +15,7 @@ MEASURE_RULES_VERSION = "measures-1.0.0"
 
 _NUM = r"[<>≤≥]?\s?\d+(?:[.·]\d+)?"
 _RANGE = rf"{_NUM}(?:\s?[–—-]\s?{_NUM})?"
-_SEP = r"(?:\s*(?:\(\s*[A-Za-z]{1,6}\s*\)\s*)?(?:of|was|were|is|=|:|,|\(|reached|achieved|at|approximately|about|\s)*\s*)"
+_SEP = r"(?:\s*(?:\(\s*[A-Za-z]{1,6}\s*\)\s*)?(?:of|was|were|is|to|=|:|,|\(|reached|achieved|at|approximately|about|\s)*\s*)"
 
 _METRIC_NAMES: list[tuple[str, str]] = [
     ("ORR", r"(?:objective|overall)\s+response\s+rates?|ORRs?|response\s+rates?|RR"),

@@ -131,7 +131,7 @@ def alteration_hits(doc: Doc) -> list[AltHit]:
             continue
         alternatives = getattr(v, "alternatives", None) or (v.normalized,)
         for alt in alternatives:
-            out.append(AltHit(v.start, v.end, v.text, gene, alt, getattr(v, "vtype", ""), getattr(v, "hgvs", ""), getattr(v, "rule_id", "")))
+            out.append(AltHit(v.start, v.end, v.text, gene, alt, getattr(v, "vtype", "") or "", getattr(v, "hgvs", "") or "", getattr(v, "rule_id", "") or ""))
     return out
 
 
@@ -365,7 +365,7 @@ def _has_resistance_role(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
 
 def _overcome_before(sent: str, pos: int) -> bool:
     window = sent[max(0, pos - 45) : pos]
-    return bool(re.search(r"\b(?:overcom\w*|circumvent\w*|address\w*|combat\w*|delay\w*|prevent\w*|revers\w*|tackl\w*|target\w*|manag\w*)\b", window, re.IGNORECASE))
+    return bool(re.search(r"\b(?:overc[oa]m\w*|circumvent\w*|address\w*|combat\w*|delay\w*|prevent\w*|revers\w*|tackl\w*|target\w*|manag\w*)\b", window, re.IGNORECASE))
 
 
 def _negated(sent: str, pos: int) -> bool:
