@@ -24,6 +24,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "pipeline.commands.extract",
     "pipeline.commands.run",
+    "pipeline.commands.evaluate",
     "pipeline.commands.mentions",
     "pipeline.commands.trials",
 ]
