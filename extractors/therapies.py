@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 _JOIN = re.compile(
-    r"^\s*(?:\+|plus|with(?: the)?|combined with|in combination with|in combination|and|/|&|together with|added to|followed by)\s*$",
+    r"^\s*,?\s*(?:\+|plus|with(?: the)?|combined with|in combination with|in combination|/|&|together with|added to|followed by)\s*,?\s*$",
     re.IGNORECASE,
 )
 _AND = re.compile(r"^\s*(?:,\s*)?and\s*$", re.IGNORECASE)
@@ -58,24 +58,47 @@ class Therapy:
         return max(m.end for m in self.members)
 
 
+def _gap_text(text: str, start: int, end: int, ignore: list[tuple[int, int]]) -> str:
+    """Text between two hits with ignored spans (e.g. ``the EGFR TKI,``) cut out."""
+    pieces, pos = [], start
+    for s, e in ignore:
+        if e <= pos or s >= end:
+            continue
+        pieces.append(text[pos:s])
+        pos = max(pos, e)
+    pieces.append(text[pos:end])
+    gap = "".join(pieces)
+    return re.sub(r"\b(?:the|a|an)\s*,?\s*$", "", gap)
+
+
 def _strip_parenthetical(gap: str) -> str:
     return re.sub(r"\([^()]{0,40}\)", " ", gap)
 
 
-def group_therapies(hits: list[DrugHit], text: str, *, table_row: bool = False) -> list[Therapy]:
+def group_therapies(
+    hits: list[DrugHit],
+    text: str,
+    *,
+    table_row: bool = False,
+    context: str = "",
+    ignore: list[tuple[int, int]] | None = None,
+) -> list[Therapy]:
     """Group drug hits (in text order) into therapies using the words between them.
 
-    ``text`` is the whole document text (hits carry document offsets).
+    ``text`` is the whole document text (hits carry document offsets);
+    ``context`` the sentence (decides whether ``A and B`` is a combination);
+    ``ignore`` spans (dropped appositive classes) are removed from the gaps.
     """
     hits = sorted(hits, key=lambda h: h.start)
     if not hits:
         return []
-    sentence_text = text[hits[0].start : hits[-1].end]
+    sentence_text = context or text[hits[0].start : hits[-1].end]
     combo_context = table_row or bool(_COMBO_CONTEXT.search(sentence_text))
+    ignore = sorted(ignore or [])
     therapies: list[Therapy] = [Therapy([hits[0]])]
     prev_join_was_combo = False
     for prev, cur in zip(hits, hits[1:], strict=False):
-        gap = _strip_parenthetical(text[prev.end : cur.start])
+        gap = _strip_parenthetical(_gap_text(text, prev.end, cur.start, ignore))
         current = therapies[-1]
         if _COMPARATOR.match(gap):
             therapies.append(Therapy([cur], comparator=True))

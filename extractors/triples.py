@@ -116,6 +116,29 @@ def drug_hits(doc: Doc) -> list[DrugHit]:
     return sorted(hits + extra, key=lambda h: (h.start, -h.end))
 
 
+FUSION_DRIVERS = frozenset({"ALK", "ROS1", "RET", "NTRK1", "NTRK2", "NTRK3", "NRG1"})
+
+
+def gene_hits(doc: Doc) -> list[tuple[int, int, str]]:
+    """Gene mentions (exact offsets, HGNC symbol) from the gene ruler."""
+    out = []
+    for span in doc.spans.get("genes", []):
+        start, end = _exact(span)
+        symbol = span._.norm_id if span.has_extension("norm_id") and span._.norm_id else span.text
+        out.append((start, end, symbol))
+    return out
+
+
+def _caption_population(genes: list[tuple[int, int, str]], f: SentenceFacts) -> list[AltHit]:
+    """A table caption naming a gene without an alteration names the population (``trials for ALK + NSCLC``)."""
+    out = []
+    for start, end, symbol in genes:
+        if f.start <= start < f.end:
+            alteration = "fusion" if symbol in FUSION_DRIVERS else "mutation"
+            out.append(AltHit(start, end, symbol, symbol, alteration, alteration, "", "ctx_caption_gene_population"))
+    return out
+
+
 def _exact(span: Span) -> tuple[int, int]:
     if span.has_extension("char_start") and span._.char_start is not None:
         return span._.char_start, span._.char_end
@@ -185,9 +208,10 @@ class TripleAssembler:
             facts.append(f)
         triples: list[Triple] = []
         caption_alts: list[AltHit] = []
+        genes = gene_hits(doc)
         for i, f in enumerate(facts):
             if f.section == "caption":
-                caption_alts = f.alts or caption_alts
+                caption_alts = f.alts or _caption_population(genes, f) or caption_alts
             triples.extend(self._sentence_triples(doc, f, facts[i - 1] if i else None, caption_alts))
         return _merge_by_key(triples)
 
@@ -210,12 +234,16 @@ class TripleAssembler:
             rule_ids.append("ctx_backref_drug")
         if not drugs or not alts:
             return []
-        drugs = _drop_appositive_classes(drugs, text, table_row=f.section == "table")
+        kept_drugs = _drop_appositive_classes(drugs, text, table_row=f.section == "table")
+        dropped = [(d.start, d.end) for d in drugs if d not in kept_drugs]
+        drugs = kept_drugs
         alts = _drop_background_alterations(alts)
         in_sentence = [d for d in drugs if f.start <= d.start < f.end]
-        therapies = group_therapies(in_sentence, text, table_row=f.section == "table") if in_sentence else []
-        if not in_sentence:  # drugs from the previous sentence: keep its grouping
-            therapies = group_therapies(drugs, text)
+        if in_sentence:
+            therapies = group_therapies(in_sentence, text, table_row=f.section == "table", context=sent_text, ignore=dropped)
+        else:  # drugs from the previous sentence: keep its grouping
+            therapies = group_therapies(drugs, text, context=text[prev.start : prev.end] if prev else "")
+        pairing = _distributive_pairs(text, therapies, alts)
         ncts = [(m.start() + f.start, re.sub(r"\s", "", m.group(0))) for m in NCT_RE.finditer(sent_text)]
         measures = find_measures(sent_text)
         hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
@@ -224,9 +252,14 @@ class TripleAssembler:
             outcome, negated, cue_ids, strength = self._outcome(text, f, therapy, drugs, ncts, measures)
             if outcome is None:
                 continue
+            mine = pairing.get(id(therapy)) if pairing else None
             for alt in alts:
+                if mine is not None and alt not in mine:
+                    continue
                 if not _same_clause(text, therapy, alt, f):
                     continue
+                if "role_resistance_to_drug" in cue_ids and alt.vtype in POPULATION_TYPES and any(a.vtype not in POPULATION_TYPES for a in alts):
+                    continue  # the failed drug's own population (EGFR-mutant) is not what it failed against
                 conf = _confidence(strength, therapy, alt, f, context_used, hedged, len(therapies), len(alts), text)
                 if conf < self.min_confidence:
                     continue
@@ -244,8 +277,12 @@ class TripleAssembler:
         def near_other_role(pos: int) -> bool:
             return any(s - 40 <= pos + f.start <= e + 25 for s, e in others_roles)
 
-        res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
-        sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
+        main_from = _main_clause_start(sent)
+        res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if c[0] >= main_from and not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
+        sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if c[0] >= main_from and not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
+        if main_from and not res and not sens:
+            res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
+            sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
         inv = C.find_cues(sent, C.INVESTIGATION_CUES)
         has_results = bool(measures) or bool(_RESULT_VERB.search(sent) and sens and not inv)
         if inv and not (measures and any(h.measure.metric != "n" for h in measures)):
@@ -357,10 +394,47 @@ def _drop_background_alterations(alts: list[AltHit]) -> list[AltHit]:
     return [a for a in alts if a.specific or a.gene not in specific_genes or a.vtype not in POPULATION_TYPES]
 
 
+def _distributive_pairs(text: str, therapies: list[Therapy], alts: list[AltHit]) -> dict[int, list[AltHit]] | None:
+    """``A for X, B for Y, C for Z``: each therapy goes with the alteration right after it."""
+    named = [t for t in therapies if not t.is_class]
+    starts = sorted({a.start for a in alts})
+    if len(named) < 2 or len(starts) < 2:
+        return None
+    pairs: dict[int, list[AltHit]] = {}
+    for t in named:
+        following = [s for s in starts if s >= t.end and s - t.end <= 30 and not re.search(r"[;.]", text[t.end : s])]
+        if not following:
+            return None
+        nxt = min(following)
+        if any(o is not t and t.end <= o.start < nxt for o in named):
+            return None
+        pairs[id(t)] = [a for a in alts if a.start == nxt]
+    used = [a.start for v in pairs.values() for a in v]
+    if len(set(used)) != len(used):
+        return None
+    for t in therapies:
+        if t.is_class:
+            pairs[id(t)] = []
+    return pairs
+
+
 def _has_resistance_role(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
     before = text[max(f.start, drug.start - 45) : drug.start]
     after = text[drug.end : min(f.end, drug.end + 25)]
     return bool(C.RESISTANCE_ROLE.search(before) or C.RESISTANCE_ROLE_AFTER.match(after))
+
+
+_CONTRAST_LEAD = re.compile(r"^\s*(?:despite|although|though|even though|while|whereas|notwithstanding)\b[^,]{3,200},\s*", re.IGNORECASE)
+_CONTRAST_MID = re.compile(r"[,;]\s*(?:but|however|yet|nevertheless|nonetheless)\b,?\s*|\.\s*However,\s*", re.IGNORECASE)
+
+
+def _main_clause_start(sent: str) -> int:
+    """Offset where the asserted (main) clause starts after a concessive lead or a ``but``."""
+    m = _CONTRAST_LEAD.match(sent)
+    if m:
+        return m.end()
+    m = _CONTRAST_MID.search(sent)
+    return m.end() if m else 0
 
 
 def _overcome_before(sent: str, pos: int) -> bool:
