@@ -45,7 +45,7 @@ SENSITIVITY_CUES: tuple[Cue, ...] = (
     _cue("sens_efficacy", "sensitivity", r"\beffica\w+|\beffective(?:ly|ness)?\b|\bpotent\w*|\bactiv(?:e|ity) (?:against|in)\b|\b(?:antitumou?r|anti-tumou?r) (?:activity|response|effect)\b|\bactivity\b"),
     _cue("sens_inhibit", "sensitivity", r"\binhibit(?:s|ed|ing)?\b|\bdegrad(?:e|es|ed|ation)\b|\bsuppress\w*|\btarget(?:s|ed|ing)? (?:the )?\w+"),
     _cue("sens_approved", "sensitivity", r"\bapprov(?:al|ed)\b|\brecommend\w*|\bstandard(?: of care)?\b|\bpreferred\b|\bshould be (?:administered|used|considered|prioriti[sz]ed|given)\b|\bselect\w* (?:an? )?(?:appropriate )?\w+ (?:inhibitor|TKI)\b"),
-    _cue("sens_measure", "sensitivity", r"\b(?:median )?(?:PFS|OS|DOR|mDOR|DoR|TTF) (?:of|was|:)\s?\d|\bIC\s?(?:50|₅₀)\b"),
+    _cue("sens_measure", "sensitivity", r"\b(?:median )?(?:PFS|OS|DOR|mDOR|DoR|TTF) (?:of|was|:)\s?\d"),
 )
 
 INVESTIGATION_CUES: tuple[Cue, ...] = (

@@ -196,7 +196,7 @@ class TripleAssembler:
         drugs = drug_hits(doc)
         alts = alteration_hits(doc)
         target = _dominant_target(alts, drugs)
-        drugs = [_qualify_class(d, target) for d in drugs]
+        drugs = _resolve_short_names(_drop_modifier_drugs([_qualify_class(d, target) for d in drugs], doc.text))
         facts: list[SentenceFacts] = []
         for sent in doc.sents:
             label = _section_of(sent.start_char, sections)
@@ -230,7 +230,8 @@ class TripleAssembler:
                 alts, context_used = list(prev.alts), True
                 rule_ids.append("ctx_backref_alteration")
         if self.use_context and not drugs and prev is not None and prev.drugs and _BACKREF_DRUG.search(sent_text):
-            drugs, context_used = list(prev.drugs), True
+            drugs = [d for d in prev.drugs if not _has_resistance_role(text, d, prev)] or list(prev.drugs)
+            context_used = True
             rule_ids.append("ctx_backref_drug")
         if not drugs or not alts:
             return []
@@ -244,6 +245,7 @@ class TripleAssembler:
         else:  # drugs from the previous sentence: keep its grouping
             therapies = group_therapies(drugs, text, context=text[prev.start : prev.end] if prev else "")
         pairing = _distributive_pairs(text, therapies, alts)
+        seg = _segments(text, f, therapies, alts)
         ncts = [(m.start() + f.start, re.sub(r"\s", "", m.group(0))) for m in NCT_RE.finditer(sent_text)]
         measures = find_measures(sent_text)
         hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
@@ -256,7 +258,7 @@ class TripleAssembler:
             for alt in alts:
                 if mine is not None and alt not in mine:
                     continue
-                if not _same_clause(text, therapy, alt, f):
+                if not _same_clause(text, therapy, alt, f, seg):
                     continue
                 if "role_resistance_to_drug" in cue_ids and alt.vtype in POPULATION_TYPES and any(a.vtype not in POPULATION_TYPES for a in alts):
                     continue  # the failed drug's own population (EGFR-mutant) is not what it failed against
@@ -360,11 +362,35 @@ def _dominant_target(alts: list[AltHit], drugs: list[DrugHit]) -> str:
     return counts.most_common(1)[0][0] if counts else ""
 
 
+UNTARGETED_CLASS_HEADS = ("TKI", "PROTAC", "degrader", "inhibitor")
+
+
 def _qualify_class(hit: DrugHit, target: str) -> DrugHit:
-    """A bare ``TKI`` class takes the document's dominant target (``ALK-TKI`` in an ALK review)."""
-    if hit.is_class and target and (hit.name == "TKI" or hit.name.startswith("TKI ")):
+    """A class named without its target (``TKIs``, ``PROTACs``) takes the document's dominant target."""
+    if hit.is_class and target and any(hit.name == h or hit.name.startswith(h + " ") for h in UNTARGETED_CLASS_HEADS):
         return DrugHit(hit.start, hit.end, hit.text, f"{target}-{hit.name}", True, hit.source)
     return hit
+
+
+def _resolve_short_names(hits: list[DrugHit]) -> list[DrugHit]:
+    """A bare antibody name means the conjugate the document names in full (``telisotuzumab`` → ``telisotuzumab vedotin``)."""
+    full = {h.name for h in hits if not h.is_class and " " in h.name}
+    out = []
+    for h in hits:
+        if not h.is_class and " " not in h.name:
+            longer = sorted(n for n in full if n.startswith(h.name + " "))
+            if len(longer) == 1:
+                h = DrugHit(h.start, h.end, h.text, longer[0], False, h.source)
+        out.append(h)
+    return out
+
+
+_BASED_ON = re.compile(r"^[\s-]*based\b", re.IGNORECASE)
+
+
+def _drop_modifier_drugs(hits: list[DrugHit], text: str) -> list[DrugHit]:
+    """``brigatinib-based PROTAC``: a drug used as a modifier is not the therapy (``...-based chemotherapy`` is a class anyway)."""
+    return [h for h in hits if not _BASED_ON.match(text[h.end : h.end + 12])]
 
 
 def _drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool) -> list[DrugHit]:
@@ -385,7 +411,7 @@ def _drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool
 def _adjacent(text: str, a: DrugHit, b: DrugHit) -> bool:
     first, second = (a, b) if a.start < b.start else (b, a)
     gap = text[first.end : second.start]
-    return len(gap) <= 4 and re.fullmatch(r"[\s(,:]*", gap) is not None
+    return len(gap) <= 9 and re.fullmatch(r"[\s(,:]*(?:(?:the|a|an|its)\b[\s,]*)?", gap, re.IGNORECASE) is not None
 
 
 def _drop_background_alterations(alts: list[AltHit]) -> list[AltHit]:
@@ -447,12 +473,59 @@ def _negated(sent: str, pos: int) -> bool:
     return any(m.end() >= len(window) - 30 for m in C.NEGATION_CUES[0].pattern.finditer(window))
 
 
-def _same_clause(text: str, therapy: Therapy, alt: AltHit, f: SentenceFacts) -> bool:
-    """Do not pair across a semicolon (clauses of a list often talk about different drugs)."""
-    if therapy.start < f.start or therapy.start >= f.end:
-        return True  # therapy came from context
-    lo, hi = sorted((therapy.start, alt.start))
-    return ";" not in text[lo:hi]
+_SEGMENT_BREAK = re.compile(r";|\bwhereas\b|(?<=[,\w] )while\b|\bcompared (?:to|with)\b|\bin contrast (?:to|with)\b|,\s*but\b|\bunlike\b", re.IGNORECASE)
+
+
+@dataclass
+class Segments:
+    """Clause segments of a sentence and which hold therapies / alterations."""
+
+    bounds: list[int]
+    with_therapy: set[int]
+    with_alt: set[int]
+
+    def index(self, pos: int) -> int:
+        i = 0
+        while i + 1 < len(self.bounds) and pos >= self.bounds[i + 1]:
+            i += 1
+        return i
+
+
+def _segments(text: str, f: SentenceFacts, therapies: list[Therapy], alts: list[AltHit]) -> Segments:
+    sent = text[f.start : f.end]
+    bounds = [f.start] + [f.start + m.start() for m in _SEGMENT_BREAK.finditer(sent)]
+    seg = Segments(bounds, set(), set())
+    for t in therapies:
+        for m in t.members:
+            if f.start <= m.start < f.end:
+                seg.with_therapy.add(seg.index(m.start))
+    for a in alts:
+        seg.with_alt.add(seg.index(a.start))
+    return seg
+
+
+def _same_clause(text: str, therapy: Therapy, alt: AltHit, f: SentenceFacts, seg: Segments | None = None) -> bool:
+    """Pair within a clause; a clause with only drugs (or only alterations) links to the orphan clauses of the other kind.
+
+    ``L1195M ... in crizotinib-resistant tumors compared to G1202R ..., which ... resistance to 2nd generation
+    ALK TKIs`` pairs crizotinib with L1195M and the TKIs with G1202R; ``for ALK-positive NSCLC, including
+    crizotinib; ceritinib; alectinib`` pairs every drug with the one population.
+    """
+    if therapy.start < f.start or therapy.start >= f.end or seg is None or len(seg.bounds) == 1:
+        return True  # therapy came from context, or a single clause
+    t_segs = {seg.index(m.start) for m in therapy.members if f.start <= m.start < f.end}
+    a_seg = seg.index(alt.start)
+    if a_seg in t_segs:
+        return True
+    orphan_alt_segs = seg.with_alt - seg.with_therapy
+    orphan_therapy_segs = seg.with_therapy - seg.with_alt
+    t_orphan = bool(t_segs & orphan_therapy_segs)
+    a_orphan = a_seg in orphan_alt_segs
+    if t_orphan and a_orphan:
+        return True
+    if t_orphan and not orphan_alt_segs:
+        return True
+    return a_orphan and not orphan_therapy_segs
 
 
 def _confidence(strength: float, therapy: Therapy, alt: AltHit, f: SentenceFacts, context_used: bool, hedged: bool, n_therapies: int, n_alts: int, text: str) -> float:

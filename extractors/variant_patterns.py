@@ -103,11 +103,13 @@ PROTEIN_SUB_1 = re.compile(
 PROTEIN_SUB_GLUED = re.compile(
     LB + r"(?P<gene>[A-Z][A-Z0-9]{1,6}?)(?P<wt>" + A1 + r")(?P<pos>[1-9]\d{1,4})(?P<mt>[" + AA1 + r"X*])" + RB
 )
+#: a residue followed by its own position ("Trp-64", "Asp 205", "Asp-109-->"): a residue, not a mutant residue
+NOT_POS_AFTER = r"(?!\s?-{0,2}>?\s?\(?\d)"
 #: Leu858Arg, p.Leu858Arg, p.(Leu858Arg), Arg213Ter, Arg 3500 Gln, Glu29 to Lys, Glu 272 to stop
 PROTEIN_SUB_3 = re.compile(
     LB + r"(?P<p>p\.\s?)?(?P<paren>\()?(?P<wt>" + AA3 + r")(?:\s|-)?(?P<pos>[1-9]\d{0,4})"
     r"(?:\s?(?:-{1,4}>|-{1,4}|→|>|/)\s?|\s(?:to|by)\s|\s)?(?P<mt>" + AA3_OR_STOP + r"|X|\*)(?P<close>\))?"
-    r"(?P<alts>(?:/" + AA3 + r"){1,5}|(?:(?:,\s?|,?\sor\s|,?\sand\s)" + AA3 + r"(?![A-Za-z0-9_]|\d)){1,6})?" + RB
+    r"(?P<alts>(?:/" + AA3 + r"){1,5}|(?:(?:,\s?|,?\sor\s|,?\sand\s)" + AA3 + r"(?![A-Za-z0-9_])" + NOT_POS_AFTER + r"){1,6})?" + RB
 )
 #: lower-case prefix glued to a substitution: alphaD60N, hGRalphaD401H
 PROTEIN_SUB_AFTER_LOWER = re.compile(r"(?<=[a-z])(?P<wt>" + A1 + r")(?P<pos>[1-9]\d{1,4})(?P<mt>[" + AA1 + r"])" + RB)
@@ -117,7 +119,27 @@ _AA_ANYNAME = "(?:" + AA3 + "|" + AA_NAME + ")"
 PROTEIN_REPLACED = re.compile(
     LB + r"(?P<wt>" + _AA_ANYNAME + r")(?:\s?-\s?|\s)?\(?(?P<pos>[1-9]\d{0,4})\)?(?:-[A-Za-z']{1,6})?"
     r"\s(?:(?:was|were|is|has\sbeen|had\sbeen)\s)?(?:(?:replaced|substituted|mutated|changed|converted)\s)?(?:with|by|to|into)\s(?:an?\s)?"
-    r"(?P<mt>" + _AA_ANYNAME + r")(?P<more>(?:(?:,\s?|,?\sor\s|,?\sand\s)" + _AA_ANYNAME + r"(?![A-Za-z0-9_])){0,6})" + RB
+    r"(?P<mt>" + _AA_ANYNAME + r")(?P<more>(?:(?:,\s?|,?\sor\s|,?\sand\s)" + _AA_ANYNAME + r"(?![A-Za-z0-9_])" + NOT_POS_AFTER + r"){0,6})" + RB
+)
+#: residue lists: "Arg79, Arg109, and Arg112 in P450cam were replaced with Lys, Gln, and Met",
+#: "changing Pro 172 and Gly 131 to Asp residues" (>= 2 residues; cross product unless "respectively")
+_RES = r"(?:" + _AA_ANYNAME + r")(?:\s?-\s?|\s)?[1-9]\d{0,4}(?![A-Za-z0-9_])"
+_LISTSEP = r"(?:,\s?|,?\s(?:and|or)\s)"
+PROTEIN_RESIDUE_LIST = re.compile(
+    LB + r"(?P<res>" + _RES + r"(?:" + _LISTSEP + _RES + r"){1,7})(?:\s(?:in|of)\s[^\s,.;]{1,20})?"
+    r"\s(?:(?:were|was|are|have\sbeen|had\sbeen)\s)?(?:(?:all|each|individually|separately|simultaneously)\s)?"
+    r"(?:(?:replaced|substituted|mutated|changed|converted|exchanged)\s)?(?:with|by|to|into)\s(?:an?\s)?"
+    r"(?P<mts>" + _AA_ANYNAME + r"(?![A-Za-z0-9_])" + NOT_POS_AFTER + r"(?:" + _LISTSEP + _AA_ANYNAME + r"(?![A-Za-z0-9_])" + NOT_POS_AFTER + r"){0,7})"
+)
+#: antibody-chain prefixes: VLTyr50Ser, VHY32A, VHTyr101Phe
+PROTEIN_SUB_CHAIN = re.compile(
+    r"(?<![A-Za-z0-9_])V[HL](?P<wt>" + AA3 + "|" + A1 + r")(?P<pos>[1-9]\d{0,4})(?P<mt>" + AA3 + "|" + A1 + r")" + RB
+)
+#: truncating alleles written after the gene: HCN4-573X, HCN4-695X
+PROTEIN_GENE_POS_STOP = re.compile(LB + r"(?P<gene>[A-Z][A-Z0-9]{1,7})-(?P<pos>[1-9]\d{1,4})(?P<mt>X|\*)" + RB)
+#: "deletion of glycine-91", "deletion of Phe508"
+PROTEIN_DEL_OF = re.compile(
+    LB + r"deletion\sof\s(?:the\s)?(?:residue\s)?(?P<wt>" + _AA_ANYNAME + r")(?:\s?-\s?|\s)?(?P<pos>[1-9]\d{0,4})" + RB
 )
 PROTEIN_DASHES = re.compile(LB + r"(?P<wt>" + A1 + r")(?P<pos>[1-9]\d{0,4})-{2,4}>?(?P<mt>" + A1 + r")(?P=pos)" + RB)
 #: p.E947stop, E947Stop, Y67X (covered by sub_1)
@@ -146,7 +168,7 @@ PROTEIN_DELTA = re.compile(
 #: "valine (Val) to alanine (Ala) substitution at amino acid 16"
 _AA_WORD = r"(?P<{g}>" + AA_NAME + r")(?:\s\((?:" + AA3 + r"|" + A1 + r"|[A-Z]{3})\))?(?:\sresidue)?"
 PROTEIN_WRITTEN = re.compile(
-    r"(?i:" + LB + _AA_WORD.replace("{g}", "a") + r"(?:\s?-\s?|\s)(?P<rel>to|by|for|with|into|->|-->|→)(?:\s?-\s?|\s)"
+    r"(?i:" + LB + _AA_WORD.replace("{g}", "a") + r"(?:\s?-\s?|\s)(?P<rel>to|by|for|with|into|->|-->|→)(?:\s?-\s?|\s)(?:the\s|an?\s)?"
     + _AA_WORD.replace("{g}", "b") + r"(?:(?:\s?-\s?|\s)(?:substitution|mutation|change|replacement|transition|missense mutation))?"
     r",?\s(?:at|in|of|on)\s(?:the\s)?(?:amino[\s-]acids?\s(?:position\s|residue\s)?|codon\s|position\s|residue\s)"
     r"(?P<pos>[1-9]\d{0,4})" + RB + ")"
@@ -192,6 +214,8 @@ DNA_IVS = re.compile(
 )
 #: G-308A, A1166C, C-1228T, T2005C/A, G1915T/A (also protein one-letter; disambiguated by context)
 DNA_LETTERS = re.compile(LB + r"(?P<wt>[ACGT])(?P<pos>-\d{1,6})(?P<mt>[ACGT])(?P<alts>(?:/[ACGT]){1,3})?" + RB)
+#: genomic positions (>= 5 digits) written with letters: T1270533G, C1256088C, C35322C
+DNA_LETTERS_LONG = re.compile(LB + r"(?P<wt>[ACGT])(?P<pos>[1-9]\d{4,8})(?P<mt>[ACGT])" + RB)
 #: "A to G", "C-to-T", "G>A", "G --> C", with optional "transition at nucleotide 276" tail
 _NT_WORD = r"(?:" + NT + r"{1,2}|" + NUC_NAME + r"(?:\s\([ACGTU]\))?)"
 NUM_COMMA = r"(?:\d{1,3}(?:,\d{3}){1,2}|\d{1,9})"
@@ -239,7 +263,7 @@ INDEL_OF_BASE = re.compile(
 )
 #: Delta32, delta32, DD32, D32 (CCR5-style), dup24bp, 6bINS, del6, delTTCA, TGAG deletion, (TT) deletion
 INDEL_SHORTHAND = re.compile(
-    r"(?:(?<![A-Za-z0-9_/])(?:[Dd]elta|Δ)\s?\d{1,3}(?:-\d{1,6})?(?![(\w])|(?<=[a-z0-9])Delta\d{1,3}(?:-\d{1,6})?(?![(\w])|" + LB + r"(?:DD\d{1,3}(?:\sdeletion)?|(?:ins/del|del/ins)\s\d{1,4}\s?bp|dup\d{1,4}\s?bp|\d{1,4}bINS|del\d{1,4}(?:bp)?"
+    r"(?:(?<![A-Za-z0-9_/])(?:[Dd]elta|Δ)\s?\d{1,3}(?:-\d{1,6})?(?![(\w])|(?<=[A-Za-z0-9])[Dd]elta\d{1,3}(?:-\d{1,6})?(?![(\w])|" + LB + r"(?:DD\d{1,3}(?:\sdeletion)?|(?:ins/del|del/ins)\s\d{1,4}\s?bp|dup\d{1,4}\s?bp|\d{1,4}bINS|del\d{1,4}(?:bp)?"
     r"|(?:del|ins|dup)\s?(?:[ACGT]{2,30}|\([ACGT]{1,30}\))|(?:\([ACGT]{1,30}\)|[ACGT]{2,30})\s(?:deletion/insertion|insertion/deletion|insertion-deletion|deletion|insertion|duplication)"
     r"|(?:deletion|insertion|duplication)\s\([ACGT]{1,30}\)))" + RB
 )

@@ -220,6 +220,10 @@ def _b_sub(rule: str) -> Builder:
             return None  # "p.(L858R" without closing paren
         elif close and not paren:
             e = m.end("mt")
+        if rule == "protein_sub_3letter" and not _alts_present(m) and text[m.end("pos"):m.start("mt")] and _POS_AFTER.match(
+            text, m.end("mt")
+        ):
+            return None  # "His 207-Asp 205", "Leu-357 to Val-360": two residues, not a substitution
         if pos.startswith("-") and (rule != "protein_sub_1letter" or set(wt + mt) <= set("ACGT")):
             return None  # G-308A is DNA (dna_sub_letters)
         if rule == "protein_sub_1letter" and not m.group("p") and len(pos) < 2:
@@ -257,6 +261,13 @@ def _b_sub(rule: str) -> Builder:
                    vtype=vtype, rule_id=rule)
 
     return build
+
+
+_POS_AFTER = re.compile(r"\s?-{0,2}>?\s?\(?\d")
+
+
+def _alts_present(m: re.Match[str]) -> bool:
+    return bool(m.groupdict().get("alts"))
 
 
 _MUT_CUE = re.compile(r"(?i:mutant|mutation|substitut|variant|replac|missense)")
@@ -441,6 +452,8 @@ def _nt(s: str) -> str | None:
     s = re.sub(r"\s\([ACGTU]\)$", "", s)
     if len(s) == 1:
         return s if s in "ACGTU" else None
+    if len(s) == 2 and s[0] == s[1] and s[0] in "ACGT":
+        return s  # tandem "CC to TT"
     return P.NUC_NAME_TO_1.get(s.lower())
 
 
@@ -449,7 +462,7 @@ def _b_dna_written(m: re.Match[str], text: str) -> VariantMention | None:
     if a is None or b is None:
         return None
     rel = m.group("rel").strip().lower()
-    single_letters = len(m.group("a")) == 1 and len(m.group("b")) == 1
+    single_letters = len(m.group("a")) <= 2 and len(m.group("b")) <= 2 and len(a) == len(b)
     pos = (m.group("pos") or "").replace(",", "").replace("c.", "")
     e = m.end() if pos else m.end("b")
     s = m.start("pre") if m.group("pre") else m.start("a")
@@ -511,6 +524,10 @@ def _b_indel_nl(rule: str) -> Builder:
         n = m.groupdict().get("n")
         if n and rule == "indel_size_first" and re.fullmatch(r"\d[\d,.]*", n) and n.endswith((".", ",")):
             return None
+        if rule == "indel_size_first" and n and n.lower() == "single":
+            return None  # "single-nucleotide deletion": a class of change, not a variant (tmVar3 convention)
+        if rule == "indel_size_first" and re.match(r"\s\([ACGT]{1,30}\)", text[m.end():m.end() + 34]):
+            return None  # "four bases deletion (TGAG)": the mention is "deletion (TGAG)"
         vt = _indel_vtype(op)
         norm = re.sub(r"\s+", " ", frag.strip())
         return _mk(text, m.start(), m.end(), normalized=norm, vtype=vt, rule_id=rule)
@@ -525,6 +542,10 @@ def _b_indel_shorthand(m: re.Match[str], text: str) -> VariantMention | None:
         return None
     if re.fullmatch(r"(?:del|ins|dup)\d+", low) and len(low) <= 5 and low[3:] in ("19", "20", "18", "21"):
         return None
+    if re.fullmatch(r"(?:del|ins)\d{1,4}", low) and (
+        re.match(r"/(?:del|ins)\d", text[m.end():m.end() + 5]) or re.search(r"(?:del|ins)\d{1,4}/$", text[max(0, m.start() - 8):m.start()])
+    ):
+        return None  # genotype strings: "del6/del6", "del6/ins6"
     vt = "duplication" if "dup" in low else "insertion" if "ins" in low else "deletion"
     return _mk(text, m.start(), m.end(), normalized=frag, vtype=vt, rule_id="indel_shorthand")
 
@@ -714,11 +735,80 @@ def _b_replaced(m: re.Match[str], text: str) -> VariantMention | None:
     if m.group("wt")[0].islower() and m.group("wt").lower() not in P.AA_NAME_TO_1:
         return None
     pos = m.group("pos")
-    more = [_aa1(x) for x in re.split(r",\s?|\sor\s|\sand\s", m.group("more") or "") if x.strip()]
+    if not m.group("more") and _POS_AFTER.match(text, m.end("mt")):
+        return None  # "Glu-217 with Thr-172": two residues
+    more = [_aa1(x) for x in re.split(r",?\s(?:or|and)\s|,\s?", m.group("more") or "") if x.strip()]
     mts = [mt] + [x for x in more if x]
     norms = tuple(f"{wt}{pos}{x}" for x in mts)
     return _mk(text, m.start(), m.end(), normalized=norms[0], alternatives=norms, hgvs=_hgvs_sub(wt, pos, mt),
                vtype="nonsense" if mt == "*" else "substitution", rule_id="protein_replaced")
+
+
+_RES_ITEM = re.compile(r"(?P<wt>[A-Za-z]+(?:\s(?:acid))?)(?:\s?-\s?|\s)?(?P<pos>[1-9]\d{0,4})")
+_LIST_SPLIT = re.compile(r",?\s(?:and|or)\s|,\s?")
+
+
+def _b_residue_list(m: re.Match[str], text: str) -> VariantMention | None:
+    """"Arg79, Arg109, and Arg112 ... were replaced with Lys, Gln, and Met" (cross product, or pairs with
+    "respectively")."""
+    res = []
+    for item in _LIST_SPLIT.split(m.group("res")):
+        r = _RES_ITEM.fullmatch(item.strip())
+        if r is None:
+            return None
+        wt = _aa1(r.group("wt"))
+        if wt is None or wt in "*X" or (r.group("wt")[0].islower() and r.group("wt").lower() not in P.AA_NAME_TO_1):
+            return None
+        res.append((wt, r.group("pos")))
+    mts = [_aa1(x.strip()) for x in _LIST_SPLIT.split(m.group("mts")) if x.strip()]
+    if not mts or any(x is None or x == "X" for x in mts):
+        return None
+    if re.match(r",?\s(?:respectively|in\sthat\sorder)", text[m.end():m.end() + 20]):
+        if len(mts) != len(res):
+            return None
+        pairs = list(zip(res, mts, strict=True))
+    else:
+        pairs = [(r, x) for r in res for x in mts]
+    norms = tuple(dict.fromkeys(f"{wt}{pos}{x}" for (wt, pos), x in pairs if x != wt))
+    if not norms:
+        return None
+    (wt0, pos0), mt0 = pairs[0]
+    return _mk(text, m.start(), m.end(), normalized=norms[0], alternatives=norms, hgvs=_hgvs_sub(wt0, pos0, mt0 or ""),
+               vtype="substitution", rule_id="protein_residue_list")
+
+
+def _b_sub_chain(m: re.Match[str], text: str) -> VariantMention | None:
+    wt, mt = _aa1(m.group("wt")), _aa1(m.group("mt"))
+    if wt is None or mt is None or wt in "*X" or wt == mt:
+        return None
+    pos = m.group("pos")
+    return _mk(text, m.start("wt"), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=_hgvs_sub(wt, pos, mt),
+               vtype="nonsense" if mt == "*" else "substitution", rule_id="protein_sub_chain")
+
+
+def _b_gene_pos_stop(m: re.Match[str], text: str) -> VariantMention | None:
+    gene = normalize_gene(m.group("gene"), strict=False)
+    if gene is None:
+        return None
+    pos = m.group("pos")
+    return _mk(text, m.start("pos"), m.end(), normalized=f"{pos}*", vtype="nonsense", rule_id="protein_gene_pos_stop",
+               gene=gene)
+
+
+def _b_del_of(m: re.Match[str], text: str) -> VariantMention | None:
+    wt = _aa1(m.group("wt"))
+    if wt is None or wt in "*X":
+        return None
+    pos = m.group("pos")
+    return _mk(text, m.start(), m.end(), normalized=f"{wt}{pos}del", hgvs=f"p.{P.AA1_TO_3[wt]}{pos}del",
+               vtype="deletion", rule_id="protein_del_of")
+
+
+def _b_dna_letters_long(m: re.Match[str], text: str) -> VariantMention | None:
+    wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
+    norm = f"g.{pos}{wt}>{mt}"
+    return _mk(text, m.start(), m.end(), normalized=norm, hgvs=norm, vtype="dna_substitution",
+               rule_id="dna_sub_letters")
 
 
 def _b_dashes(m: re.Match[str], text: str) -> VariantMention | None:
@@ -764,6 +854,8 @@ def _b_stop_at(m: re.Match[str], text: str) -> VariantMention | None:
 def _b_allele(m: re.Match[str], text: str) -> VariantMention | None:
     g = "a" if m.group("a") else "b"
     frag = m.group(g)
+    if g == "a" and re.fullmatch(r"\d-?[ACGT]", frag):
+        return None  # "4G allele", "2G allele": insertion/deletion genotype names, not positions
     return _mk(text, m.start(g), m.end(g), normalized=frag.replace(" ", ""), vtype="allele", rule_id="dna_allele")
 
 
@@ -798,6 +890,10 @@ RULES: tuple[tuple[str, re.Pattern[str], Builder], ...] = (
     ("protein_sub_after_lower", P.PROTEIN_SUB_AFTER_LOWER, _b_sub_after_lower),
     ("protein_replaced", P.PROTEIN_REPLACED, _b_replaced),
     ("protein_dashes", P.PROTEIN_DASHES, _b_dashes),
+    ("protein_residue_list", P.PROTEIN_RESIDUE_LIST, _b_residue_list),
+    ("protein_sub_chain", P.PROTEIN_SUB_CHAIN, _b_sub_chain),
+    ("protein_gene_pos_stop", P.PROTEIN_GENE_POS_STOP, _b_gene_pos_stop),
+    ("protein_del_of", P.PROTEIN_DEL_OF, _b_del_of),
     ("indel_of_base", P.INDEL_OF_BASE, _b_indel_nl("indel_of_base")),
     ("codon_change", P.CODON_CHANGE, _b_codon_change),
     ("protein_acid_change", P.PROTEIN_ACID_CHANGE, _b_acid_change),
@@ -811,6 +907,7 @@ RULES: tuple[tuple[str, re.Pattern[str], Builder], ...] = (
     ("protein_written_codon_first", P.PROTEIN_WRITTEN_CODON_FIRST, _b_written("protein_written_codon_first")),
     ("protein_written_pos_mid", P.PROTEIN_WRITTEN_POS_MID, _b_written("protein_written_pos_mid")),
     ("dna_sub_letters", P.DNA_LETTERS, _b_dna_letters),
+    ("dna_sub_letters_long", P.DNA_LETTERS_LONG, _b_dna_letters_long),
     ("dna_bare", P.DNA_BARE, _b_dna_bare),
     ("dna_written_paren", P.DNA_WRITTEN_PAREN, _b_dna_written_paren),
     ("dna_written", P.DNA_WRITTEN, _b_dna_written),
@@ -1011,7 +1108,8 @@ def _gene_for(v: VariantMention, hits: list[GeneHit], starts: list[int], text: s
 NATURAL_LANGUAGE_RULES = frozenset(
     {"indel_size_first", "indel_of_size", "indel_single_base", "indel_of_base", "protein_written",
      "protein_written_codon_first", "protein_written_pos_mid", "protein_word_change", "protein_replaced",
-     "stop_at_codon", "repeat", "dna_allele", "dna_written", "dna_written_paren"}
+     "stop_at_codon", "repeat", "dna_allele", "dna_written", "dna_written_paren", "protein_residue_list",
+     "protein_del_of"}
 )
 
 
