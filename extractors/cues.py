@@ -34,6 +34,7 @@ RESISTANCE_CUES: tuple[Cue, ...] = (
     _cue("res_failed", "resistance", r"\bfail(?:ed|s|ure)? to\b|\bafter failure of\b|\bfailure of (?:prior )?\w+"),
     _cue("res_progressed", "resistance", r"\bprogress(?:ed|ing|ion)? (?:on|after|following|during)\b|\bdisease progression on\b"),
     _cue("res_mediate", "resistance", r"\b(?:mediat|confer|driv|caus|induc|contribut)\w* (?:\w+ ){0,3}(?:to )?(?:the )?(?:resistance|escape)\b|\bmechanisms? of (?:acquired )?resistance\b|\bresistance mechanisms?\b"),
+    _cue("res_emergence", "resistance", r"\bemerg(?:ence|ed|ing|es)\b|\bacquired (?:resistance|mutations?|alterations?)\b|\b(?:develop(?:ed|s)?|harbou?r(?:ed|s)?) (?:\w+ ){0,2}(?:secondary|resistance|on-target) mutations?\b"),
     _cue("res_lack", "resistance", r"\black of (?:improvement|benefit|efficacy|response|activity)\b|\bno (?:clinical )?(?:benefit|improvement|response)\b|\bpoor(?:er)? (?:response|outcome|efficacy|prognosis)\b|\bshorter (?:PFS|OS|progression|survival)\b|\binferior\b|\bdetrimental\b|\bimpair\w*"),
 )
 
@@ -63,7 +64,7 @@ HEDGE_CUES: tuple[Cue, ...] = (
 )
 
 RESISTANCE_ROLE = re.compile(
-    r"(?:resistan(?:ce|t) (?:to|against)|refractory to|progress(?:ed|ing|ion)? (?:on|after|following|during|with)|"
+    r"(?:resistan(?:ce|t) (?:to|against)|refractory to|progress(?:es|ed|ing|ion)? (?:on|after|following|during|with)|"
     r"failure (?:of|on|with)|failed|after (?:prior )?|following (?:prior )?|pretreated with|pre-treated with|post-)"
     r"(?:\s?(?:the|prior|previous|first-line|initial|one|an?|treatment with|therapy with))*\s?$",
     re.IGNORECASE,
@@ -75,6 +76,15 @@ RESISTANCE_ROLE_AFTER = re.compile(
     re.IGNORECASE,
 )
 """Text just after a drug that gives it the resistance role (``X-resistant``, ``X resistance``)."""
+
+PRIOR_ROLE = re.compile(
+    r"(?:\bprior|\bprevious(?:ly)?|\bpre-?treated with|\bexposure to|\bnon-)\s*(?:(?:lines?|treatment|therapy|of|with|one|two|[<>≤≥]?\d+|or|more)\s+){0,4}$",
+    re.IGNORECASE,
+)
+"""Text just before a drug showing it was earlier treatment (``<3 prior lines of ALK TKI``, ``non-crizotinib``): not the therapy asserted."""
+
+WEAK_RESISTANCE = re.compile(r"^(?:resistan(?:ce|t))[\s-]+(?:\w+[\s-]+)?(?:mutations?|alterations?|variants?)\b", re.IGNORECASE)
+"""``resistance mutations``: the word names a kind of mutation, so it is only a weak outcome cue."""
 
 COMPARATOR_BEFORE = re.compile(r"(?:\bvs\.?|\bversus|\bcompared (?:with|to)|\brather than|\bover|\bthan)\s*(?:the\s+)?(?:\w+\s+){0,2}$", re.IGNORECASE)
 

@@ -235,6 +235,10 @@ class TripleAssembler:
             rule_ids.append("ctx_backref_drug")
         if not drugs or not alts:
             return []
+        drugs = [d for d in drugs if not (f.start <= d.start < f.end and _prior_treatment(text, d, f))]
+        alts = [a for a in alts if not (f.start <= a.start < f.end and _alteration_absent(text, a, f))]
+        if not drugs or not alts:
+            return []
         kept_drugs = _drop_appositive_classes(drugs, text, table_row=f.section == "table")
         dropped = [(d.start, d.end) for d in drugs if d not in kept_drugs]
         drugs = kept_drugs
@@ -292,7 +296,7 @@ class TripleAssembler:
         if f.section == "table" and ncts and not has_results:
             return "investigation", False, ["table_row_trial"], 0.7
         strong_res = [c for c in res if c[2].rule_id not in {"res_mediate"}] or res
-        res_score = sum(2.0 if c[2].rule_id in {"res_resist", "res_insensitive", "res_ineffective", "res_reduced_potency", "res_lack", "res_refractory"} else 1.0 for c in strong_res)
+        res_score = sum(_res_weight(sent, c) for c in strong_res)
         sens_score = sum(2.0 if c[2].rule_id in {"sens_sensitive", "sens_response", "sens_benefit", "sens_overcome", "sens_measure", "sens_approved"} else 1.0 for c in sens)
         if not res and not sens:
             if ncts and C.LEVEL_TRIAL.search(sent):
@@ -418,6 +422,25 @@ def _drop_background_alterations(alts: list[AltHit]) -> list[AltHit]:
     """A fusion/positivity of a gene is background when the sentence names a specific change in it."""
     specific_genes = {a.gene for a in alts if a.specific}
     return [a for a in alts if a.specific or a.gene not in specific_genes or a.vtype not in POPULATION_TYPES]
+
+
+def _res_weight(sent: str, cue: tuple[int, int, C.Cue]) -> float:
+    if C.WEAK_RESISTANCE.match(sent[cue[0] :]):
+        return 0.5
+    return 2.0 if cue[2].rule_id in {"res_resist", "res_insensitive", "res_ineffective", "res_reduced_potency", "res_lack", "res_refractory"} else 1.0
+
+
+_ABSENT_BEFORE = re.compile(r"(?:\black(?:ing|s)?|\bwithout|\bnegative for|\babsence of|\bno|\bfree of|\bexcluding)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def _alteration_absent(text: str, alt: AltHit, f: SentenceFacts) -> bool:
+    """``patients lacking ALK resistant mutations``: the population is defined by the alteration's absence."""
+    return bool(_ABSENT_BEFORE.search(text[max(f.start, alt.start - 30) : alt.start]))
+
+
+def _prior_treatment(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
+    before = text[max(f.start, drug.start - 40) : drug.start]
+    return bool(C.PRIOR_ROLE.search(before)) and not C.RESISTANCE_ROLE.search(before)
 
 
 def _distributive_pairs(text: str, therapies: list[Therapy], alts: list[AltHit]) -> dict[int, list[AltHit]] | None:

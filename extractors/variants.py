@@ -806,6 +806,8 @@ def _b_del_of(m: re.Match[str], text: str) -> VariantMention | None:
 
 def _b_dna_letters_long(m: re.Match[str], text: str) -> VariantMention | None:
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
+    if wt == mt:  # "C1256088C": a locus / allele name (tmVar3 annotates it, tmVar1 does not)
+        return _mk(text, m.start(), m.end(), normalized=f"g.{pos}{wt}", vtype="allele", rule_id="dna_allele")
     norm = f"g.{pos}{wt}>{mt}"
     return _mk(text, m.start(), m.end(), normalized=norm, hgvs=norm, vtype="dna_substitution",
                rule_id="dna_sub_letters")
@@ -1109,7 +1111,7 @@ NATURAL_LANGUAGE_RULES = frozenset(
     {"indel_size_first", "indel_of_size", "indel_single_base", "indel_of_base", "protein_written",
      "protein_written_codon_first", "protein_written_pos_mid", "protein_word_change", "protein_replaced",
      "stop_at_codon", "repeat", "dna_allele", "dna_written", "dna_written_paren", "protein_residue_list",
-     "protein_del_of"}
+     "protein_del_of", "protein_gene_pos_stop"}
 )
 
 
