@@ -34,6 +34,7 @@ RESISTANCE_CUES: tuple[Cue, ...] = (
     _cue("res_failed", "resistance", r"\bfail(?:ed|s|ure)? to\b|\bafter failure of\b|\bfailure of (?:prior )?\w+"),
     _cue("res_progressed", "resistance", r"\bprogress(?:ed|ing|ion)? (?:on|after|following|during)\b|\bdisease progression on\b"),
     _cue("res_mediate", "resistance", r"\b(?:mediat|confer|driv|caus|induc|contribut)\w* (?:\w+ ){0,3}(?:to )?(?:the )?(?:resistance|escape)\b|\bmechanisms? of (?:acquired )?resistance\b|\bresistance mechanisms?\b"),
+    _cue("res_challenging", "resistance", r"\bchalleng\w* to (?:target|treat|overcome|inhibit)\b|\bdifficult to (?:target|treat|overcome|inhibit)\b|\bunmet need\b"),
     _cue("res_emergence", "resistance", r"\bemerg(?:ence|ed|ing|es)\b|\bacquired (?:resistance|mutations?|alterations?)\b|\b(?:develop(?:ed|s)?|harbou?r(?:ed|s)?) (?:\w+ ){0,2}(?:secondary|resistance|on-target) mutations?\b"),
     _cue("res_lack", "resistance", r"\black of (?:improvement|benefit|efficacy|response|activity)\b|\bno (?:clinical )?(?:benefit|improvement|response)\b|\bpoor(?:er)? (?:response|outcome|efficacy|prognosis)\b|\bshorter (?:PFS|OS|progression|survival)\b|\binferior\b|\bdetrimental\b|\bimpair\w*"),
 )
@@ -44,8 +45,9 @@ SENSITIVITY_CUES: tuple[Cue, ...] = (
     _cue("sens_benefit", "sensitivity", r"\bbenefi(?:t|ts|ted|cial)\b|\bimprov(?:e|ed|es|ement)\b|\bprolong\w*|\bsuperior\w*|\blonger (?:PFS|OS|survival|progression)\b|\bfavou?rable\b"),
     _cue("sens_overcome", "sensitivity", r"\boverc[oa]m\w*|\bcircumvent\w*|\brescue\w*|\brestor\w* (?:sensitivity|response)\b"),
     _cue("sens_efficacy", "sensitivity", r"\beffica\w+|\beffective(?:ly|ness)?\b|\bpotent\w*|\bactiv(?:e|ity) (?:against|in)\b|\b(?:antitumou?r|anti-tumou?r) (?:activity|response|effect)\b|\bactivity\b"),
-    _cue("sens_inhibit", "sensitivity", r"\binhibit(?:s|ed|ing)?\b|\bdegrad(?:e|es|ed|ation)\b|\bsuppress\w*|\btarget(?:s|ed|ing)? (?:the )?\w+"),
-    _cue("sens_approved", "sensitivity", r"\bapprov(?:al|ed)\b|\brecommend\w*|\bstandard(?: of care)?\b|\bpreferred\b|\bshould be (?:administered|used|considered|prioriti[sz]ed|given)\b|\bselect\w* (?:an? )?(?:appropriate )?\w+ (?:inhibitor|TKI)\b"),
+    _cue("sens_inhibit", "sensitivity", r"\binhibit(?:s|ed|ing|ion of)?\b|\bdegrad(?:e|es|ed|ation)\b|\bsuppress\w*"),
+    _cue("sens_indication", "sensitivity", r"\bapproved\b|\bfor the treatment of\b|\btreatment (?:strategy|option)\b|\btargeting (?:of )?\b"),
+    _cue("sens_approved", "sensitivity", r"\bapproval\b|\b(?:was|were|is|are|been|being|received|gained) (?:\w+ )?approved\b|\brecommend\w*|\bstandard(?: of care)?\b|\bpreferred\b|\bshould be (?:administered|used|considered|prioriti[sz]ed|given)\b|\bselect\w* (?:an? )?(?:appropriate )?\w+ (?:inhibitor|TKI)\b"),
     _cue("sens_measure", "sensitivity", r"\b(?:median )?(?:PFS|OS|DOR|mDOR|DoR|TTF) (?:of|was|:)\s?\d"),
 )
 

@@ -95,7 +95,13 @@ def install_command(name: str) -> str:
 
 
 def ensure_extensions() -> None:
-    """Register ``Span._.ent_source`` (idempotent)."""
+    """Register ``Span._.ent_source`` (idempotent; the lexicons' registration when available)."""
+    try:
+        from extractors.lexicons import register_extensions
+    except ImportError:
+        register_extensions = None
+    if register_extensions is not None:
+        register_extensions()
     if not Span.has_extension("ent_source"):
         Span.set_extension("ent_source", default=None)
 

@@ -27,7 +27,7 @@ ABBREVIATIONS = frozenset(
 )
 """Lower-cased words (without the final period) after which a period does not end a sentence."""
 
-_WORD_BEFORE_PERIOD = re.compile(r"([A-Za-z][A-Za-z.]*)\.$")
+_WORD_BEFORE_PERIOD = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z.]*)\.$")
 
 
 def _ends_with_abbreviation(text_before: str) -> bool:

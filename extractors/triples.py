@@ -242,7 +242,7 @@ class TripleAssembler:
         kept_drugs = _drop_appositive_classes(drugs, text, table_row=f.section == "table")
         dropped = [(d.start, d.end) for d in drugs if d not in kept_drugs]
         drugs = kept_drugs
-        alts = _drop_background_alterations(alts)
+        alts = _drop_background_alterations(alts, text)
         in_sentence = [d for d in drugs if f.start <= d.start < f.end]
         if in_sentence:
             therapies = group_therapies(in_sentence, text, table_row=f.section == "table", context=sent_text, ignore=dropped)
@@ -418,10 +418,23 @@ def _adjacent(text: str, a: DrugHit, b: DrugHit) -> bool:
     return len(gap) <= 9 and re.fullmatch(r"[\s(,:]*(?:(?:the|a|an|its)\b[\s,]*)?", gap, re.IGNORECASE) is not None
 
 
-def _drop_background_alterations(alts: list[AltHit]) -> list[AltHit]:
-    """A fusion/positivity of a gene is background when the sentence names a specific change in it."""
-    specific_genes = {a.gene for a in alts if a.specific}
-    return [a for a in alts if a.specific or a.gene not in specific_genes or a.vtype not in POPULATION_TYPES]
+GENERIC_ALTERATIONS = frozenset({"fusion", "mutation", "wild-type"})
+_CARRIER = re.compile(r"^\s*$|^[^,;.]{0,40}?\b(?:with|containing|harbou?ring|carrying|bearing)\b[^,;.]{0,20}$", re.IGNORECASE)
+
+
+def _drop_background_alterations(alts: list[AltHit], text: str = "") -> list[AltHit]:
+    """A generic fusion/mutation of a gene is background when the sentence names a specific change in it,
+    and so is a named fusion that only carries the change (``EML4-ALK variant 1 containing G1202R/L1196M``)."""
+    specific = [a for a in alts if a.specific]
+    specific_genes = {a.gene for a in specific}
+    out = []
+    for a in alts:
+        if not a.specific and a.gene in specific_genes and a.alteration in GENERIC_ALTERATIONS:
+            continue
+        if text and a.alteration.startswith("fusion ") and any(s.gene == a.gene and s.start >= a.end and _CARRIER.match(text[a.end : s.start]) for s in specific):
+            continue
+        out.append(a)
+    return out
 
 
 def _res_weight(sent: str, cue: tuple[int, int, C.Cue]) -> float:

@@ -78,6 +78,25 @@ KNOWN_GENES = frozenset(
 FUSION_DRIVERS = frozenset(
     "ALK ROS1 RET NTRK1 NTRK2 NTRK3 NRG1 FGFR1 FGFR2 FGFR3 MET BRAF EGFR ERBB2 ABL1 BCR".split()
 )
+#: genes whose "-positive" / "-altered" / "+" (no partner named) means a fusion; for other genes it means
+#: a mutation (HER2-positive stays overexpression)
+FUSION_POSITIVE = frozenset("ALK ROS1 RET NTRK1 NTRK2 NTRK3 NRG1".split())
+
+#: canonical protein lengths (amino acids) of the UniProt canonical isoform (UniProtKB/Swiss-Prot
+#: "Sequence" section of the reviewed human entry), used to reject gene attachments whose protein is
+#: shorter than the variant's position. Only values checked against UniProt are listed; genes absent
+#: from the table are never rejected.
+PROTEIN_LENGTHS = {
+    "EGFR": 1210, "ALK": 1620, "ROS1": 2347, "MET": 1390, "ERBB2": 1255, "ERBB3": 1342, "ERBB4": 1308,
+    "KRAS": 189, "NRAS": 189, "HRAS": 189, "BRAF": 766, "PIK3CA": 1068, "RET": 1114, "NTRK1": 796,
+    "NTRK2": 822, "NTRK3": 839, "PTK2": 1052, "PTK2B": 1009, "MAP2K1": 393, "MAP2K2": 400, "TP53": 393,
+    "KIT": 976, "PDGFRA": 1089, "FGFR1": 822, "FGFR2": 821, "FGFR3": 806, "FGFR4": 802, "IDH1": 414,
+    "IDH2": 452, "PTEN": 403, "STK11": 433, "KEAP1": 624, "ESR1": 595, "AR": 920, "BRCA1": 1863,
+    "BRCA2": 3418, "ABL1": 1130, "JAK2": 1132, "CTNNB1": 781, "NF1": 2839, "NF2": 595, "MTOR": 2549,
+    "AKT1": 480, "IGF1R": 1367, "AXL": 894, "LTK": 864, "FLT3": 993, "NPM1": 294, "RB1": 928,
+    "PTPN11": 597, "CDKN2A": 156, "KDR": 1356,
+}
+
 #: gene-shaped tokens that are never genes in this grammar
 NOT_GENES = frozenset(
     """DNA RNA MRNA CDNA PCR NGS FISH IHC CNV TKI TKIS NSCLC SCLC ORR PFS OS CI HR WT MUT AMP
@@ -333,8 +352,8 @@ FUSION = re.compile(
 )
 #: ALK rearrangement, ALK-rearranged, ALK fusion, ALK-positive, ALK+, ALK⁺, RET fusion-positive
 GENE_FUSION_WORD = re.compile(
-    LB + r"(?P<gene>" + GENE_TOKEN + r")(?:\s?-\s?|\s)(?:gene\s)?(?P<w>rearrangements?|rearranged|fusions?|fusion-positive|fusion\sgenes?|translocations?|translocated|positive|positivity)" + RB
-    + r"|" + LB + r"(?P<gene2>" + GENE_TOKEN + r")(?P<plus>\+|⁺|\(\+\))(?![A-Za-z0-9_+])"
+    LB + r"(?P<gene>" + GENE_TOKEN + r")\*{0,2}(?:\s?-\s?|\s)(?:gene\s)?(?P<w>rearrangements?|rearranged|fusions?|fusion-positive|fusion\sgenes?|translocations?|translocated|positive|positivity)" + RB
+    + r"|" + LB + r"(?P<gene2>" + GENE_TOKEN + r")(?P<plus>\+|⁺|\(\+\)|\s\+(?=\s[A-Za-z]))(?![A-Za-z0-9_+])"
 )
 #: "rearrangement(s) of ALK", "fusions involving ROS1"
 FUSION_OF_GENE = re.compile(
@@ -342,7 +361,7 @@ FUSION_OF_GENE = re.compile(
 )
 #: MET amplification, MET amp, METamp, MET-amplified, HER2 gene amplification, MET copy number gain
 AMPLIFICATION = re.compile(
-    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")(?:\s?-\s?|\s)?(?:gene\s)?)?(?P<w>(?:focal\s|high-level\s|low-level\s)?(?:amplifications?|amplified|amp|AMP|Amp|"
+    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")\*{0,2}(?:\s?-\s?|\s)?(?:gene\s)?)?(?P<w>(?:focal\s|high-level\s|low-level\s)?(?:amplifications?|amplified|amp|AMP|Amp|"
     r"copy[\s-]number\s(?:gains?|increases?|amplifications?)|CN\sgains?|copy[\s-]number\s(?:variation|alterations?)?\sgains?)"
     r")" + RB
 )
@@ -350,12 +369,12 @@ AMPLIFICATION_GLUED = re.compile(LB + r"(?P<gene>MET|ERBB2|HER2|EGFR|KRAS|MYC|FG
 AMPLIFICATION_OF = re.compile(LB + r"(?P<w>(?:focal\s|high-level\s)?amplification)\sof\s(?:the\s)?(?P<gene>" + GENE_TOKEN + r")" + RB)
 #: overexpression, high expression, HER2 overexpression, overexpression of AXL, HER2-overexpressing
 OVEREXPRESSION = re.compile(
-    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")(?:\s?-\s?|\s)(?:protein\s)?)?(?P<w>over-?expression|over-?expressed|over-?expressing|high\sexpression|upregulation|up-regulation)"
+    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")\*{0,2}(?:\s?-\s?|\s)(?:protein\s)?)?(?P<w>over-?expression|over-?expressed|over-?expressing|high\sexpression|upregulation|up-regulation)"
     r"(?:\sof\s(?:the\s)?(?P<gene2>" + GENE_TOKEN + r"))?" + RB
 )
 #: PTEN loss, loss of PTEN, loss of T790M (the variant form is assembled in the grammar)
 LOSS = re.compile(
-    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")(?:\s?-\s?|\s)(?:gene\s|protein\s)?(?P<w>loss)|(?P<w2>loss)\sof\s(?:the\s)?(?P<gene2>" + GENE_TOKEN + r")(?:\sprotein|\sexpression)?)" + RB
+    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")\*{0,2}(?:\s?-\s?|\s)(?:gene\s|protein\s)?(?P<w>loss)|(?P<w2>loss)\sof\s(?:the\s)?(?P<gene2>" + GENE_TOKEN + r")(?:\sprotein|\sexpression)?)" + RB
 )
 #: EGFR wild-type, wild-type EGFR, EGFR-WT, EGFRwt
 WILD_TYPE = re.compile(
@@ -363,13 +382,23 @@ WILD_TYPE = re.compile(
 )
 #: EGFR mutation(s), EGFR-mutant, EGFR-mutated, mutations in EGFR, KRAS mut, EGFRm
 MUTATION_WORD = re.compile(
-    LB + r"(?P<gene>" + GENE_TOKEN + r")(?:\s?-\s?|\s)(?:(?:activating|sensitizing|sensitising|driver|gene|kinase(?:\sdomain)?|point|somatic|germline|resistance|secondary|acquired|tertiary)\s)?(?P<w>mutations?|mutants?|mutated|mut|variants?|alterations?)" + RB
+    LB + r"(?P<gene>" + GENE_TOKEN + r")\*{0,2}(?:\s?-\s?|\s)(?:(?:activating|sensitizing|sensitising|driver|gene|genomic|genetic|oncogenic|kinase(?:\sdomain)?|point|somatic|germline|resistance|secondary|acquired|tertiary)\s)?(?P<w>mutations?|mutants?|mutated|mut|variants?|alterations?|altered)" + RB
     + r"|" + LB + r"(?P<w2>mutations?|alterations?)\s(?:in|of|within)\s(?:the\s)?(?P<gene2>" + GENE_TOKEN + r")(?:\sgene)?" + RB
 )
 COMPOUND_WORD = re.compile(LB + r"(?P<w>compound\s(?:EGFR\s|ALK\s|ROS1\s)?mutations?|compound\s(?:EGFR\s|ALK\s)?mutants?|double\smutations?|triple\smutations?)" + RB)
 #: MET activation, activation of HER3, bypass activation of HER3
 ACTIVATION = re.compile(
-    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")(?:\s?-\s?|\s)(?:pathway\s|signaling\s|signalling\s)?(?P<w>activation|hyperactivation)|(?P<w2>(?:bypass\s)?(?:activation|hyperactivation))\sof\s(?:the\s)?(?P<gene2>" + GENE_TOKEN + r")(?:\spathway)?)" + RB
+    LB + r"(?:(?P<gene>" + GENE_TOKEN + r")\*{0,2}(?:\s?-\s?|\s)(?:pathway\s|signaling\s|signalling\s)?(?P<w>activation|hyperactivation)|(?P<w2>(?:bypass\s)?(?:activation|hyperactivation))\sof\s(?:the\s)?(?P<gene2>" + GENE_TOKEN + r")(?:\spathway)?)" + RB
+)
+
+#: what joins coordinated genes: "ALK/ROS1/RET", "ALK, ROS1 or RET", "mTOR as well as NF2", "HER2/HER3"
+GENE_COORD_SEP = re.compile(r"\s?(?:/|,\s?(?:(?:and|or|and/or|as\swell\sas|plus)\s)?|\s(?:and|or|and/or|as\swell\sas|plus)\s)\s?")
+#: a gene list introduced after an alteration word: "mutations ... including NRAS, KRAS, MEK, and MAP3K",
+#: "activation of ... parallel pathways (e.g., MET, EGFR, HER2/HER3, IGF-1R)"
+LIST_INTRO = re.compile(r"(?:,\s|\s|\()(?:including|such\sas|e\.g\.,?|i\.e\.,?|like|namely)\s?$")
+LIST_KEYWORD = re.compile(
+    r"(?i:(?<![A-Za-z])(?P<w>mutations?|mutated|alterations?|altered|rearrangements?|rearranged|fusions?|"
+    r"amplifications?|amplified|(?:bypass\s|hyper)?activation|overexpression)(?![A-Za-z]))"
 )
 
 # --------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 from extractors import variant_patterns as P
 
-VARIANT_RULESET_VERSION = "variants-1.0.0"
+VARIANT_RULESET_VERSION = "variants-1.1.0"
 
 __all__ = [
     "VARIANT_RULESET_VERSION",
@@ -627,6 +627,8 @@ def _b_fusion(m: re.Match[str], text: str) -> VariantMention | None:
     sep = text[m.end("b1"):m.start("g2")].strip()
     if sep == "/" and not m.group("kind"):
         return None  # "EGFR/ALK" lists genes, not a fusion
+    if sep in ("/", ",") and g1 in P.FUSION_DRIVERS and g2 in P.FUSION_DRIVERS:
+        return None  # "ALK/ROS1 fusions": a list of fusion drivers (expanded by _expand_coordination)
     partner_other = g1 if drivers[0] == g2 else g2
     if partner_other is None and normalize_gene(g1t if drivers[0] == g2 else g2t, strict=False) is None:
         return None
@@ -634,9 +636,10 @@ def _b_fusion(m: re.Match[str], text: str) -> VariantMention | None:
         # "EGFR-ALK" / "ALK-MET" lists two drivers unless a fusion word follows
         if {g1, g2} - {"FGFR3"} == {g1, g2}:
             return None
-    p1 = g1 or g1t.upper()
-    p2 = g2 or g2t.upper()
     gene = drivers[0]
+    # the driver gene is normalized; the partner is kept as written ("NPM-ALK", not NPM1-ALK)
+    p1 = gene if g1 == gene else g1t.upper()
+    p2 = gene if g2 == gene and g1 != gene else g2t.upper()
     norm = f"fusion {p1}-{p2}"
     e = m.end()
     kind = m.group("kind") or ""
@@ -652,7 +655,12 @@ def _b_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None:
     if gene is None:
         return None
     w = (m.group("w") or "+").lower()
-    if gene in P.FUSION_DRIVERS and gene not in ("ERBB2", "EGFR", "MET", "BRAF") or "rearrang" in w or "fusion" in w or "transloc" in w:
+    if m.group("plus") and m.group("plus").startswith(" "):
+        # "ALK + non-small cell lung cancer" (table captions); not "EGFR + MET"
+        nxt = re.match(r"\s\+\s([A-Za-z][A-Za-z0-9-]{0,12})", text[m.end("gene2"):m.end("gene2") + 18])
+        if nxt is None or normalize_gene(nxt.group(1)) is not None:
+            return None
+    if gene in P.FUSION_POSITIVE or "rearrang" in w or "fusion" in w or "transloc" in w:
         return _mk(text, m.start(), m.end(), normalized="fusion", vtype="fusion" if "fusion" in w or "+" in w or "posit" in w else "rearrangement",
                    rule_id="gene_fusion_word", gene=gene, gene_in_mention=True)
     if gene == "ERBB2":
@@ -694,6 +702,14 @@ def _b_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = False
                    gene_in_mention=gene is not None)
 
     return build
+
+
+def _b_mutation_word(m: re.Match[str], text: str) -> VariantMention | None:
+    v = _b_gene_word("mutation_word", "mutation", "mutation", True)(m, text)
+    if v is not None and v.gene in P.FUSION_POSITIVE and (m.group("w") or m.group("w2") or "").lower().startswith("alter"):
+        # "ALK-altered", "ALK genomic alterations": for fusion drivers the alteration is the fusion
+        v = replace(v, normalized="fusion", alternatives=("fusion",), vtype="fusion")
+    return v
 
 
 def _b_wild_type(m: re.Match[str], text: str) -> VariantMention | None:
@@ -928,7 +944,7 @@ RULES: tuple[tuple[str, re.Pattern[str], Builder], ...] = (
     ("wild_type", P.WILD_TYPE, _b_wild_type),
     ("compound_word", P.COMPOUND_WORD, _b_gene_word("compound_word", "compound mutation", "compound")),
     ("activation", P.ACTIVATION, _b_gene_word("activation", "activation", "activation", True)),
-    ("mutation_word", P.MUTATION_WORD, _b_gene_word("mutation_word", "mutation", "mutation", True)),
+    ("mutation_word", P.MUTATION_WORD, _b_mutation_word),
 )
 _PRIORITY = {rid: i for i, (rid, _, _) in enumerate(RULES)}
 
