@@ -146,10 +146,25 @@ def _exact(span: Span) -> tuple[int, int]:
 
 
 def alteration_hits(doc: Doc) -> list[AltHit]:
-    """Alterations from the variant grammar, one hit per alternative, only those with a gene."""
+    """Alterations from the variant grammar, one hit per alternative.
+
+    A variant the grammar could not attach to a gene takes the gene that the same
+    change (or one of its components) has elsewhere in the document (``ALK G1202R``
+    earlier makes a later bare ``G1202R/L1196M`` an ALK variant).
+    """
     out: list[AltHit] = []
-    for v in getattr(doc._, "variants", None) or []:
+    variants = getattr(doc._, "variants", None) or []
+    known: dict[str, str] = {}
+    for v in variants:
         gene = getattr(v, "gene", None)
+        if gene:
+            for name in (v.normalized, *(getattr(v, "components", None) or ())):
+                known.setdefault(name, gene)
+    for v in variants:
+        gene = getattr(v, "gene", None)
+        if not gene:
+            names = [v.normalized, *(getattr(v, "components", None) or ())]
+            gene = next((known[n] for n in names if n in known), None)
         if not gene:
             continue
         alternatives = getattr(v, "alternatives", None) or (v.normalized,)
@@ -255,7 +270,7 @@ class TripleAssembler:
         hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
         out: list[Triple] = []
         for therapy in therapies:
-            outcome, negated, cue_ids, strength = self._outcome(text, f, therapy, drugs, ncts, measures)
+            outcome, negated, cue_ids, strength = self._outcome(text, f, therapy, drugs, ncts, measures, seg)
             if outcome is None:
                 continue
             mine = pairing.get(id(therapy)) if pairing else None
@@ -272,13 +287,13 @@ class TripleAssembler:
                 out.append(self._triple(doc, f, therapy, alt, outcome, negated, hedged, conf, [*rule_ids, *cue_ids], ncts, measures, alts))
         return out
 
-    def _outcome(self, text: str, f: SentenceFacts, therapy: Therapy, all_drugs: list[DrugHit], ncts: list[tuple[int, str]], measures: list[MeasureHit]) -> tuple[str | None, bool, list[str], float]:
+    def _outcome(self, text: str, f: SentenceFacts, therapy: Therapy, all_drugs: list[DrugHit], ncts: list[tuple[int, str]], measures: list[MeasureHit], seg: Segments | None = None) -> tuple[str | None, bool, list[str], float]:
         """Outcome for one therapy in one sentence, with negation flag, cue ids and a strength in [0, 1]."""
         sent = text[f.start : f.end]
-        role_res = [m for m in therapy.members if _has_resistance_role(text, m, f)]
+        role_res = [m for m in therapy.members if _has_resistance_role(text, m, f, all_drugs)]
         if role_res and len(role_res) == len(therapy.members):
             return "resistance", False, ["role_resistance_to_drug"], 0.9
-        others_roles = [(d.start, d.end) for d in all_drugs if d not in therapy.members and _has_resistance_role(text, d, f)]
+        others_roles = [(d.start, d.end) for d in all_drugs if d not in therapy.members and _has_resistance_role(text, d, f, all_drugs)]
 
         def near_other_role(pos: int) -> bool:
             return any(s - 40 <= pos + f.start <= e + 25 for s, e in others_roles)
@@ -286,6 +301,13 @@ class TripleAssembler:
         main_from = _main_clause_start(sent)
         res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if c[0] >= main_from and not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
         sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if c[0] >= main_from and not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
+        if seg is not None and len(seg.bounds) > 1:
+            mine = {seg.index(m.start) for m in therapy.members if f.start <= m.start < f.end}
+            if mine:
+                res_in = [c for c in res if seg.index(c[0] + f.start) in mine]
+                sens_in = [c for c in sens if seg.index(c[0] + f.start) in mine]
+                if res_in or sens_in:
+                    res, sens = res_in, sens_in
         if main_from and not res and not sens:
             res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
             sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
@@ -480,10 +502,22 @@ def _distributive_pairs(text: str, therapies: list[Therapy], alts: list[AltHit])
     return pairs
 
 
-def _has_resistance_role(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
+_COORD_GAP = re.compile(r"^\s*(?:,|,?\s*(?:and|or|and/or))\s*$", re.IGNORECASE)
+
+
+def _has_resistance_role(text: str, drug: DrugHit, f: SentenceFacts, drugs: list[DrugHit] | None = None, _depth: int = 0) -> bool:
+    """``resistance to X``, ``X-resistant``, ``progression on X`` — and ``resistance to A and B`` gives B the role too."""
     before = text[max(f.start, drug.start - 45) : drug.start]
     after = text[drug.end : min(f.end, drug.end + 25)]
-    return bool(C.RESISTANCE_ROLE.search(before) or C.RESISTANCE_ROLE_AFTER.match(after))
+    if C.RESISTANCE_ROLE.search(before) or C.RESISTANCE_ROLE_AFTER.match(after):
+        return True
+    if drugs and _depth < 5:
+        prior = [d for d in drugs if d.end <= drug.start and f.start <= d.start]
+        if prior:
+            p = max(prior, key=lambda d: d.end)
+            if _COORD_GAP.match(text[p.end : drug.start]):
+                return _has_resistance_role(text, p, f, drugs, _depth + 1)
+    return False
 
 
 _CONTRAST_LEAD = re.compile(r"^\s*(?:despite|although|though|even though|while|whereas|notwithstanding)\b[^,]{3,200},\s*", re.IGNORECASE)

@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "pipeline.commands.evaluate",
     "pipeline.commands.mentions",
     "pipeline.commands.trials",
+    "pipeline.commands.review",
+    "pipeline.commands.releases",
 ]
 """Modules that each define ``register(app)``; one per stage or command group."""
 
