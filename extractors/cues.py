@@ -52,7 +52,7 @@ SENSITIVITY_CUES: tuple[Cue, ...] = (
 )
 
 INVESTIGATION_CUES: tuple[Cue, ...] = (
-    _cue("inv_ongoing", "investigation", r"\bongoing\b|\bcurrently (?:being )?(?:\w+ing|\w+ed|under)\b|\bunder (?:investigation|evaluation|development|study)\b|\bbeing (?:studied|evaluated|tested|investigated|explored|developed|assessed)\b"),
+    _cue("inv_ongoing", "investigation", r"\bongoing\b|\bcurrently (?:being )?(?:\w+ing|\w+ed|under)\b|\bunder (?:investigation|evaluation|study)\b|\bbeing (?:studied|evaluated|tested|investigated|explored|assessed)\b"),
     _cue("inv_future", "investigation", r"\bwill (?:evaluate|receive|assess|test|enroll|include|investigate|provide|explore|be)\b|\bplanned\b|\bis (?:evaluating|testing|investigating|exploring|assessing)\b|\bare (?:evaluating|testing|investigating|exploring|assessing)\b|\benrolling\b|\brecruiting\b"),
     _cue("inv_design", "investigation", r"\b(?:phase\s?(?:[1-3]|I{1,3})(?:/(?:[1-3]|I{1,3}))?|randomi[sz]ed) (?:\w+ )?(?:study|trial)\b.*\b(?:evaluat|investigat|assess|test|compar)\w*"),
 )
@@ -80,7 +80,7 @@ RESISTANCE_ROLE_AFTER = re.compile(
 """Text just after a drug that gives it the resistance role (``X-resistant``, ``X resistance``)."""
 
 PRIOR_ROLE = re.compile(
-    r"(?:\bprior|\bprevious(?:ly)?|\bpre-?treated with|\bexposure to|\bnon-)\s*(?:(?:lines?|treatment|therapy|of|with|one|two|[<>≤≥]?\d+|or|more)\s+){0,4}$",
+    r"(?:\bprior|\bprevious(?:ly)?(?:\s+(?:received|treated with|been treated with|exposed to))?|\bpre-?treated with|\bexposure to|\bnon-)\s*(?:(?:lines?|treatment|therapy|of|with|one|two|[<>≤≥]?\d+|or|more|[\w/-]+-based|platinum|doublet)\s+){0,4}$",
     re.IGNORECASE,
 )
 """Text just before a drug showing it was earlier treatment (``<3 prior lines of ALK TKI``, ``non-crizotinib``): not the therapy asserted."""

@@ -279,8 +279,10 @@ class TripleAssembler:
                     continue
                 if not _same_clause(text, therapy, alt, f, seg):
                     continue
-                if "role_resistance_to_drug" in cue_ids and alt.vtype in POPULATION_TYPES and any(a.vtype not in POPULATION_TYPES for a in alts):
-                    continue  # the failed drug's own population (EGFR-mutant) is not what it failed against
+                if "role_resistance_to_drug" in cue_ids and alt.vtype in POPULATION_TYPES and (
+                    alt.alteration in ("fusion", "wild-type") or any(a.vtype not in POPULATION_TYPES for a in alts)
+                ):
+                    continue  # the failed drug's own population (ALK-positive, EGFR-mutant) is not what it failed against
                 conf = _confidence(strength, therapy, alt, f, context_used, hedged, len(therapies), len(alts), text)
                 if conf < self.min_confidence:
                     continue
@@ -419,8 +421,16 @@ def _drop_modifier_drugs(hits: list[DrugHit], text: str) -> list[DrugHit]:
     return [h for h in hits if not _BASED_ON.match(text[h.end : h.end + 12])]
 
 
+_ANAPHOR_BEFORE = re.compile(r"\b(?:this|that|these|those|such|the same|both)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)
+_PREDICATE_GAP = re.compile(
+    r"^[\s,(]*(?:(?:is|was|are|were|as|remains|represents|acts as|(?:\w+\s+){0,3}as)\s+)(?:a|an|the|its)?\s*(?:[\w-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+
+
 def _drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool) -> list[DrugHit]:
-    """Drop a class that only describes an adjacent named drug (``the MET TKI savolitinib``)."""
+    """Drop a class that only describes a named drug: apposition (``the MET TKI savolitinib``),
+    predication (``NVL-655 is a novel ALK inhibitor``) or anaphora (``this ADC``)."""
     named = [d for d in drugs if not d.is_class]
     if not named:
         return drugs
@@ -428,10 +438,17 @@ def _drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool
         return named
     keep = []
     for d in drugs:
-        if d.is_class and any(_adjacent(text, d, n) for n in named):
+        if d.is_class and (any(_adjacent(text, d, n) or _predicated(text, n, d) for n in named) or _ANAPHOR_BEFORE.search(text[max(0, d.start - 20) : d.start])):
             continue
         keep.append(d)
     return keep
+
+
+def _predicated(text: str, named: DrugHit, cls: DrugHit) -> bool:
+    """``X is a novel CLASS`` / ``X was developed as a CLASS``: the class describes X."""
+    if named.end > cls.start or cls.start - named.end > 60:
+        return False
+    return bool(_PREDICATE_GAP.match(text[named.end : cls.start]))
 
 
 def _adjacent(text: str, a: DrugHit, b: DrugHit) -> bool:

@@ -1036,20 +1036,62 @@ def find_variants(text: str, genes: Sequence[GeneHit] = ()) -> list[VariantMenti
     """All alteration mentions in ``text``, normalized and with genes attached.
 
     ``genes`` are gene mentions from the project's gene NER (any objects with
-    ``start``, ``end``, ``symbol``); the grammar's own gene finder supplements them.
-    Never raises on str input; returns mentions sorted by offset.
+    ``start``, ``end``, ``symbol``; exact character offsets); the grammar's own gene
+    finder supplements them. Never raises on str input; returns mentions sorted by offset.
+    Coordinated genes sharing one alteration word (``ALK/ROS1/RET fusions``,
+    ``mutations ... including NRAS, KRAS and MEK``) give one mention per gene; the extra
+    mentions span the gene token only (``text`` = the gene as written).
     """
     if not isinstance(text, str) or not text:
         return []
     ms = _resolve(_candidates(text))
     ms = _loss_of_variant(text, ms)
     ms = _merge_compounds(text, ms)
-    return attach_genes(ms, genes, text)
+    hits = _gene_hits(genes, text)
+    ms = _attach(ms, hits, text)
+    return _expand_coordination(text, ms, hits)
 
 
 # ---------------------------------------------------------------------------
 # gene attachment
 # ---------------------------------------------------------------------------
+_PROTEIN_POSITIONED = frozenset(
+    {"substitution", "residue_class", "nonsense", "deletion", "insertion", "duplication", "delins", "frameshift",
+     "compound", "loss"}
+)
+
+
+def _protein_position(v: VariantMention) -> int | None:
+    """Highest protein position named by a protein-level mention (None for DNA / exon / copy-number)."""
+    if v.vtype not in _PROTEIN_POSITIONED:
+        return None
+    norms = [p.normalized for p in v.parts] if v.parts else [v.normalized]
+    best = None
+    for n in norms:
+        if n.startswith(("c.", "g.", "m.", "n.", "r.", "IVS", "rs", "exon")) or not re.match(r"[A-Z*]", n):
+            continue
+        for d in re.findall(r"(?<![A-Za-z])[A-Z]?(\d{1,5})", n.split(" ")[0]):
+            best = max(best or 0, int(d))
+    return best
+
+
+def _plausible(symbol: str, pos: int | None) -> bool:
+    """False when the gene's canonical protein is shorter than the variant's position."""
+    if pos is None:
+        return True
+    n = P.PROTEIN_LENGTHS.get(symbol)
+    return n is None or pos <= n
+
+
+def _gene_hits(genes: Sequence[GeneHit], text: str) -> list[GeneHit]:
+    hs = {(int(g.start), int(g.end), str(g.symbol)) for g in genes}
+    covered = {(s, e) for s, e, _ in hs}
+    for g in find_gene_hits(text):
+        if (g.start, g.end) not in covered:
+            hs.add((g.start, g.end, g.symbol))
+    return [GeneHit(*h) for h in sorted(hs)]
+
+
 _ATTACH_AFTER = re.compile(r"\s?(?:\(|,)?\s?(?:(?:mutation|substitution|variant|alteration)s?\s)?(?:in|of|within)\s(?:the\s)?(?:human\s)?$")
 
 
@@ -1059,27 +1101,62 @@ def attach_genes(mentions: Iterable[VariantMention], genes: Sequence[GeneHit], t
     Order of evidence: a gene immediately before (``EGFR C797S``, ``EGFR-L858R``,
     ``EGFR mutations (C797S)``, ``EGFR p.C797S``); a gene immediately after
     (``C797S in EGFR``, ``C797S of the EGFR gene``); for compounds, a component's
-    gene; the nearest gene earlier in the sentence (``EGFR-mutant ... harboring
-    C797S``); the nearest gene earlier in the paragraph; else None.
+    gene; the gene the same variant was attached to elsewhere in the document by the
+    evidence above (``ALK G1202R`` ... bare ``G1202R``); the nearest gene earlier in the
+    sentence (``EGFR-mutant ... harboring C797S``); the nearest gene earlier in the
+    paragraph; else None. Genes whose canonical protein is shorter than the variant's
+    position (``PROTEIN_LENGTHS``) are skipped.
     """
-    ms = list(mentions)
-    hits = sorted({(g.start, g.end, g.symbol) for g in genes} | {(g.start, g.end, g.symbol) for g in find_gene_hits(text)})
-    hits = [GeneHit(*h) for h in hits]
-    # drop gene hits that lie inside a variant mention that is not about that gene name
+    return _attach(list(mentions), _gene_hits(genes, text), text)
+
+
+def _attach(ms: list[VariantMention], hits: list[GeneHit], text: str) -> list[VariantMention]:
     starts = [h.start for h in hits]
-    out = []
+    found: list[tuple[str | None, str]] = []
+    doc_genes: dict[str, dict[str, int]] = {}
+
+    def note(key: str, gene: str) -> None:
+        doc_genes.setdefault(key, {}).setdefault(gene, 0)
+        doc_genes[key][gene] += 1
+
     for v in ms:
         if v.gene:
-            out.append(v)
-            continue
-        gene = _gene_for(v, hits, starts, text)
-        if gene is None and v.parts:
-            gene = next((p.gene for p in v.parts if p.gene), None)
-        out.append(replace(v, gene=gene) if gene else v)
+            found.append((v.gene, "explicit"))
+        else:
+            g, level = _gene_for(v, hits, starts, text)
+            if g is None and v.parts:
+                g, level = next((p.gene for p in v.parts if p.gene), None), "explicit"
+            found.append((g, level if g else "none"))
+        g, level = found[-1]
+        if g and level == "explicit" and v.vtype in _PROTEIN_POSITIONED:
+            note(v.normalized, g)
+            for part in v.parts:
+                note(part.normalized, g)
+    out = []
+    for v, (g, level) in zip(ms, found, strict=True):
+        if level in ("sentence", "paragraph", "none") and v.vtype in _PROTEIN_POSITIONED:
+            keys = [v.normalized] + [p.normalized for p in v.parts]
+            votes: dict[str, int] = {}
+            for k in keys:
+                for sym, n in doc_genes.get(k, {}).items():
+                    votes[sym] = votes.get(sym, 0) + n
+            if votes:
+                g = max(sorted(votes), key=lambda x: votes[x])
+        out.append(replace(v, gene=g) if g and not v.gene else v)
     return out
 
 
-def _gene_for(v: VariantMention, hits: list[GeneHit], starts: list[int], text: str) -> str | None:
+_BEFORE_GAP = re.compile(
+    r"[\s\-:(*]*(?:gene\s?|protein\s?|kinase\s?|p\.\s?)?(?:(?:activating|sensitizing|resistance|secondary|acquired|kinase[\s-]domain|point|missense)\s)?"
+    r"(?:(?:mutations?|mutants?|mutated|variants?|substitutions?)\s?)?[\s(:,]*(?:including|such\sas|e\.g\.,?|i\.e\.,?)?\s?"
+)
+_AFTER_GAP = re.compile(r"\)?\s?(?:(?:mutations?|substitutions?|variants?)\s)?(?:in|of|within)\s(?:the\s)?(?:human\s)?\*?|\s?\(")
+_MAX_BACK = 24  # gene hits examined backwards per mention (keeps dense text linear)
+
+
+def _gene_for(v: VariantMention, hits: list[GeneHit], starts: list[int], text: str) -> tuple[str | None, str]:
+    """(gene, level) with level in explicit / sentence / paragraph / none."""
+    pos = _protein_position(v)
     i = bisect.bisect_left(starts, v.start)
     # immediately before (within 30 chars, only gene-ish words between)
     k = i - 1
@@ -1087,33 +1164,151 @@ def _gene_for(v: VariantMention, hits: list[GeneHit], starts: list[int], text: s
         k -= 1
     if k >= 0:
         gap = text[hits[k].end:v.start]
-        if len(gap) <= 30 and re.fullmatch(
-            r"[\s\-:(]*(?:gene\s?|protein\s?|kinase\s?|p\.\s?)?(?:(?:activating|sensitizing|resistance|secondary|acquired|kinase[\s-]domain|point|missense)\s)?"
-            r"(?:(?:mutations?|mutants?|mutated|variants?|substitutions?)\s?)?[\s(:,]*(?:including|such\sas|e\.g\.,?|i\.e\.,?)?\s?",
-            gap,
-        ):
-            return hits[k].symbol
+        if len(gap) <= 30 and _BEFORE_GAP.fullmatch(gap) and _plausible(hits[k].symbol, pos):
+            return hits[k].symbol, "explicit"
     # immediately after: "C797S in EGFR", "C797S of the EGFR gene"
     j = bisect.bisect_left(starts, v.end)
     if j < len(hits):
         gap = text[v.end:hits[j].start]
-        if len(gap) <= 30 and re.fullmatch(r"\)?\s?(?:(?:mutations?|substitutions?|variants?)\s)?(?:in|of|within)\s(?:the\s)?(?:human\s)?|\s?\(", gap):
-            return hits[j].symbol
+        if len(gap) <= 30 and _AFTER_GAP.fullmatch(gap) and _plausible(hits[j].symbol, pos):
+            return hits[j].symbol, "explicit"
         # "exon 16-skipping HER2", "T790M-positive EGFR"
         if re.fullmatch(r"(?:-?(?:positive|mutant|mutated))?\s", gap) and (
             v.vtype.startswith("exon") or v.vtype in _COMPONENT_VTYPES or v.vtype == "compound"
-        ):
-            return hits[j].symbol
-    # earlier in the sentence, then in the paragraph
+        ) and _plausible(hits[j].symbol, pos):
+            return hits[j].symbol, "explicit"
+    # earlier in the sentence, then in the paragraph (nearest plausible gene)
     s0, _ = _sentence_bounds(text, v.start)
-    if k >= 0 and hits[k].start >= s0:
-        return hits[k].symbol
     para = 0
     for m in P.PARAGRAPH_BREAK.finditer(text, max(0, v.start - 3000), v.start):
         para = m.end()
-    if k >= 0 and hits[k].start >= max(para, v.start - 3000):
-        return hits[k].symbol
-    return None
+    lo = max(para, v.start - 3000)
+    for kk in range(k, max(-1, k - _MAX_BACK), -1):
+        h = hits[kk]
+        if h.start < lo:
+            break
+        if _plausible(h.symbol, pos):
+            return h.symbol, "sentence" if h.start >= s0 else "paragraph"
+    return None, "none"
+
+
+# ---------------------------------------------------------------------------
+# coordination: one alteration word shared by several genes
+# ---------------------------------------------------------------------------
+_COORD_VTYPES = frozenset(
+    {"fusion", "rearrangement", "mutation", "amplification", "activation", "overexpression", "loss", "wild_type"}
+)
+_STAR_SEP = re.compile(r"\*{0,2}" + P.GENE_COORD_SEP.pattern + r"\*{0,2}")
+_MAX_COORD = 8
+_KW_OF = re.compile(P.LIST_KEYWORD.pattern + r"\s(?:in|of|within|involving)\s(?:the\s)?\*{0,2}$")
+
+
+def _per_gene(v: VariantMention, symbol: str) -> tuple[str, str]:
+    """(normalized, vtype) of ``v``'s alteration for another coordinated gene."""
+    low = v.text.lower()
+    if v.vtype in ("fusion", "mutation", "overexpression") and re.search(r"alter|positiv|\+|⁺", low):
+        if symbol in P.FUSION_POSITIVE:
+            return "fusion", "fusion"
+        if symbol == "ERBB2" and re.search(r"positiv|\+|⁺", low):
+            return "overexpression", "overexpression"
+        return "mutation", "mutation"
+    if v.vtype == "rearrangement":
+        return "fusion", "rearrangement"
+    return v.normalized, v.vtype
+
+
+def _coord_mention(text: str, h: GeneHit, normalized: str, vtype: str, rule: str) -> VariantMention:
+    return VariantMention(start=h.start, end=h.end, text=text[h.start:h.end], normalized=normalized, vtype=vtype,
+                          rule_id=rule, gene=h.symbol, gene_in_mention=True)
+
+
+def _expand_coordination(text: str, ms: list[VariantMention], hits: list[GeneHit]) -> list[VariantMention]:
+    if not hits:
+        return ms
+    starts = [h.start for h in hits]
+    taken = [(v.start, v.end) for v in ms]
+
+    def free(h: GeneHit) -> bool:
+        return not any(s < h.end and h.start < e for s, e in taken)
+
+    extra: list[VariantMention] = []
+    seen: set[tuple[int, int]] = set()
+
+    def add(h: GeneHit, norm: str, vt: str, rule: str) -> None:
+        if (h.start, h.end) in seen or not free(h):
+            return
+        seen.add((h.start, h.end))
+        extra.append(_coord_mention(text, h, norm, vt, rule))
+
+    for v in ms:
+        if not (v.gene and v.gene_in_mention and v.vtype in _COORD_VTYPES):
+            continue
+        i = bisect.bisect_left(starts, v.start)
+        # gene-first form ("ROS1/RET fusions", "ALK-altered"): walk back over "G1/G2, G3 or" lists
+        if i < len(hits) and hits[i].start == v.start:
+            cur, k = hits[i], i - 1
+            for _ in range(_MAX_COORD):
+                while k >= 0 and hits[k].end > cur.start:
+                    k -= 1
+                if k < 0 or cur.start - hits[k].end > 24 or not _STAR_SEP.fullmatch(text, hits[k].end, cur.start):
+                    break
+                norm, vt = _per_gene(v, hits[k].symbol)
+                add(hits[k], norm, vt, "coordinated_genes")
+                cur, k = hits[k], k - 1
+        # gene-last form ("mutations in NRAS, KRAS and MEK", "Alterations in mTOR as well as NF2")
+        j = bisect.bisect_right(starts, v.end) - 1
+        if j >= 0 and hits[j].end == v.end and hits[j].start > v.start:
+            cur, k = hits[j], j + 1
+            for _ in range(_MAX_COORD):
+                while k < len(hits) and hits[k].start < cur.end:
+                    k += 1
+                if k >= len(hits) or hits[k].start - cur.end > 24 or not _STAR_SEP.fullmatch(text, cur.end, hits[k].start):
+                    break
+                norm, vt = _per_gene(v, hits[k].symbol)
+                add(hits[k], norm, vt, "coordinated_genes")
+                cur, k = hits[k], k + 1
+    # "... mutations ..., including NRAS, KRAS, MEK, and MAP3K", "activation of ... (e.g., MET, EGFR, HER2/HER3)",
+    # "Alterations in mTOR as well as NF2" (gene names the grammar's own gene regex does not read)
+    k = 0
+    while k < len(hits):
+        h = hits[k]
+        kw_of = _KW_OF.search(text, max(0, h.start - 40), h.start)
+        intro = kw_of or P.LIST_INTRO.search(text, max(0, h.start - 14), h.start)
+        if intro is None or not free(h):
+            k += 1
+            continue
+        group = [h]
+        while len(group) < 12 and k + 1 < len(hits) and hits[k + 1].start - group[-1].end <= 24 and _STAR_SEP.fullmatch(
+            text, group[-1].end, hits[k + 1].start
+        ):
+            k += 1
+            group.append(hits[k])
+        k += 1
+        kw = P.LIST_KEYWORD.match(text, group[-1].end + 1) if text[group[-1].end:group[-1].end + 1] in (" ", "-") else None
+        if kw_of is not None:
+            kw = kw_of
+        elif kw is None:
+            s0, _ = _sentence_bounds(text, intro.start())
+            kws = list(P.LIST_KEYWORD.finditer(text, max(s0, intro.start() - 200), intro.start()))
+            kw = kws[-1] if kws else None
+        if kw is None:
+            continue
+        w = kw.group("w").lower()
+        for g in group:
+            if w.startswith(("mutat", "alter")):
+                norm, vt = ("fusion", "fusion") if w.startswith("alter") and g.symbol in P.FUSION_POSITIVE else ("mutation", "mutation")
+            elif w.startswith(("rearrang", "fusion")):
+                norm, vt = "fusion", "fusion"
+            elif w.startswith("amplif"):
+                norm, vt = "amplification", "amplification"
+            elif w.startswith("overexp"):
+                norm, vt = "overexpression", "overexpression"
+            else:
+                norm, vt = "activation", "activation"
+            add(g, norm, vt, "gene_list")
+    if not extra:
+        return ms
+    return sorted(ms + extra, key=lambda v: (v.start, v.end))
 
 
 # ---------------------------------------------------------------------------
@@ -1175,9 +1370,13 @@ class VariantComponent:
         gspans = doc.spans.get(self.genes_key) if self.genes_key else None
         if gspans is not None:
             for sp in gspans:
+                # exact offsets: the ruler widens spans to whole tokens ("EML4-ALK", "ALK-TKIs")
+                s = sp._.char_start if sp.has_extension("char_start") and sp._.char_start is not None else sp.start_char
+                e = sp._.char_end if sp.has_extension("char_end") and sp._.char_end is not None else sp.end_char
                 sym = getattr(sp._, "norm_id", None) if sp.has_extension("norm_id") else None
-                sym = sym or normalize_gene(sp.text, strict=False) or sp.text
-                genes.append(GeneHit(sp.start_char, sp.end_char, str(sym)))
+                sym = sym or normalize_gene(doc.text[s:e], strict=False) or doc.text[s:e]
+                if 0 <= s < e <= len(doc.text):
+                    genes.append(GeneHit(s, e, str(sym)))
         ms = find_variants(doc.text, genes)
         doc._.variants = ms
         spans = []
