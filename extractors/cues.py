@@ -80,12 +80,14 @@ RESISTANCE_ROLE_AFTER = re.compile(
 """Text just after a drug that gives it the resistance role (``X-resistant``, ``X resistance``)."""
 
 PRIOR_ROLE = re.compile(
-    r"(?:\bprior|\bprevious(?:ly)?(?:\s+(?:received|treated with|been treated with|exposed to))?|\bpre-?treated with|\bexposure to|\bnon-)\s*(?:(?:lines?|treatment|therapy|of|with|one|two|[<>≤≥]?\d+|or|more|[\w/-]+-based|platinum|doublet)\s+){0,4}$",
+    r"(?:\b(?:prior|previous(?:ly)?|earlier)\s+(?:\w+\s+){0,2}?(?:received|treated with|treatment with|therapy with|lines? of|exposure to|exposed to)\s+(?:[\w/<>≤≥+-]+\s+){0,7}"
+    r"|\b(?:prior|previous)\s+(?:[\w<>≤≥/+-]+\s+){0,3}"
+    r"|\bpre-?treated with\s+(?:[\w-]+\s+){0,3}|\bexposure to\s+|\bnon-)$",
     re.IGNORECASE,
 )
 """Text just before a drug showing it was earlier treatment (``<3 prior lines of ALK TKI``, ``non-crizotinib``): not the therapy asserted."""
 
-WEAK_RESISTANCE = re.compile(r"^(?:resistan(?:ce|t))[\s-]+(?:\w+[\s-]+)?(?:mutations?|alterations?|variants?)\b", re.IGNORECASE)
+WEAK_RESISTANCE = re.compile(r"^(?:resistan(?:ce|t))[\s-]+(?:\w+[\s-]+)?(?:mutations?|alterations?|variants?|mechanisms?)\b|^mechanisms? of (?:acquired )?resistance\b(?! to)", re.IGNORECASE)
 """``resistance mutations``: the word names a kind of mutation, so it is only a weak outcome cue."""
 
 COMPARATOR_BEFORE = re.compile(r"(?:\bvs\.?|\bversus|\bcompared (?:with|to)|\brather than|\bover|\bthan)\s*(?:the\s+)?(?:\w+\s+){0,2}$", re.IGNORECASE)

@@ -322,6 +322,8 @@ class TripleAssembler:
         strong_res = [c for c in res if c[2].rule_id not in {"res_mediate"}] or res
         res_score = sum(_res_weight(sent, c) for c in strong_res)
         sens_score = sum(2.0 if c[2].rule_id in {"sens_sensitive", "sens_response", "sens_benefit", "sens_overcome", "sens_measure", "sens_approved"} else 1.0 for c in sens)
+        if res and not sens and res_score < 1.0:
+            res = []  # only "resistance mutations"-style naming: no asserted outcome
         if not res and not sens:
             if ncts and C.LEVEL_TRIAL.search(sent):
                 return "investigation", False, ["trial_mention"], 0.5
@@ -446,9 +448,10 @@ def _drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool
 
 def _predicated(text: str, named: DrugHit, cls: DrugHit) -> bool:
     """``X is a novel CLASS`` / ``X was developed as a CLASS``: the class describes X."""
-    if named.end > cls.start or cls.start - named.end > 60:
+    if named.end > cls.start or cls.start - named.end > 100:
         return False
-    return bool(_PREDICATE_GAP.match(text[named.end : cls.start]))
+    gap = re.sub(r",[^,]{0,45},", " ", text[named.end : cls.start])
+    return bool(_PREDICATE_GAP.match(gap))
 
 
 def _adjacent(text: str, a: DrugHit, b: DrugHit) -> bool:
@@ -491,7 +494,7 @@ def _alteration_absent(text: str, alt: AltHit, f: SentenceFacts) -> bool:
 
 
 def _prior_treatment(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
-    before = text[max(f.start, drug.start - 40) : drug.start]
+    before = text[max(f.start, drug.start - 90) : drug.start]
     return bool(C.PRIOR_ROLE.search(before)) and not C.RESISTANCE_ROLE.search(before)
 
 
@@ -560,7 +563,7 @@ def _negated(sent: str, pos: int) -> bool:
     return any(m.end() >= len(window) - 30 for m in C.NEGATION_CUES[0].pattern.finditer(window))
 
 
-_SEGMENT_BREAK = re.compile(r";|\bwhereas\b|(?<=[,\w] )while\b|\bcompared (?:to|with)\b|\bin contrast (?:to|with)\b|,\s*but\b|\bunlike\b", re.IGNORECASE)
+_SEGMENT_BREAK = re.compile(r";|,\s*(?:providing|suggesting|indicating|supporting|highlighting|making|raising)\b|\bwhereas\b|(?<=[,\w] )while\b|\bcompared (?:to|with)\b|\bin contrast (?:to|with)\b|,\s*but\b|\bunlike\b", re.IGNORECASE)
 
 
 @dataclass
