@@ -1226,10 +1226,12 @@ def _expand_coordination(text: str, ms: list[VariantMention], hits: list[GeneHit
     if not hits:
         return ms
     starts = [h.start for h in hits]
-    taken = [(v.start, v.end) for v in ms]
+    taken = sorted((v.start, v.end) for v in ms)  # disjoint after _resolve / _merge_compounds
+    t_starts = [t[0] for t in taken]
 
     def free(h: GeneHit) -> bool:
-        return not any(s < h.end and h.start < e for s, e in taken)
+        i = bisect.bisect_left(t_starts, h.end)  # intervals starting before the hit's end
+        return i == 0 or taken[i - 1][1] <= h.start and (i < 2 or taken[i - 2][1] <= h.start)
 
     extra: list[VariantMention] = []
     seen: set[tuple[int, int]] = set()

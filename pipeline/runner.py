@@ -3,16 +3,31 @@
 Exit codes (documented in the README, used by cron/systemd/CI schedules):
 0 success, 2 finished but some items failed, 3 another job holds the lock,
 1 configuration or unexpected error.
+
+Every job is recorded in the state database (``pipeline.state``): a ``runs``
+row opened at the start and closed with the figures and outcome, documents with
+their hashes, versions and status, and the triples seen. A run killed before it
+closes its row is marked ``interrupted`` by the next one.
+
+Test hook: ``RunOptions.pause_at`` (from ``ONCOTRIPLES_TEST_PAUSE_AT=STAGE[:SECONDS]``,
+read once by the CLI) makes the job log a ``paused at STAGE`` warning and sleep
+at a known point — after the first raw record is stored (``fetch``), after the
+first document is extracted (``extract``), after the first release file is
+written into the release's temporary folder (``release``) — so the crash and
+concurrency tests can SIGKILL it deterministically.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -35,6 +50,7 @@ from pipeline.stages import (
     Progress,
     RunStats,
     WorkDir,
+    _doc_id_for,
     document_trial_links,
     extract_stage,
     ingest_snapshot,
@@ -42,6 +58,7 @@ from pipeline.stages import (
     parse_stage,
     timed,
 )
+from pipeline.state import StateDB, describe_running
 from schemas.models import Document, DocumentTrialLink, Trial, Triple
 
 log = logging.getLogger(__name__)
@@ -49,11 +66,66 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3
 
 
+PAUSE_POINTS = ("fetch", "extract", "release")
+"""Where the ``pause_at`` test hook can stop a job."""
+
+
 @dataclass
 class RunOptions:
     offline: bool = False
     force: bool = False
     release: bool = True
+    pause_at: str | None = None
+    """Test hook: a PAUSE_POINTS stage (see the module doc); None in normal use."""
+    pause_seconds: float = 300.0
+
+
+def parse_pause_hook(value: str | None) -> tuple[str | None, float]:
+    """``"extract"`` or ``"extract:5"`` → (stage, seconds); the CLI reads ONCOTRIPLES_TEST_PAUSE_AT once."""
+    if not value:
+        return None, 0.0
+    stage, _, seconds = value.partition(":")
+    if stage not in PAUSE_POINTS:
+        raise InputError(f"ONCOTRIPLES_TEST_PAUSE_AT={value!r}: stage must be one of {', '.join(PAUSE_POINTS)}")
+    try:
+        return stage, float(seconds) if seconds else 300.0
+    except ValueError as exc:
+        raise InputError(f"ONCOTRIPLES_TEST_PAUSE_AT={value!r}: seconds must be a number") from exc
+
+
+def _pause(options: RunOptions, stage: str) -> None:
+    log.warning("test hook ONCOTRIPLES_TEST_PAUSE_AT: paused at %s for %.0f s", stage, options.pause_seconds)
+    time.sleep(options.pause_seconds)
+
+
+def _pausing_progress(progress: Progress | None, options: RunOptions) -> Progress | None:
+    """Wrap the progress callback so the test hook pauses once, after the first item of its stage."""
+    if options.pause_at is None:
+        return progress
+    fired: set[str] = set()
+
+    def update(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+        if stage == options.pause_at and done >= 1 and stage not in fired:
+            fired.add(stage)
+            _pause(options, stage)
+
+    return update
+
+
+class _PausingFiles(dict[str, bytes]):
+    """Release files that trigger the test hook after the first one is written (``write_release`` iterates ``items()`` once)."""
+
+    def __init__(self, files: dict[str, bytes], options: RunOptions) -> None:
+        super().__init__(files)
+        self.options = options
+
+    def items(self) -> Iterator[tuple[str, bytes]]:  # type: ignore[override]
+        for i, item in enumerate(super().items()):
+            if i == 1:
+                _pause(self.options, "release")
+            yield item
 
 
 def job_lock(workdir: Path) -> FileLock:
@@ -71,56 +143,120 @@ def demo_snapshot(settings: Settings) -> RawStore:
     return RawStore(folder)
 
 
-def run_job(settings: Settings, options: RunOptions, *, progress: Progress | None = None, nlp_factory: Callable | None = None) -> RunStats:
-    """Run every stage under the work-directory lock; raises LockHeldError if another job runs."""
+def _acquire(settings: Settings) -> FileLock:
     lock = job_lock(settings.workdir)
     try:
         lock.acquire()
     except Timeout as exc:
-        raise LockHeldError(f"another oncotriples job holds {lock.lock_file}; not starting a second one") from exc
+        running = describe_running(settings.state_db)
+        raise LockHeldError(
+            f"another oncotriples job{f' ({running})' if running else ''} is running on {settings.workdir} "
+            f"(lock {lock.lock_file}); not starting a second one"
+        ) from exc
+    return lock
+
+
+def run_job(settings: Settings, options: RunOptions, *, progress: Progress | None = None, nlp_factory: Callable | None = None) -> RunStats:
+    """Run every stage under the work-directory lock; raises LockHeldError if another job runs.
+
+    The run is recorded in the state database (figures, outcome, exit code); an exception
+    closes the run as ``error`` (``interrupted`` for KeyboardInterrupt) and propagates.
+    """
+    lock = _acquire(settings)
     try:
-        return _run_locked(settings, options, progress=progress, nlp_factory=nlp_factory)
+        with StateDB(settings.state_db) as state:
+            stats = RunStats()
+            stats.state_run = state.start_run()
+            try:
+                _run_locked(settings, options, state, stats, progress=_pausing_progress(progress, options), nlp_factory=nlp_factory)
+            except BaseException as exc:
+                outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+                state.finish_run(stats.state_run, outcome=outcome, exit_code=EXIT_ERROR, figures=stats.as_dict(), release=stats.release, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                raise
+            code = EXIT_PARTIAL if stats.failed else EXIT_OK
+            state.finish_run(stats.state_run, outcome="partial" if stats.failed else "ok", exit_code=code, figures=stats.as_dict(), release=stats.release, run_key=stats.run_key)
+            return stats
     finally:
         lock.release()
 
 
-def _run_locked(settings: Settings, options: RunOptions, *, progress: Progress | None, nlp_factory: Callable | None) -> RunStats:
-    from extractors.nlp import build_nlp, pipeline_versions
-
-    stats = RunStats()
+def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: RunStats, *, progress: Progress | None, nlp_factory: Callable | None) -> None:
     work = WorkDir(settings.workdir)
     sources: dict[str, str] = {}
     with timed(stats, "fetch"):
         if options.offline:
             snapshot = demo_snapshot(settings)
-            stats.documents_fetched = ingest_snapshot(snapshot, work)
+            stats.documents_fetched = ingest_snapshot(snapshot, work, progress=progress)
             sources["snapshot"] = "bundled demo snapshot (oncotriples run --offline)"
+            _record_fetched(state, work)
+            state.set_fetch_state("snapshot", last_success=_created(work), data_timestamp=_created(work))
         else:
             from pipeline.fetch import fetch_all
 
-            fetched = fetch_all(settings, work, stats)
+            started = time.strftime("%Y-%m-%d", time.gmtime())
+            # incremental fetching: hand the fetchers what the last successful fetch of each source saw
+            accepted = inspect.signature(fetch_all).parameters
+            kwargs: dict[str, Any] = {}
+            if "fetch_state" in accepted:
+                kwargs["fetch_state"] = state.fetch_states()
+            if "progress" in accepted:
+                kwargs["progress"] = progress
+            fetched = fetch_all(settings, work, stats, **kwargs)
             stats.documents_fetched = fetched.documents
             sources.update(fetched.sources)
+            _record_fetched(state, work)
+            timestamps = getattr(fetched, "data_timestamps", {}) or {}
+            for source in sorted(set(fetched.sources) | set(timestamps)):
+                state.set_fetch_state(source, last_success=started, data_timestamp=str(timestamps.get(source, "")))
     with timed(stats, "parse"):
-        documents, trials = parse_stage(work, stats, progress)
+        documents, trials = parse_stage(work, stats, progress, state=state)
     stats.trials = len(trials)
-    ner_model = settings.pipeline.ner_model
-    versions_nlp = build_nlp(ner_model) if nlp_factory is None else nlp_factory()
-    versions = pipeline_versions(versions_nlp, ner_model).items
-    from pipeline.parsers import PARSER_VERSION
-
-    versions["parser"] = PARSER_VERSION
+    versions, nlp_once = _versions_and_nlp(settings.pipeline.ner_model, nlp_factory)
     with timed(stats, "extract"):
-        per_doc = extract_stage(work, documents, lambda: versions_nlp, versions, stats, force=options.force, progress=progress)
+        per_doc = extract_stage(work, documents, nlp_once, versions, stats, force=options.force, progress=progress, state=state)
     with timed(stats, "normalize"):
         triples = normalize_stage(per_doc)
         links = document_trial_links(documents, triples)
         save_normalized(work, triples, documents, trials, links, versions, sources, demo=options.offline)
+        state.sync_triples(stats.state_run or 0, triples)
     stats.triples = len(triples)
+    stats.run_key = _run_id(work, versions)
     if options.release:
         with timed(stats, "release"):
-            release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=options.offline, work=work)
-    return stats
+            release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=options.offline, work=work, options=options)
+
+
+def _versions_and_nlp(ner_model: str, nlp_factory: Callable | None) -> tuple[dict[str, str], Callable[[], Any]]:
+    """The rule-set/model/parser versions, and a factory building the NLP pipeline at most once.
+
+    The full pipeline (model loading: seconds) is built only when a document needs
+    extracting, so a run with nothing new stays fast. ``pipeline_versions`` reads the
+    rule-set constants and the model's metadata, not the pipeline's components, so a bare
+    ``Language`` stands in for it when no document needs the real one.
+    """
+    from extractors.nlp import build_nlp, pipeline_versions
+    from pipeline.parsers import PARSER_VERSION
+
+    built: list[Any] = []
+
+    def nlp_once() -> Any:
+        if not built:
+            built.append(build_nlp(ner_model) if nlp_factory is None else nlp_factory())
+        return built[0]
+
+    if nlp_factory is not None:
+        versions_nlp = nlp_once()
+    else:
+        from spacy.language import Language
+
+        versions_nlp = Language()
+    versions = dict(pipeline_versions(versions_nlp, ner_model).items)
+    versions["parser"] = PARSER_VERSION
+    return versions, nlp_once
+
+
+def _record_fetched(state: StateDB, work: WorkDir) -> None:
+    state.record_fetched((_doc_id_for(r), r.source, r.source_id, r.sha256, r.fetched_at) for r in work.raw.latest_records())
 
 
 def save_normalized(work: WorkDir, triples, documents, trials, links, versions, sources, *, demo: bool) -> None:
@@ -135,28 +271,37 @@ def save_normalized(work: WorkDir, triples, documents, trials, links, versions, 
 
 
 def release_job(settings: Settings) -> RunStats:
-    """``oncotriples release``: write the next release from the last normalized output."""
-    lock = job_lock(settings.workdir)
+    """``oncotriples release``: write the next release from the last normalized output (recorded as a run)."""
+    lock = _acquire(settings)
     try:
-        lock.acquire()
-    except Timeout as exc:
-        raise LockHeldError(f"another oncotriples job holds {lock.lock_file}; not starting a second one") from exc
-    try:
-        work = WorkDir(settings.workdir)
-        folder = work.normalized
-        if not (folder / "meta.json").is_file():
-            raise InputError(f"{folder}: no normalized output yet; run `oncotriples run` first")
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        triples = [Triple.model_validate(r) for r in read_jsonl(folder / "triples.jsonl")]
-        documents = [Document.model_validate(r) for r in read_jsonl(folder / "documents.jsonl")]
-        trials = [Trial.model_validate(r) for r in read_jsonl(folder / "trials.jsonl")]
-        links = [DocumentTrialLink.model_validate(r) for r in read_jsonl(folder / "document_trials.jsonl")]
-        stats = RunStats(triples=len(triples), trials=len(trials))
-        with timed(stats, "release"):
-            release_triples(settings, triples, documents, trials, links, meta["versions"], meta["sources"], stats, demo=meta.get("demo", False), work=work)
-        return stats
+        with StateDB(settings.state_db) as state:
+            run_id = state.start_run()
+            try:
+                stats = _release_locked(settings)
+            except BaseException as exc:
+                state.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, figures={"command": "release"}, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                raise
+            stats.state_run = run_id
+            state.finish_run(run_id, outcome="ok", exit_code=EXIT_OK, figures={"command": "release", **stats.as_dict()}, release=stats.release)
+            return stats
     finally:
         lock.release()
+
+
+def _release_locked(settings: Settings) -> RunStats:
+    work = WorkDir(settings.workdir)
+    folder = work.normalized
+    if not (folder / "meta.json").is_file():
+        raise InputError(f"{folder}: no normalized output yet; run `oncotriples run` first")
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    triples = [Triple.model_validate(r) for r in read_jsonl(folder / "triples.jsonl")]
+    documents = [Document.model_validate(r) for r in read_jsonl(folder / "documents.jsonl")]
+    trials = [Trial.model_validate(r) for r in read_jsonl(folder / "trials.jsonl")]
+    links = [DocumentTrialLink.model_validate(r) for r in read_jsonl(folder / "document_trials.jsonl")]
+    stats = RunStats(triples=len(triples), trials=len(trials))
+    with timed(stats, "release"):
+        release_triples(settings, triples, documents, trials, links, meta["versions"], meta["sources"], stats, demo=meta.get("demo", False), work=work)
+    return stats
 
 
 def _created(work: WorkDir) -> str:
@@ -172,7 +317,7 @@ def _run_id(work: WorkDir, versions: dict[str, str]) -> str:
     return h.hexdigest()[:12]
 
 
-def release_triples(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir) -> None:
+def release_triples(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir, options: RunOptions | None = None) -> None:
     """Apply curation, compare with the previous release and write the next version (if anything changed)."""
     from pipeline.curation import apply_curation
 
@@ -207,5 +352,7 @@ def release_triples(settings: Settings, triples: list[Triple], documents, trials
         demo=demo,
     )
     files = build_release_files(version, content, previous, changes)
+    if options is not None and options.pause_at == "release":
+        files = _PausingFiles(files, options)
     write_release(releases_dir, version, files)
     stats.release = version

@@ -16,12 +16,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import OncoTriplesError
 from pipeline.jsonl import read_jsonl, write_jsonl
 from pipeline.rawstore import RawStore, atomic_write_bytes, safe_name
 from schemas.models import Document, DocumentTrialLink, RawRecord, Trial, Triple
+
+if TYPE_CHECKING:
+    from pipeline.state import StateDB
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +93,10 @@ class RunStats:
     release: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     failures: list[StageFailure] = field(default_factory=list)
+    state_run: int | None = None
+    """This job's row in the state database's ``runs`` table."""
+    run_key: str = ""
+    """Hash of the inputs and versions (the release manifest's ``run_id``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,6 +113,8 @@ class RunStats:
             "release": self.release,
             "durations": {k: round(v, 3) for k, v in self.durations.items()},
             "failures": [{"stage": f.stage, "item": f.item, "message": f.message} for f in self.failures],
+            "state_run": self.state_run,
+            "run_key": self.run_key,
         }
 
     def fail(self, stage: str, item: str, message: str) -> None:
@@ -132,11 +141,14 @@ def timed(stats: RunStats, stage: str) -> _Timer:
 # ------------------------------------------------------------------ ingest
 
 
-def ingest_snapshot(snapshot: RawStore, work: WorkDir) -> int:
+def ingest_snapshot(snapshot: RawStore, work: WorkDir, *, progress: Progress | None = None) -> int:
     """Copy a raw-store snapshot (the demo) into the work raw store; returns items new or changed."""
     count = 0
     store = work.raw
-    for rec in snapshot.latest_records():
+    records = list(snapshot.latest_records())
+    for i, rec in enumerate(records):
+        if progress and i:
+            progress("fetch", i, len(records))
         current = store.latest(rec.source, rec.source_id)
         if current is not None and current.sha256 == rec.sha256:
             continue
@@ -153,6 +165,8 @@ def ingest_snapshot(snapshot: RawStore, work: WorkDir) -> int:
             fetched_at=rec.fetched_at,
         )
         count += 1
+    if progress:
+        progress("fetch", len(records), len(records))
     return count
 
 
@@ -163,13 +177,20 @@ def _doc_id_for(rec: RawRecord) -> str:
     return rec.source_id if rec.source in ("file", "demo") else f"{rec.source}:{rec.source_id}"
 
 
-def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None) -> tuple[list[Document], list[Trial]]:
-    """Parse the newest raw record of every item; reuse parsed output whose raw hash is unchanged."""
+def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None, *, state: StateDB | None = None) -> tuple[list[Document], list[Trial]]:
+    """Parse the newest raw record of every item; reuse parsed output whose raw hash is unchanged.
+
+    With ``state``, parse failures are recorded on the document's row (status ``parse_failed``).
+    """
+    # live-fetch rule, see pipeline/fetch.py
+    from pipeline.fetch import is_parse_input, prefer_full_text
     from pipeline.parsers import PARSER_VERSION, parse_document
 
     documents: list[Document] = []
     trials: list[Trial] = []
-    records = list(work.raw.latest_records())
+    parsed_trials: list[str] = []
+    # live fetch: skip batch containers / search answers / rejected bodies (not documents)
+    records = [r for r in work.raw.latest_records() if is_parse_input(r)]
     for i, rec in enumerate(records):
         if progress:
             progress("parse", i, len(records))
@@ -178,6 +199,7 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
         try:
             if rec.format_hint in TRIAL_FORMATS:
                 trials.extend(_parse_trial_record(work, rec))
+                parsed_trials.append(_doc_id_for(rec))
                 continue
             if rec.format_hint and rec.format_hint not in DOCUMENT_FORMATS:
                 continue
@@ -194,16 +216,28 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
             stats.documents_parsed += 1
             documents.append(doc)
         except OncoTriplesError as exc:
-            stats.fail("parse", f"{rec.source}:{rec.source_id}", str(exc).splitlines()[0])
+            message = str(exc).splitlines()[0]
+            stats.fail("parse", f"{rec.source}:{rec.source_id}", message)
+            if state is not None:
+                state.mark_failed(_doc_id_for(rec), stage="parse", error=message, content_sha256=rec.sha256)
     if progress:
         progress("parse", len(records), len(records))
+    if state is not None and parsed_trials:
+        state.mark_status(parsed_trials, "parsed")  # trial records are not extracted: parsed is their final status
+    # live fetch: an article's PMC full text replaces its PubMed abstract (metadata-only: the abstract stays, noted)
+    documents = prefer_full_text(documents)
     documents.sort(key=lambda d: d.doc_id)
     trials.sort(key=lambda t: t.nct_id)
     return documents, trials
 
 
 def _parse_trial_record(work: WorkDir, rec: RawRecord) -> list[Trial]:
-    from pipeline.parsers.ctgov import load_json, parse_studies_page, parse_study_json, study_to_trial
+    from pipeline.parsers.ctgov import (
+        load_json,
+        parse_studies_page,
+        parse_study_json,
+        study_to_trial,
+    )
 
     data = work.raw.get_bytes(rec.sha256)
     payload = load_json(data, what=f"trial record {rec.source_id}")
@@ -228,13 +262,21 @@ def extract_stage(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    state: StateDB | None = None,
 ) -> dict[str, list[Triple]]:
-    """Extract triples per document, re-using stored output when input hash and versions match."""
+    """Extract triples per document, re-using stored output when input hash and versions match.
+
+    The per-document meta file (written after the output, atomically) decides whether the
+    stored output is current. With ``state``, every document's row is brought up to date:
+    extracted (hash, versions, output hash, triple count), failed (with the error), or
+    reconciled when a killed job wrote the output but not the row.
+    """
     from pipeline.extract import extract_document
 
     fingerprint = versions_fingerprint(versions)
     out: dict[str, list[Triple]] = {}
     nlp = None
+    known = {d.doc_id: d for d in state.documents()} if state is not None else {}
     for i, doc in enumerate(documents):
         if progress:
             progress("extract", i, len(documents))
@@ -244,6 +286,9 @@ def extract_stage(
             if meta.get("raw_sha256") == doc.raw_sha256 and meta.get("versions") == fingerprint and meta.get("data_sha256") == _file_sha(data_path):
                 out[doc.doc_id] = [Triple.model_validate(r) for r in read_jsonl(data_path)]
                 stats.documents_skipped += 1
+                row = known.get(doc.doc_id)
+                if state is not None and (row is None or (row.status, row.content_sha256, row.versions_fingerprint, row.output_sha256) != ("extracted", doc.raw_sha256, fingerprint, meta["data_sha256"])):
+                    state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=meta["data_sha256"], triples=len(out[doc.doc_id]))
                 continue
         if nlp is None:
             nlp = nlp_factory()
@@ -253,11 +298,16 @@ def extract_stage(
                 raw_text = work.raw.get_bytes(doc.raw_sha256).decode("utf-8-sig", errors="replace")
             triples = extract_document(nlp, doc, raw_text=raw_text)
         except OncoTriplesError as exc:
-            stats.fail("extract", doc.doc_id, str(exc).splitlines()[0])
+            message = str(exc).splitlines()[0]
+            stats.fail("extract", doc.doc_id, message)
+            if state is not None:
+                state.mark_failed(doc.doc_id, stage="extract", error=message, content_sha256=doc.raw_sha256)
             continue
         write_jsonl(data_path, triples)
         meta = {"raw_sha256": doc.raw_sha256, "versions": fingerprint, "data_sha256": _file_sha(data_path), "triples": len(triples)}
         atomic_write_bytes(meta_path, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        if state is not None:
+            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=meta["data_sha256"], triples=len(triples))
         stats.documents_extracted += 1
         out[doc.doc_id] = triples
     if progress:

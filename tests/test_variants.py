@@ -255,3 +255,157 @@ def test_eval_script_targets(tmp_path: Path) -> None:
     f1 = [float(line.split()[1]) for line in out.splitlines() if line.startswith("F1 ")]
     assert len(f1) == 3
     assert f1[1] >= 0.88  # tmVar1 train
+
+
+# ---------------------------------------------------------------------------
+# variants-1.1.0: natural-language residue forms (MutationFinder / tmVar3 style)
+# ---------------------------------------------------------------------------
+NL_FORMS = [
+    pytest.param("surface residues Arg79, Arg109, and Arg112 in P450cam were replaced with Lys, Gln, and Met.",
+                 {"R79K", "R79Q", "R79M", "R109K", "R109Q", "R109M", "R112K", "R112Q", "R112M"}, id="residue-list-cross"),
+    pytest.param("Asn71 and Leu73 were replaced with Thr and Ala, respectively.", {"N71T", "L73A"},
+                 id="residue-list-respectively"),
+    pytest.param("by changing Pro 172 and Gly 131 to Asp residues", {"P172D", "G131D"}, id="residue-list-to"),
+    pytest.param("mutagenesis was employed to convert aspartate 264 to alanine, lysine, and histidine",
+                 {"D264A", "D264K", "D264H"}, id="written-name-list"),
+    pytest.param("mutants Tyr-63 to Leu, Trp-64 to Phe or Tyr, and Glu-35 to Asp were made",
+                 {"Y63L", "W64F", "W64Y", "E35D"}, id="3letter-list-with-positions"),
+    pytest.param("EF-G variants with the Thr-84-->Ala or Asp-109-->Lys mutations", {"T84A", "D109K"}, id="arrow-or-list"),
+    pytest.param("antibody mutants VLTyr50Ser (VLY50S) and VHTyr32Ala", {"Y50S", "Y32A"}, id="antibody-chain-prefix"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NL_FORMS)
+def test_natural_language_residue_forms(text: str, expected: set[str]) -> None:
+    got = {a for v in find_variants(text) for p in (v.parts or (v,)) for a in p.alternatives}
+    assert expected <= got
+    assert not {a for a in got if a[0] in "ACDEFGHIKLMNPQRSTVWY" and a[-1].isalpha()} - expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a His 207-Asp 205 diad", "the chain from Glu-361 to Ser-699 folds", "a turn formed by Leu-357 to Val-360",
+        "polar interactions of Glu-217 with Thr-172", "hydrogen bonds (Asn-9 to His-40)",
+    ],
+)
+def test_residue_pairs_are_not_substitutions(text: str) -> None:
+    assert [v for v in find_variants(text) if v.vtype == "substitution"] == []
+
+
+TMVAR_FORMS = [
+    pytest.param("The loci T1270533G and C1256088C were selected", ["T1270533G", "C1256088C"], id="genomic-letters"),
+    pytest.param("The mutant HCN4 protein (HCN4-573X) was truncated", ["573X"], id="gene-pos-stop"),
+    pytest.param("tandem CC to TT mutations of the p53 gene", ["CC to TT"], id="tandem-dinucleotide"),
+    pytest.param("a homozygous four bases deletion (TGAG) of the gene", ["deletion (TGAG)"], id="deletion-seq-paren"),
+    pytest.param("Impact of CCR5delta32 host genetic background", ["delta32"], id="glued-delta32"),
+    pytest.param("This mutation involved a deletion of glycine-91, cosegregated", ["deletion of glycine-91"], id="deletion-of-residue"),
+    pytest.param("a substitution of arginine residue for the proline residue at position 158",
+                 ["arginine residue for the proline residue at position 158"], id="written-the"),
+]
+
+
+@pytest.mark.parametrize(("text", "spans"), TMVAR_FORMS)
+def test_tmvar3_forms(text: str, spans: list[str]) -> None:
+    assert [r[2] for r in variant_mentions_for_pubtator(text)] == spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["the 4G allele carriers", "the TS3'-UTR del6/del6 genotype", "a single-nucleotide deletion in exon 9"],
+)
+def test_tmvar3_non_mentions(text: str) -> None:
+    assert variant_mentions_for_pubtator(text) == []
+
+
+# ---------------------------------------------------------------------------
+# variants-1.1.0: gene plausibility and document-level attachment
+# ---------------------------------------------------------------------------
+def test_protein_length_rejects_short_gene() -> None:
+    # FAK (PTK2, 1052 aa) cannot carry G1202R; ALK (1620 aa) earlier in the paragraph can
+    text = "ALK fusion tumours. NVL-655 also inhibits FAK at high doses and is active against G1202R."
+    v = [m for m in find_variants(text, _lex_hits(text)) if m.normalized == "G1202R"][0]
+    assert v.gene == "ALK"
+    # KRAS is 189 aa: a bare G1202R after "KRAS" is not attached to it
+    assert [m.gene for m in find_variants("KRAS is wild type; G1202R was found.") if m.normalized == "G1202R"] == [None]
+
+
+def test_document_gene_for_same_variant() -> None:
+    text = ("ALK G1202R/L1196M confers resistance to lorlatinib. NVL-655 spares TRKB and inhibits ROS1, LTK, PYK2 "
+            "and FAK. NVL-655 is active against G1202R (IC50 1 nM).")
+    vs = [m for m in find_variants(text, _lex_hits(text)) if m.normalized == "G1202R"]
+    assert [m.gene for m in vs] == ["ALK"]
+
+
+def test_exact_gene_offsets_in_spacy_component() -> None:
+    spacy = pytest.importorskip("spacy")
+    from spacy.tokens import Span
+
+    import extractors.variants  # noqa: F401
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("oncotriples_variants")
+    doc = nlp.make_doc("Tumours with EML4-ALK carried G1202R.")
+    if not Span.has_extension("char_start"):
+        Span.set_extension("char_start", default=None)
+        Span.set_extension("char_end", default=None)
+    if not Span.has_extension("norm_id"):
+        Span.set_extension("norm_id", default=None)
+    sp = doc.char_span(13, 21, alignment_mode="expand")  # the whole token "EML4-ALK"
+    sp._.char_start, sp._.char_end, sp._.norm_id = 18, 21, "ALK"
+    doc.spans["genes"] = [sp]
+    doc = nlp.get_pipe("oncotriples_variants")(doc)
+    g = [v for v in doc._.variants if v.normalized == "G1202R"][0]
+    assert g.gene == "ALK"
+
+
+# ---------------------------------------------------------------------------
+# variants-1.1.0: coordination, one alteration per gene
+# ---------------------------------------------------------------------------
+def _lex_hits(text: str) -> list[GeneHit]:
+    lexicons = pytest.importorskip("extractors.lexicons")
+    return [GeneHit(h.start, h.end, h.value.symbol) for h in lexicons.load_gene_lexicon().scan(text)]
+
+
+COORDINATION = [
+    pytest.param("Mutations in multiple members of the MAP kinase pathway were found, including NRAS, KRAS, MEK, and MAP3K.",
+                 {("NRAS", "mutation"), ("KRAS", "mutation"), ("MAP2K1", "mutation")}, id="including-list-keyword-before"),
+    pytest.param("tumours including NRAS, KRAS and MEK mutations",
+                 {("NRAS", "mutation"), ("KRAS", "mutation"), ("MAP2K1", "mutation")}, id="including-list-keyword-after"),
+    pytest.param("patients with *ALK/ROS1/RET* fusions", {("ALK", "fusion"), ("ROS1", "fusion"), ("RET", "fusion")},
+                 id="slash-fusions-markdown"),
+    pytest.param("ALK, ROS1 or RET rearrangements", {("ALK", "fusion"), ("ROS1", "fusion"), ("RET", "fusion")},
+                 id="or-rearrangements"),
+    pytest.param("in EGFR/ALK-altered NSCLC", {("EGFR", "mutation"), ("ALK", "fusion")}, id="altered-per-gene"),
+    pytest.param("activation of parallel pathways (e.g., MET, EGFR, HER2/HER3, IGF-1R)",
+                 {("MET", "activation"), ("EGFR", "activation"), ("ERBB2", "activation"), ("ERBB3", "activation"),
+                  ("IGF1R", "activation")}, id="eg-activation-list"),
+    pytest.param("bypass activation of HER3", {("ERBB3", "activation")}, id="bypass-activation"),
+    pytest.param("MET activation", {("MET", "activation")}, id="gene-activation"),
+    pytest.param("Alterations in mTOR as well as NF2, a tumour suppressor", {("MTOR", "mutation"), ("NF2", "mutation")},
+                 id="alterations-as-well-as"),
+    pytest.param("Ongoing clinical trials for ALK + non-small cell lung cancer", {("ALK", "fusion")}, id="alk-space-plus"),
+    pytest.param("ALK+ NSCLC", {("ALK", "fusion")}, id="alk-plus"),
+    pytest.param("ALK⁺ tumours", {("ALK", "fusion")}, id="alk-superscript-plus"),
+    pytest.param("the EML4-ALK variant 3 fusion", {("ALK", "fusion EML4-ALK")}, id="eml4-alk-v3"),
+    pytest.param("NPM-ALK positive lymphoma", {("ALK", "fusion NPM-ALK")}, id="npm-alk-as-written"),
+    pytest.param("AKAP9-BRAF fusion", {("BRAF", "fusion AKAP9-BRAF")}, id="akap9-braf"),
+    pytest.param("KRAS amplification", {("KRAS", "amplification")}, id="kras-amp"),
+    pytest.param("BRAF V600E mutation", {("BRAF", "V600E")}, id="braf-v600e"),
+    pytest.param("KRAS G12A mutation", {("KRAS", "G12A")}, id="kras-g12a"),
+    pytest.param("*ALK* genomic alterations", {("ALK", "fusion")}, id="alk-alterations-fusion"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COORDINATION)
+def test_coordination_one_alteration_per_gene(text: str, expected: set[tuple[str, str]]) -> None:
+    ms = find_variants(text, _lex_hits(text))
+    got = {(m.gene, m.normalized) for m in ms if m.gene}
+    assert got == expected
+    for m in ms:
+        assert text[m.start:m.end] == m.text
+
+
+def test_coordination_does_not_join_drug_combinations() -> None:
+    text = "EGFR + MET inhibitor combinations"
+    assert [m for m in find_variants(text, _lex_hits(text)) if m.vtype == "fusion"] == []

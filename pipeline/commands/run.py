@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -38,15 +40,15 @@ def _progress_bar():
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run(
-        config: Path = typer.Option(None, "--config", help="TOML config (defaults: data/default_config.toml)"),
-        offline: bool = typer.Option(False, "--offline", help="use the bundled demo snapshot instead of the live services"),
-        force: bool = typer.Option(False, "--force", help="re-extract every document even if nothing changed"),
-        stats_json: Path = typer.Option(None, "--stats-json", help="write run figures (documents_fetched, documents_extracted, triples, added, removed, changed, failed, durations) to this file"),
-        json_summary: bool = typer.Option(False, "--json", help="print a one-line JSON summary on stdout"),
-        workdir: Path = typer.Option(None, "--workdir", help="work directory (raw store, parsed, extracted, state)"),
-        releases_dir: Path = typer.Option(None, "--releases-dir", help="where releases/<semver>/ are written"),
-        ner_model: str = typer.Option(None, "--ner-model", help="bundled | none | installed scispaCy package"),
-        no_release: bool = typer.Option(False, "--no-release", help="stop after the normalize stage"),
+        config: Annotated[Path | None, typer.Option("--config", help="TOML config (defaults: data/default_config.toml)")] = None,
+        offline: Annotated[bool, typer.Option("--offline", help="use the bundled demo snapshot instead of the live services")] = False,
+        force: Annotated[bool, typer.Option("--force", help="re-extract every document even if nothing changed")] = False,
+        stats_json: Annotated[Path | None, typer.Option("--stats-json", help="write run figures (documents_fetched, documents_extracted, triples, added, removed, changed, failed, durations) to this file")] = None,
+        json_summary: Annotated[bool, typer.Option("--json", help="print a one-line JSON summary on stdout")] = False,
+        workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory (raw store, parsed, extracted, state)")] = None,
+        releases_dir: Annotated[Path | None, typer.Option("--releases-dir", help="where releases/<semver>/ are written")] = None,
+        ner_model: Annotated[str | None, typer.Option("--ner-model", help="bundled | none | installed scispaCy package")] = None,
+        no_release: Annotated[bool, typer.Option("--no-release", help="stop after the normalize stage")] = False,
     ) -> None:
         """Run the whole pipeline: fetch → parse → extract → normalize → release.
 
@@ -55,19 +57,31 @@ def register(app: typer.Typer) -> None:
         snapshot and needs no network.
 
         Exit codes: 0 ok; 2 finished but some items failed (see the stats); 3 another job
-        holds the work-directory lock; 1 configuration or unexpected error.
+        holds the work-directory lock (nothing was done); 1 configuration or unexpected error.
+        Every run is recorded in the state database (default <workdir>/state.sqlite).
         """
         from pipeline.errors import LockHeldError, OncoTriplesError
-        from pipeline.runner import EXIT_ERROR, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL, RunOptions, run_job
+        from pipeline.runner import (
+            EXIT_ERROR,
+            EXIT_LOCKED,
+            EXIT_OK,
+            EXIT_PARTIAL,
+            RunOptions,
+            parse_pause_hook,
+            run_job,
+        )
 
         try:
             settings = _settings(config, workdir, releases_dir, ner_model)
+            # test hook (tests/test_crash.py, tests/test_concurrency.py): read once here, passed down
+            pause_at, pause_seconds = parse_pause_hook(os.environ.get("ONCOTRIPLES_TEST_PAUSE_AT"))
+            options = RunOptions(offline=offline, force=force, release=not no_release, pause_at=pause_at, pause_seconds=pause_seconds)
             bar, update = _progress_bar()
             if bar is not None:
                 with bar:
-                    stats = run_job(settings, RunOptions(offline=offline, force=force, release=not no_release), progress=update)
+                    stats = run_job(settings, options, progress=update)
             else:
-                stats = run_job(settings, RunOptions(offline=offline, force=force, release=not no_release))
+                stats = run_job(settings, options)
         except LockHeldError as exc:
             typer.echo(f"error: {exc}", err=True)
             if json_summary:
@@ -97,9 +111,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("release")
     def release(
-        config: Path = typer.Option(None, "--config", help="TOML config"),
-        workdir: Path = typer.Option(None, "--workdir", help="work directory"),
-        releases_dir: Path = typer.Option(None, "--releases-dir", help="releases folder"),
+        config: Annotated[Path | None, typer.Option("--config", help="TOML config")] = None,
+        workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory")] = None,
+        releases_dir: Annotated[Path | None, typer.Option("--releases-dir", help="releases folder")] = None,
     ) -> None:
         """Write the next release from the last normalized output (with current curation decisions).
 
