@@ -19,6 +19,7 @@ is left alone. A configured package that is not installed raises
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -109,9 +110,12 @@ def ensure_extensions() -> None:
 class NERModel:
     """A loaded NER pipeline that turns texts into ``(start_char, end_char, label)`` lists."""
 
-    def __init__(self, nlp: Language, name: str, ner_names: list[str], *, propagate: bool = True) -> None:
+    def __init__(self, nlp: Language, name: str, ner_names: list[str], *, propagate: bool = True,
+                 abbreviations: bool = True) -> None:
         self.nlp = nlp
         self.propagate = propagate
+        self.abbreviations = abbreviations
+        self._abbrev = None
         self.name = name
         self.ner_names = ner_names
         # components the NER components depend on (shared tok2vec of installed models)
@@ -140,8 +144,50 @@ class NERModel:
                         lab = LABEL_MAP.get(e.label_)
                         if lab:
                             found[k].add((e.start_char, e.end_char, lab))
+            if self.abbreviations:
+                detector = self._abbreviation_detector()
+                with warnings.catch_warnings():  # scispaCy's matcher warns on empty pattern sets
+                    warnings.simplefilter("ignore")
+                    for d, f in zip(docs, found, strict=True):
+                        f |= _abbreviation_entities(detector(d), f)
             for d, f in zip(docs, found, strict=True):
                 yield sorted(_propagate(d, f) if self.propagate else f)
+
+    def _abbreviation_detector(self):
+        if self._abbrev is None:
+            from scispacy.abbreviation import AbbreviationDetector
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self._abbrev = AbbreviationDetector(self.nlp)
+        return self._abbrev
+
+
+def _abbreviation_entities(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+    """Short forms of tagged long forms: ``valproic acid (VPA)`` tagged Chemical → every ``VPA`` too.
+
+    Uses scispaCy's abbreviation detector (Schwartz & Hearst); a short form
+    gets the label of an entity that ends where its long form ends and
+    starts inside it. Occurrences overlapping a found entity are skipped.
+    """
+    import warnings
+
+    added: set[tuple[int, int, str]] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pairs = [(a, a._.long_form) for a in getattr(doc._, "abbreviations", [])]
+    if not pairs or not ents:
+        return added
+    taken = [(s, e) for s, e, _ in ents]
+    for short, long in pairs:
+        label = next((lab for s, e, lab in ents
+                      if e == long.end_char and long.start_char <= s < e), None)
+        if label is None or any(short.start_char < e and s < short.end_char for s, e in taken):
+            continue
+        span = (short.start_char, short.end_char)
+        added.add((*span, label))
+        taken.append(span)
+    return added
 
 
 def _propagate(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -85,6 +87,9 @@ class SentenceSplitter:
     version = SENTENCE_RULES_VERSION
 
     def __call__(self, doc: Doc) -> Doc:
-        for tok, start in zip(doc, sentence_starts(doc), strict=True):
-            tok.is_sent_start = start
+        if not len(doc):
+            return doc
+        # one array write: setting token.is_sent_start one by one re-checks the whole doc each time (quadratic)
+        values = numpy.array([1 if start else -1 for start in sentence_starts(doc)], dtype="int64").astype("uint64")
+        doc.from_array([SENT_START], values.reshape(-1, 1))
         return doc

@@ -87,14 +87,15 @@ def _norm_alt_key(alteration: str) -> str:
 # ---------------------------------------------------------------- adapters
 
 
-def drug_hits(doc: Doc) -> list[DrugHit]:
+def drug_hits(doc: Doc, text: str | None = None) -> list[DrugHit]:
     """Drug and class mentions from the lexicon rulers, plus model/stem finds the lexicon missed."""
+    text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
     hits: list[DrugHit] = []
     for key, is_class in (("drugs", False), ("drug_classes", True)):
         for span in doc.spans.get(key, []):
             start, end = _exact(span)
             name = span._.norm_id if span.has_extension("norm_id") and span._.norm_id else span.text
-            hits.append(DrugHit(start, end, doc.text[start:end], name, is_class, "lexicon"))
+            hits.append(DrugHit(start, end, text[start:end], name, is_class, "lexicon"))
     covered = [(h.start, h.end) for h in hits]
     extra: list[DrugHit] = []
     for span in doc.spans.get("ner", []):
@@ -108,7 +109,7 @@ def drug_hits(doc: Doc) -> list[DrugHit]:
             extra.append(DrugHit(s, e, text, text.upper(), False, "model"))
         elif _INN_STEM.fullmatch(text.lower()):
             extra.append(DrugHit(s, e, text, text.lower(), False, "model"))
-    for m in _INN_STEM.finditer(doc.text):
+    for m in _INN_STEM.finditer(text):
         s, e = m.start(), m.end()
         if any(s < ce and cs < e for cs, ce in covered) or any(s < x.end and x.start < e for x in extra):
             continue
@@ -207,11 +208,12 @@ class TripleAssembler:
 
     # -- per document -------------------------------------------------
     def assemble(self, doc: Doc) -> list[Triple]:
-        sections = doc._.sections or [(0, len(doc.text), "body")]
-        drugs = drug_hits(doc)
+        text = doc.text
+        sections = doc._.sections or [(0, len(text), "body")]
+        drugs = drug_hits(doc, text)
         alts = alteration_hits(doc)
         target = _dominant_target(alts, drugs)
-        drugs = _resolve_short_names(_drop_modifier_drugs([_qualify_class(d, target) for d in drugs], doc.text))
+        drugs = _resolve_short_names(_drop_modifier_drugs([_qualify_class(d, target) for d in drugs], text))
         facts: list[SentenceFacts] = []
         for sent in doc.sents:
             label = _section_of(sent.start_char, sections)
@@ -227,12 +229,11 @@ class TripleAssembler:
         for i, f in enumerate(facts):
             if f.section == "caption":
                 caption_alts = f.alts or _caption_population(genes, f) or caption_alts
-            triples.extend(self._sentence_triples(doc, f, facts[i - 1] if i else None, caption_alts))
+            triples.extend(self._sentence_triples(doc, text, f, facts[i - 1] if i else None, caption_alts))
         return _merge_by_key(triples)
 
     # -- per sentence -------------------------------------------------
-    def _sentence_triples(self, doc: Doc, f: SentenceFacts, prev: SentenceFacts | None, caption_alts: list[AltHit]) -> list[Triple]:
-        text = doc.text
+    def _sentence_triples(self, doc: Doc, text: str, f: SentenceFacts, prev: SentenceFacts | None, caption_alts: list[AltHit]) -> list[Triple]:
         sent_text = text[f.start : f.end]
         rule_ids: list[str] = []
         drugs, alts = list(f.drugs), list(f.alts)
@@ -286,7 +287,7 @@ class TripleAssembler:
                 conf = _confidence(strength, therapy, alt, f, context_used, hedged, len(therapies), len(alts), text)
                 if conf < self.min_confidence:
                     continue
-                out.append(self._triple(doc, f, therapy, alt, outcome, negated, hedged, conf, [*rule_ids, *cue_ids], ncts, measures, alts))
+                out.append(self._triple(doc, text, f, therapy, alt, outcome, negated, hedged, conf, [*rule_ids, *cue_ids], ncts, measures, alts))
         return out
 
     def _outcome(self, text: str, f: SentenceFacts, therapy: Therapy, all_drugs: list[DrugHit], ncts: list[tuple[int, str]], measures: list[MeasureHit], seg: Segments | None = None) -> tuple[str | None, bool, list[str], float]:
@@ -340,8 +341,7 @@ class TripleAssembler:
             outcome = "sensitivity" if sens else outcome
         return outcome, negated, [c[2].rule_id for c in res[:3]], min(1.0, 0.45 + 0.12 * res_score)
 
-    def _triple(self, doc: Doc, f: SentenceFacts, therapy: Therapy, alt: AltHit, outcome: str, negated: bool, hedged: bool, conf: float, rule_ids: list[str], ncts: list[tuple[int, str]], measures: list[MeasureHit], alts: list[AltHit]) -> Triple:
-        text = doc.text
+    def _triple(self, doc: Doc, text: str, f: SentenceFacts, therapy: Therapy, alt: AltHit, outcome: str, negated: bool, hedged: bool, conf: float, rule_ids: list[str], ncts: list[tuple[int, str]], measures: list[MeasureHit], alts: list[AltHit]) -> Triple:
         ev_start, ev_end = _evidence_window(text, f, therapy, alt, self.max_evidence_chars)
         mine = _measures_for(alt, alts, measures, f.start)
         level = C.evidence_level(text[f.start : f.end], [n for _, n in ncts], doc._.default_level)

@@ -1368,6 +1368,7 @@ class VariantComponent:
         _register_extensions()
 
     def __call__(self, doc: Any) -> Any:
+        text = doc.text  # Doc.text rebuilds the string on every access
         genes: list[GeneHit] = []
         gspans = doc.spans.get(self.genes_key) if self.genes_key else None
         if gspans is not None:
@@ -1376,10 +1377,10 @@ class VariantComponent:
                 s = sp._.char_start if sp.has_extension("char_start") and sp._.char_start is not None else sp.start_char
                 e = sp._.char_end if sp.has_extension("char_end") and sp._.char_end is not None else sp.end_char
                 sym = getattr(sp._, "norm_id", None) if sp.has_extension("norm_id") else None
-                sym = sym or normalize_gene(doc.text[s:e], strict=False) or doc.text[s:e]
-                if 0 <= s < e <= len(doc.text):
+                sym = sym or normalize_gene(text[s:e], strict=False) or text[s:e]
+                if 0 <= s < e <= len(text):
                     genes.append(GeneHit(s, e, str(sym)))
-        ms = find_variants(doc.text, genes)
+        ms = find_variants(text, genes)
         doc._.variants = ms
         spans = []
         for v in ms:
