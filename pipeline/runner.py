@@ -20,7 +20,6 @@ concurrency tests can SIGKILL it deterministically.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
 import time
@@ -195,13 +194,7 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
 
             started = time.strftime("%Y-%m-%d", time.gmtime())
             # incremental fetching: hand the fetchers what the last successful fetch of each source saw
-            accepted = inspect.signature(fetch_all).parameters
-            kwargs: dict[str, Any] = {}
-            if "fetch_state" in accepted:
-                kwargs["fetch_state"] = state.fetch_states()
-            if "progress" in accepted:
-                kwargs["progress"] = progress
-            fetched = fetch_all(settings, work, stats, **kwargs)
+            fetched = fetch_all(settings, work, stats, fetch_state=state.fetch_states(), progress=progress)
             stats.documents_fetched = fetched.documents
             sources.update(fetched.sources)
             _record_fetched(state, work)
@@ -214,6 +207,9 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
     versions, nlp_once = _versions_and_nlp(settings.pipeline.ner_model, nlp_factory)
     with timed(stats, "extract"):
         per_doc = extract_stage(work, documents, nlp_once, versions, stats, force=options.force, progress=progress, state=state)
+        from pipeline.registry import registry_stage
+
+        per_doc.update(registry_stage(work, trials, nlp_once, versions, stats, force=options.force))
     with timed(stats, "normalize"):
         triples = normalize_stage(per_doc)
         links = document_trial_links(documents, triples)
