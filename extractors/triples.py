@@ -230,7 +230,7 @@ class TripleAssembler:
             if f.section == "caption":
                 caption_alts = f.alts or _caption_population(genes, f) or caption_alts
             triples.extend(self._sentence_triples(doc, text, f, facts[i - 1] if i else None, caption_alts))
-        return _merge_by_key(triples)
+        return merge_by_key(triples)
 
     # -- per sentence -------------------------------------------------
     def _sentence_triples(self, doc: Doc, text: str, f: SentenceFacts, prev: SentenceFacts | None, caption_alts: list[AltHit]) -> list[Triple]:
@@ -677,7 +677,7 @@ def _ncts_for(therapy: Therapy, ncts: list[tuple[int, str]]) -> list[str]:
     return [max(ncts)[1]]
 
 
-def _merge_by_key(triples: list[Triple]) -> list[Triple]:
+def merge_by_key(triples: list[Triple]) -> list[Triple]:
     """One triple per key per document: keep the most confident evidence, union the trial ids."""
     best: dict[str, Triple] = {}
     for t in triples:

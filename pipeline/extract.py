@@ -98,22 +98,58 @@ def raw_evidence(raw_text: str | None, doc: Document, start: int, end: int, limi
     return piece if len(piece.strip()) >= 20 else None
 
 
+CHUNK_CHARS = 200_000
+"""Longer texts are processed in paragraph-aligned chunks so memory stays bounded (spaCy's limit is 1M chars)."""
+
+
+def text_chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Split at paragraph (else line, else any) boundaries into pieces of at most ``limit`` characters."""
+    chunks, start = [], 0
+    while len(text) - start > limit:
+        window_end = start + limit
+        cut = text.rfind("\n\n", start + limit // 2, window_end)
+        if cut < 0:
+            cut = text.rfind("\n", start + limit // 2, window_end)
+        cut = window_end if cut < 0 else cut + 1
+        chunks.append((start, cut))
+        start = cut
+    chunks.append((start, len(text)))
+    return chunks
+
+
 def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = None) -> list[Triple]:
     """Run the pipeline over one parsed document and return its triples."""
-    spacy_doc = nlp.make_doc(nlp_text(doc))
-    spacy_doc._.doc_id = doc.doc_id
-    spacy_doc._.source = doc.source
-    spacy_doc._.source_id = doc.source_id or doc.doc_id
-    spacy_doc._.sections = [(s.start, s.end, s.label) for s in doc.sections] or None
-    spacy_doc._.default_level = document_default_level(doc)
-    for _name, proc in nlp.pipeline:
-        spacy_doc = proc(spacy_doc)
+    text = nlp_text(doc)
+    level = document_default_level(doc)
+    sections = [(s.start, s.end, s.label) for s in doc.sections]
     triples: list[Triple] = []
-    for t in spacy_doc._.triples or []:
-        ev = raw_evidence(raw_text, doc, t.evidence_start, t.evidence_end)
-        if ev is not None and ev != t.evidence:
-            t = t.model_copy(update={"evidence": ev})
-        triples.append(t)
+    for c_start, c_end in text_chunks(text):
+        spacy_doc = nlp.make_doc(text[c_start:c_end])
+        spacy_doc._.doc_id = doc.doc_id
+        spacy_doc._.source = doc.source
+        spacy_doc._.source_id = doc.source_id or doc.doc_id
+        spacy_doc._.sections = [(max(a, c_start) - c_start, min(b, c_end) - c_start, label) for a, b, label in sections if a < c_end and b > c_start] or None
+        spacy_doc._.default_level = level
+        for _name, proc in nlp.pipeline:
+            spacy_doc = proc(spacy_doc)
+        for t in spacy_doc._.triples or []:
+            if c_start:
+                t = t.model_copy(
+                    update={
+                        "sentence_start": t.sentence_start + c_start,
+                        "sentence_end": t.sentence_end + c_start,
+                        "evidence_start": t.evidence_start + c_start,
+                        "evidence_end": t.evidence_end + c_start,
+                    }
+                )
+            ev = raw_evidence(raw_text, doc, t.evidence_start, t.evidence_end)
+            if ev is not None and ev != t.evidence:
+                t = t.model_copy(update={"evidence": ev})
+            triples.append(t)
+    if len(triples) > 1 and c_start:
+        from extractors.triples import merge_by_key
+
+        triples = merge_by_key(triples)
     return triples
 
 
@@ -162,5 +198,8 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
         except OncoTriplesError as exc:
             msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
             result.failures.append(ExtractionFailure(str(path), msg.splitlines()[0]))
+        except (ValueError, MemoryError, RecursionError) as exc:  # a defect of ours must not lose the other inputs
+            log.exception("unexpected failure on %s", path)
+            result.failures.append(ExtractionFailure(str(path), f"{path}: internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"))
     result.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
     return result

@@ -17,7 +17,7 @@ from pipeline.rawstore import RawStore
 
 pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")
 
-FAST = HttpSettings(timeout=0.5, max_retries=3, backoff_base=0.01, backoff_max=0.05)
+FAST = HttpSettings(timeout=10.0, max_retries=3, backoff_base=0.01, backoff_max=0.05)
 
 
 class Sleeps:
