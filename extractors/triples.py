@@ -30,8 +30,17 @@ TRIPLE_RULESET_VERSION = "triples-1.0.0"
 NCT_RE = re.compile(r"\bNCT\s?\d{7,8}\b")
 _BACKREF_ALT = re.compile(r"\b(?:these|such|this|those|both|the same|the above|the two|the compound) (?:\w+ )?(?:mutations?|alterations?|variants?|patients|tumou?rs|mechanisms?|cases)\b", re.IGNORECASE)
 _BACKREF_DRUG = re.compile(r"\b(?:this|the|these|such) (?:\w+ )?(?:compound|drug|agent|inhibitor|molecule|combination|regimen|strategy|study|trial|therapy|treatment)s?\b|^\s*(?:It|They)\b", re.IGNORECASE)
+_OTHER_MECHANISMS = re.compile(r"\b(?:other|additional|further|remaining|alternative)\s+(?:\w+\s+){0,2}(?:mechanisms?|causes?|drivers?)\s+of\s+(?:acquired\s+)?resistance\b", re.IGNORECASE)
+_RESULT_METRICS = frozenset({"ORR", "DCR", "iORR", "PFS", "OS", "DOR", "mDOR", "TTF", "HR"})
+
+
+def _is_result_sentence(sent: str) -> bool:
+    """A sentence reporting an efficacy figure (``the ORR was 35%``) continues the study the previous sentence named."""
+    return any(h.measure.metric in _RESULT_METRICS for h in find_measures(sent))
+
+
 _RESULT_VERB = re.compile(r"\b(?:showed|shown|demonstrated|resulted|achieved|reported|observed|yielded|led to|induced|produced|found|revealed|exhibited|was|were)\b", re.IGNORECASE)
-_CODE_NAME = re.compile(r"^[A-Z][A-Za-z]{0,6}-?\d{2,7}[A-Za-z]?(?:-\d+)?$")
+_CODE_NAME = re.compile(r"^(?!NCT\d)[A-Z][A-Za-z]{0,6}-?\d{2,7}[A-Za-z]?(?:-\d+)?$")
 _INN_STEM = re.compile(
     r"\b[a-z]{3,}(?:tinib|rafenib|metinib|ciclib|lisib|parib|zomib|degib|sertib|tecan|platin|taxel|rubicin|limus|mab|vedotin|deruxtecan|trexed|citabine)\b"
 )
@@ -69,6 +78,12 @@ class SentenceFacts:
     section: str
     drugs: list[DrugHit] = field(default_factory=list)
     alts: list[AltHit] = field(default_factory=list)
+    context_drugs: list[DrugHit] = field(default_factory=list)
+
+    @property
+    def known_drugs(self) -> list[DrugHit]:
+        """Drugs named here, or resolved from context (``this compound``) so a next sentence can chain on."""
+        return self.drugs or self.context_drugs
 
 
 def triple_key_id(doc_id: str, drugs: Iterable[str], gene: str, alteration: str, outcome: str) -> str:
@@ -245,10 +260,20 @@ class TripleAssembler:
             elif prev is not None and prev.alts and _BACKREF_ALT.search(sent_text):
                 alts, context_used = list(prev.alts), True
                 rule_ids.append("ctx_backref_alteration")
-        if self.use_context and not drugs and prev is not None and prev.drugs and _BACKREF_DRUG.search(sent_text):
-            drugs = [d for d in prev.drugs if not _has_resistance_role(text, d, prev)] or list(prev.drugs)
-            context_used = True
-            rule_ids.append("ctx_backref_drug")
+        forced_outcome = None
+        same_paragraph = prev is not None and "\n\n" not in text[prev.end : f.start] and "\n\n" not in text[prev.start : prev.end].rstrip()
+        if self.use_context and not drugs and prev is not None and prev.known_drugs and same_paragraph:
+            prev_drugs = prev.known_drugs
+            if _OTHER_MECHANISMS.search(sent_text):
+                # "Other mechanisms of resistance include X": resistance to the drugs the previous sentence failed
+                drugs = [d for d in prev_drugs if _has_resistance_role(text, d, prev, prev_drugs)] or list(prev_drugs)
+                forced_outcome, context_used = "resistance", True
+                rule_ids.append("ctx_other_mechanisms")
+            elif _BACKREF_DRUG.search(sent_text) or _is_result_sentence(sent_text):
+                drugs = [d for d in prev_drugs if not _has_resistance_role(text, d, prev, prev_drugs)] or list(prev_drugs)
+                context_used = True
+                rule_ids.append("ctx_backref_drug")
+            f.context_drugs = list(drugs)
         if not drugs or not alts:
             return []
         drugs = [d for d in drugs if not (f.start <= d.start < f.end and _prior_treatment(text, d, f))]
@@ -271,7 +296,10 @@ class TripleAssembler:
         hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
         out: list[Triple] = []
         for therapy in therapies:
-            outcome, negated, cue_ids, strength = self._outcome(text, f, therapy, drugs, ncts, measures, seg)
+            if forced_outcome:
+                outcome, negated, cue_ids, strength = forced_outcome, False, [], 0.6
+            else:
+                outcome, negated, cue_ids, strength = self._outcome(text, f, therapy, drugs, ncts, measures, seg)
             if outcome is None:
                 continue
             mine = pairing.get(id(therapy)) if pairing else None

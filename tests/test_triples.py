@@ -97,6 +97,42 @@ CASES = [
         id="backreference-alteration",
     ),
     pytest.param(
+        "Zongertinib is a HER2-selective inhibitor tested in a phase I study. Among patients with HER2 exon 20 insertions, the ORR was 71%.",
+        {(("zongertinib",), "ERBB2", "exon 20 insertion", "sensitivity")},
+        set(),
+        id="result-sentence-continues-study",
+    ),
+    pytest.param(
+        "Resistance to osimertinib was studied in 40 patients. Other mechanisms of resistance included MET amplification and BRAF V600E.",
+        {(("osimertinib",), "MET", "amplification", "resistance"), (("osimertinib",), "BRAF", "V600E", "resistance")},
+        set(),
+        id="other-mechanisms-of-resistance",
+    ),
+    pytest.param(
+        "Patients lacking EGFR T790M were treated with osimertinib, which showed limited activity.",
+        set(),
+        {(("osimertinib",), "EGFR", "T790M", "resistance"), (("osimertinib",), "EGFR", "T790M", "sensitivity")},
+        id="absent-alteration-not-paired",
+    ),
+    pytest.param(
+        "The solvent-front ALK G1202R mutation confers resistance to alectinib and brigatinib, while lorlatinib retains activity against G1202R.",
+        {(("alectinib",), "ALK", "G1202R", "resistance"), (("brigatinib",), "ALK", "G1202R", "resistance"), (("lorlatinib",), "ALK", "G1202R", "sensitivity")},
+        set(),
+        id="coordinated-roles-and-contrast-clause",
+    ),
+    pytest.param(
+        "Clinicians select drugs by mutation site (e.g., ceritinib for ALK I1171N, alectinib for ALK F1174L, brigatinib for ALK V1180L) to obtain a response.",
+        {(("ceritinib",), "ALK", "I1171N", "sensitivity"), (("alectinib",), "ALK", "F1174L", "sensitivity")},
+        {(("ceritinib",), "ALK", "F1174L", "sensitivity"), (("alectinib",), "ALK", "I1171N", "sensitivity")},
+        id="distributive-pairs",
+    ),
+    pytest.param(
+        "NVL-655 is a novel ALK inhibitor with activity against ALK G1202R.",
+        {(("NVL-655",), "ALK", "G1202R", "sensitivity")},
+        {(("ALK-TKI",), "ALK", "G1202R", "sensitivity")},
+        id="predicated-class-dropped",
+    ),
+    pytest.param(
         "Alectinib and brigatinib were compared in a trial. Both drugs showed activity against ALK I1171N.",
         set(),
         set(),
