@@ -304,6 +304,8 @@ class TripleAssembler:
                 continue
             mine = pairing.get(id(therapy)) if pairing else None
             for alt in alts:
+                if "ctx_table_caption" in rule_ids and _targets_other_driver(therapy, alt.gene):
+                    continue  # a HER2 drug in a table of ALK trials is not tested in the ALK population
                 if mine is not None and alt not in mine:
                     continue
                 if not _same_clause(text, therapy, alt, f, seg):
@@ -524,6 +526,22 @@ def _alteration_absent(text: str, alt: AltHit, f: SentenceFacts) -> bool:
 def _prior_treatment(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
     before = text[max(f.start, drug.start - 90) : drug.start]
     return bool(C.PRIOR_ROLE.search(before)) and not C.RESISTANCE_ROLE.search(before)
+
+
+DRIVER_GENES = frozenset({"EGFR", "ALK", "ROS1", "MET", "ERBB2", "ERBB3", "KRAS", "BRAF", "RET", "NTRK1", "NTRK2", "NTRK3", "NRG1", "FGFR1", "FGFR2", "FGFR3", "PIK3CA"})
+
+
+def _targets_other_driver(therapy: Therapy, gene: str) -> bool:
+    """No member targets ``gene`` while some member targets another oncogenic driver (lexicon targets)."""
+    from extractors.lexicons import load_drug_lexicon
+
+    lexicon = load_drug_lexicon()
+    targets: set[str] = set()
+    for m in therapy.members:
+        entry = None if m.is_class else lexicon.lookup(m.name)
+        if entry is not None:
+            targets.update(entry.targets)
+    return bool(targets) and gene not in targets and bool(targets & DRIVER_GENES)
 
 
 def _distributive_pairs(text: str, therapies: list[Therapy], alts: list[AltHit]) -> dict[int, list[AltHit]] | None:
