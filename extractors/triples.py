@@ -735,8 +735,9 @@ def merge_by_key(triples: list[Triple]) -> list[Triple]:
         merged = winner.model_copy(
             update={
                 "nct_ids": sorted({*winner.nct_ids, *other.nct_ids}),
-                "measures": winner.measures or other.measures,
-                "measures_structured": winner.measures_structured or other.measures_structured,
+                # every figure stated for this triple, from whichever sentence stated it
+                "measures": list(dict.fromkeys([*winner.measures, *other.measures])),
+                "measures_structured": [*winner.measures_structured, *(m for m in other.measures_structured if m.as_string() not in winner.measures)],
             }
         )
         best[t.triple_id] = merged

@@ -323,15 +323,15 @@ def _file_sha(path: Path) -> str:
 
 
 def normalize_stage(per_doc: dict[str, list[Triple]]) -> list[Triple]:
-    """Canonical names and one row per triple_id (the most confident evidence wins)."""
-    best: dict[str, Triple] = {}
-    for doc_id in sorted(per_doc):
-        for t in per_doc[doc_id]:
-            t = t.model_copy(update={"drugs": sorted(dict.fromkeys(t.drugs)), "gene": t.gene.upper(), "nct_ids": sorted(set(t.nct_ids))})
-            cur = best.get(t.triple_id)
-            if cur is None or t.confidence > cur.confidence:
-                best[t.triple_id] = t
-    return sorted(best.values(), key=lambda t: (t.doc_id, t.triple_id))
+    """Canonical names and one row per triple_id (the same merge the extractor applies within a document)."""
+    from extractors.triples import merge_by_key
+
+    rows = [
+        t.model_copy(update={"drugs": sorted(dict.fromkeys(t.drugs)), "gene": t.gene.upper(), "nct_ids": sorted(set(t.nct_ids))})
+        for doc_id in sorted(per_doc)
+        for t in per_doc[doc_id]
+    ]
+    return sorted(merge_by_key(rows), key=lambda t: (t.doc_id, t.triple_id))
 
 
 def document_trial_links(documents: list[Document], triples: list[Triple]) -> list[DocumentTrialLink]:
