@@ -74,6 +74,10 @@ class RunOptions:
     offline: bool = False
     force: bool = False
     release: bool = True
+    fetch: bool = True
+    """False re-runs later stages on what the raw store already holds (``oncotriples stage``)."""
+    until: str = "release"
+    """Last stage to run: fetch, parse, extract, normalize or release."""
     pause_at: str | None = None
     """Test hook: a PAUSE_POINTS stage (see the module doc); None in normal use."""
     pause_seconds: float = 300.0
@@ -182,8 +186,13 @@ def run_job(settings: Settings, options: RunOptions, *, progress: Progress | Non
 def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: RunStats, *, progress: Progress | None, nlp_factory: Callable | None) -> None:
     work = WorkDir(settings.workdir)
     sources: dict[str, str] = {}
+    demo = options.offline
+    if not options.fetch:
+        sources, demo = _previous_fetch(work)
     with timed(stats, "fetch"):
-        if options.offline:
+        if not options.fetch:
+            pass
+        elif options.offline:
             snapshot = demo_snapshot(settings)
             stats.documents_fetched = ingest_snapshot(snapshot, work, progress=progress)
             sources["snapshot"] = "bundled demo snapshot (oncotriples run --offline)"
@@ -201,25 +210,43 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
             timestamps = getattr(fetched, "data_timestamps", {}) or {}
             for source in sorted(set(fetched.sources) | set(timestamps)):
                 state.set_fetch_state(source, last_success=started, data_timestamp=str(timestamps.get(source, "")))
+    if options.fetch:
+        fetch_meta = {"sources": sources, "demo": options.offline}
+        atomic_write_bytes(work.root / "fetch_meta.json", json.dumps(fetch_meta, sort_keys=True).encode("utf-8"))
+    if options.until == "fetch":
+        return
     with timed(stats, "parse"):
         documents, trials = parse_stage(work, stats, progress, state=state)
     stats.trials = len(trials)
+    if options.until == "parse":
+        return
     versions, nlp_once = _versions_and_nlp(settings.pipeline.ner_model, nlp_factory)
     with timed(stats, "extract"):
         per_doc = extract_stage(work, documents, nlp_once, versions, stats, force=options.force, progress=progress, state=state)
         from pipeline.registry import registry_stage
 
         per_doc.update(registry_stage(work, trials, nlp_once, versions, stats, force=options.force))
+    if options.until == "extract":
+        return
     with timed(stats, "normalize"):
         triples = normalize_stage(per_doc)
         links = document_trial_links(documents, triples)
-        save_normalized(work, triples, documents, trials, links, versions, sources, demo=options.offline)
+        save_normalized(work, triples, documents, trials, links, versions, sources, demo=demo)
         state.sync_triples(stats.state_run or 0, triples)
     stats.triples = len(triples)
     stats.run_key = _run_id(work, versions)
-    if options.release:
+    if options.release and options.until == "release":
         with timed(stats, "release"):
-            release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=options.offline, work=work, options=options)
+            release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work, options=options)
+
+
+def _previous_fetch(work: WorkDir) -> tuple[dict[str, str], bool]:
+    """Source snapshot facts and the demo flag of the last fetch (kept when a stage re-runs without fetching)."""
+    meta = work.root / "fetch_meta.json"
+    if meta.is_file():
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        return dict(data.get("sources", {})), bool(data.get("demo", False))
+    return {}, False
 
 
 def _versions_and_nlp(ner_model: str, nlp_factory: Callable | None) -> tuple[dict[str, str], Callable[[], Any]]:
