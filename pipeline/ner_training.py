@@ -18,9 +18,13 @@ GNormPlus and NLM-Gene (which ship only a train split): every 10th document by
 sorted numeric PMID (index % 10 == 9) of each corpus. Documents whose PMID
 appears in any dev set are dropped from training.
 
-Reproduce (one command, ~40–60 min on 2 cores)::
+:data:`RUNS` lists the training runs that were compared (see
+``data/ner/MODEL_CARD.md``); :data:`SHIPPED` names the two in the bundled
+pipeline and :data:`MAX_STEPS` the steps each was trained for.
 
-    python -m pipeline.ner_training all --corpora ../shared/corpora
+Reproduce (one command; ~50 min on 2 cores, the two runs one after the other)::
+
+    python -m pipeline.ner_training all --corpora ../shared/corpora --work /tmp/oncotriples_ner
 
 Sub-commands: ``convert`` (DocBins + alignment report), ``train`` (one model),
 ``assemble`` (combine the two trained models into ``data/ner/model``),
@@ -33,6 +37,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +47,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.pubtator import Mention, PubTatorDoc, read_pubtator, write_pubtator
+from spacy.util import registry
+
+from pipeline.pubtator import PubTatorDoc, read_pubtator, write_pubtator
 from pipeline.resources import data_path
 
 SEED = 42
@@ -58,6 +65,19 @@ CHEM_MAP = {
 }
 GENE_MAP = {"Gene": "Gene", "GeneOrGeneProduct": "Gene"}
 
+# Training runs (see build_splits) and the max_steps each was trained for; the
+# shipped pipeline takes its ``ner_chem`` and ``ner_gene`` from SHIPPED.
+RUNS = {
+    "chem": "Chemical+Disease: BC5CDR train + BioRED train; dev BC5CDR dev + BioRED dev",
+    "chem_bc5": "Chemical+Disease: BC5CDR train; dev BC5CDR dev",
+    "gene": "Gene: GNormPlus + NLM-Gene train (minus held-out) + BioRED train; dev held-out + BioRED dev",
+    "gene_gn": "Gene: GNormPlus + NLM-Gene train (minus held-out); dev held-out part",
+    "gene_fam": "as gene, but GNormPlus/NLM-Gene FamilyName spans marked missing instead of O",
+}
+MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 4800, "gene_gn": 4200, "gene_fam": 4800}
+MISSING_TYPES = {"gene_fam": frozenset({"FamilyName"})}
+SHIPPED = {"ner_chem": "chem", "ner_gene": "gene"}
+
 CORPUS_FILES = {
     "bc5cdr_train": "BC5CDR/CDR_TrainingSet.PubTator.txt",
     "bc5cdr_dev": "BC5CDR/CDR_DevelopmentSet.PubTator.txt",
@@ -68,30 +88,60 @@ CORPUS_FILES = {
 }
 
 
-def make_tokenizer_nlp():
-    """A blank English pipeline with the scispaCy rule tokenizer."""
-    import spacy
+# Extra infixes on top of scispaCy's rules. scispaCy keeps "carbamazepine-induced",
+# "Li/DVP" and "Bak(-/-)" as one token, so ~10% of BC5CDR chemical and 11-22% of
+# gene gold spans do not fall on token boundaries; splitting a hyphen or slash
+# next to a letter, a "(" glued after a letter/digit and a "]" before a word brings
+# that to ~1% (chemicals) and 2-6% (genes). See MODEL_CARD.md for the counts.
+_A = "a-zA-Z\u00c0-\u024f\u0370-\u03ff"
+EXTRA_INFIXES = [
+    rf"(?<=[{_A}0-9\)\]])[-/+](?=[{_A}\(\[])",
+    rf"(?<=[{_A}])[-/+](?=[0-9])",
+    r"(?<=[0-9])/(?=[0-9])",
+    rf"(?<=\])(?=[{_A}0-9])",
+    rf"(?<=[{_A}0-9])\((?=\S)",
+    rf"(?<=[{_A}0-9]\))(?=[{_A}0-9])",
+]
+
+
+def oncotriples_tokenizer(nlp):
+    """scispaCy's ``combined_rule_tokenizer`` plus :data:`EXTRA_INFIXES`.
+
+    The rules serialize with the pipeline (``tokenizer`` file), so a saved
+    model reloads with this tokenizer without importing this module.
+    """
+    import warnings
+
     from scispacy.custom_tokenizer import combined_rule_tokenizer
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        tok = combined_rule_tokenizer(nlp)
+        pattern = tok.infix_finditer.__self__.pattern + "|" + "|".join(EXTRA_INFIXES)
+        tok.infix_finditer = re.compile(pattern).finditer
+    return tok
+
+
+def make_tokenizer_nlp():
+    """A blank English pipeline with the project tokenizer (scispaCy rules + extra infixes)."""
+    import spacy
+
     nlp = spacy.blank("en")
-    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp.tokenizer = oncotriples_tokenizer(nlp)
     return nlp
 
 
-try:  # registered so training configs can install the scispaCy tokenizer before init
-    from spacy.util import registry
+def _tokenizer_callback():
+    def before_init(nlp):
+        nlp.tokenizer = oncotriples_tokenizer(nlp)
+        return nlp
 
-    @registry.callbacks("oncotriples.scispacy_tokenizer.v1")
-    def _scispacy_tokenizer_callback():
-        def before_init(nlp):
-            from scispacy.custom_tokenizer import combined_rule_tokenizer
+    return before_init
 
-            nlp.tokenizer = combined_rule_tokenizer(nlp)
-            return nlp
 
-        return before_init
-except Exception:  # noqa: BLE001 - registry already holds the name (module re-imported)
-    pass
+# registered so the training config installs the tokenizer before init
+# ([initialize] before_init); re-registering on re-import just overwrites.
+registry.callbacks.register("oncotriples.tokenizer.v1", func=_tokenizer_callback)
 
 
 def holdout_split(docs: list[PubTatorDoc], every: int = HOLDOUT_EVERY) -> tuple[list, list]:
@@ -113,12 +163,15 @@ class AlignStats:
         return dict(self.__dict__)
 
 
-def to_spacy_docs(nlp, docs: Iterable[PubTatorDoc], label_map: dict[str, str], stats: AlignStats):
+def to_spacy_docs(nlp, docs: Iterable[PubTatorDoc], label_map: dict[str, str], stats: AlignStats,
+                  missing_types: frozenset[str] = frozenset()):
     """Tokenize each document and set its gold entities.
 
     Gold spans that do not fall on token boundaries are counted and their
     tokens marked *missing* (neither entity nor O) so training is not told
-    a wrong boundary. Overlapping gold spans keep the longest.
+    a wrong boundary. Overlapping gold spans keep the longest. Mentions whose
+    type is in ``missing_types`` (e.g. GNormPlus ``FamilyName``, which BioRED
+    would call a gene) are marked missing too, neither entity nor O.
     """
     out = []
     for d in docs:
@@ -145,6 +198,12 @@ def to_spacy_docs(nlp, docs: Iterable[PubTatorDoc], label_map: dict[str, str], s
             else:
                 stats.aligned += 1
                 ents.append(span)
+        for m in d.mentions:
+            if m.type in missing_types:
+                span = doc.char_span(m.start, m.end, alignment_mode="expand")
+                if span is not None and not set(range(span.start, span.end)) & taken:
+                    missing.append(span)
+                    taken |= set(range(span.start, span.end))
         doc.set_ents(ents, missing=missing, default="outside")
         doc.user_data["pmid"] = d.pmid
         out.append(doc)
@@ -168,7 +227,10 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
 
     return {
         "chem": {"train": clean(bc_tr + bi_tr), "dev": bc_dev + bi_dev},
+        "chem_bc5": {"train": clean(bc_tr), "dev": bc_dev},
         "gene": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gn_held + nl_held + bi_dev},
+        "gene_gn": {"train": clean(gn_tr + nl_tr), "dev": gn_held + nl_held},
+        "gene_fam": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gn_held + nl_held + bi_dev},
         "gene_heldout": {"gnormplus": gn_held, "nlmgene": nl_held},
     }
 
@@ -181,10 +243,12 @@ def convert(corpora: Path, work: Path) -> dict:
     nlp = make_tokenizer_nlp()
     splits = build_splits(corpora)
     report: dict = {}
-    for model, label_map in (("chem", CHEM_MAP), ("gene", GENE_MAP)):
+    for model in RUNS:
+        label_map = CHEM_MAP if model.startswith("chem") else GENE_MAP
         for part in ("train", "dev"):
             stats = AlignStats()
-            sdocs = to_spacy_docs(nlp, splits[model][part], label_map, stats)
+            sdocs = to_spacy_docs(nlp, splits[model][part], label_map, stats,
+                                  MISSING_TYPES.get(model, frozenset()) if part == "train" else frozenset())
             DocBin(docs=sdocs, store_user_data=True).to_disk(work / f"{model}_{part}.spacy")
             labels = Counter(e.label_ for d in sdocs for e in d.ents)
             report[f"{model}_{part}"] = {"docs": len(sdocs), "labels": dict(labels), **stats.as_dict()}
@@ -215,16 +279,16 @@ def train(model: str, work: Path, config: Path | None = None, overrides: dict | 
     return out
 
 
-def assemble(work: Path, dest: Path | None = None) -> Path:
-    """Combine ``model_chem/model-best`` and ``model_gene/model-best`` into one pipeline."""
+def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | None = None) -> Path:
+    """Combine the ``model-best`` of the runs in :data:`SHIPPED` into one pipeline at ``dest``."""
     import spacy
 
     dest = dest or data_path("ner", "model")
-    chem = spacy.load(work / "model_chem" / "model-best")
-    gene = spacy.load(work / "model_gene" / "model-best")
+    shipped = shipped or SHIPPED
     nlp = make_tokenizer_nlp()
-    nlp.add_pipe("ner", name="ner_chem", source=chem)
-    nlp.add_pipe("ner", name="ner_gene", source=gene)
+    for comp, run in shipped.items():
+        src = spacy.load(work / f"model_{run}" / "model-best")
+        nlp.add_pipe("ner", name=comp, source=src)
     nlp.meta.update(
         {
             "name": "oncotriples_ner",
@@ -271,16 +335,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("step", choices=["convert", "train", "assemble", "evaluate", "all"])
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     ap.add_argument("--work", type=Path, default=DEFAULT_WORK)
-    ap.add_argument("--model", choices=["chem", "gene", "both"], default="both")
+    ap.add_argument("--model", choices=[*RUNS, "shipped"], default="shipped",
+                    help="training run (default: the two runs the bundled model ships)")
+    ap.add_argument("--max-steps", type=int, default=None, help="override training.max_steps")
     ap.add_argument("--config", type=Path, default=None)
     ap.add_argument("--dest", type=Path, default=None)
     a = ap.parse_args(argv)
-    models = ["chem", "gene"] if a.model == "both" else [a.model]
+    models = list(SHIPPED.values()) if a.model == "shipped" else [a.model]
     if a.step in ("convert", "all"):
         print(json.dumps(convert(a.corpora, a.work), indent=2), flush=True)
     if a.step in ("train", "all"):
         for m in models:
-            train(m, a.work, a.config)
+            train(m, a.work, a.config, {"training.max_steps": a.max_steps or MAX_STEPS[m]})
     if a.step in ("assemble", "all"):
         print(assemble(a.work, a.dest), flush=True)
     if a.step in ("evaluate", "all"):

@@ -1,0 +1,53 @@
+"""``oncotriples mentions`` (PubTator entity mentions) and ``oncotriples train-ner``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("mentions")
+    def mentions(
+        in_path: Annotated[Path, typer.Argument(metavar="IN.PubTator", help="PubTator input (title |t| and abstract |a| lines)")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="PubTator file to write with the pipeline's own mention lines")],
+        model: Annotated[str, typer.Option("--model", help="NER model: bundled | none | installed scispaCy package (e.g. en_ner_bc5cdr_md) | pipeline path")] = "bundled",
+    ) -> None:
+        """Write the pipeline's entity mentions (Chemical, Gene, SequenceVariant, Disease) in PubTator form.
+
+        Offsets are into title + " " + abstract; gold annotation lines in the
+        input are ignored. Exit status 2 with a one-line error on bad input or
+        a missing model.
+
+        Example: oncotriples mentions CDR_DevelopmentSet.PubTator.txt --out pred.PubTator
+        """
+        from pipeline.errors import InputError, OncoTriplesError
+        from pipeline.mentions import annotate_pubtator
+
+        try:
+            n = annotate_pubtator(in_path, out, model=model)
+        except OncoTriplesError as exc:
+            msg = str(exc)
+            if isinstance(exc, InputError) and str(in_path) not in msg:
+                msg = f"{in_path}: {msg}"
+            typer.echo(f"error: {msg}", err=True)
+            raise typer.Exit(2) from exc
+        typer.echo(f"{n} documents -> {out}", err=True)
+
+    @app.command("train-ner")
+    def train_ner(
+        corpora: Annotated[Path | None, typer.Option("--corpora", help="folder of the public corpora (default ../shared/corpora)")] = None,
+        work: Annotated[Path | None, typer.Option("--work", help="scratch folder for DocBins and checkpoints (default /tmp/oncotriples_ner)")] = None,
+        step: Annotated[str, typer.Option("--step", help="convert | train | assemble | evaluate | all")] = "all",
+    ) -> None:
+        """Retrain the bundled NER model (data/ner/model) from the public corpora; see data/ner/MODEL_CARD.md."""
+        from pipeline.ner_training import main as train_main
+
+        argv = [step]
+        if corpora:
+            argv += ["--corpora", str(corpora)]
+        if work:
+            argv += ["--work", str(work)]
+        train_main(argv)

@@ -1,0 +1,111 @@
+"""NER model loading: bundled model, installed-model label mapping, missing-model error."""
+
+from __future__ import annotations
+
+import spacy
+import typer
+from typer.testing import CliRunner
+
+import extractors.ner as ner
+from pipeline.errors import ModelNotInstalledError
+from pipeline.resources import data_path
+
+TEXT = "Gefitinib and cisplatin inhibit EGFR signalling in lung cancer patients."
+
+
+def _ruler_pipeline():
+    """A tiny pipeline standing in for an installed scispaCy model (labels as scispaCy names them)."""
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([
+        {"label": "CHEMICAL", "pattern": "Gefitinib"},
+        {"label": "SIMPLE_CHEMICAL", "pattern": "cisplatin"},
+        {"label": "GENE_OR_GENE_PRODUCT", "pattern": "EGFR"},
+        {"label": "DISEASE", "pattern": [{"LOWER": "lung"}, {"LOWER": "cancer"}]},
+        {"label": "ENTITY", "pattern": "patients"},
+    ])
+    return nlp
+
+
+def test_bundled_model_loads_from_data():
+    assert (data_path("ner", "model") / "config.cfg").is_file()
+    model = ner.load_ner_model("bundled")
+    assert model is not None
+    assert {"Chemical", "Gene"} <= set(model.labels)
+    assert model.ner_names == ["ner_chem", "ner_gene"]
+    assert ner.bundled_model_version()
+
+
+def test_add_ner_writes_span_group_with_source():
+    nlp = spacy.blank("en")
+    ner.add_ner(nlp, "bundled")
+    ner.add_ner(nlp, "none", name="ner_none", spans_key="nothing")
+    ner.ensure_extensions()  # idempotent
+    doc = nlp(TEXT)
+    spans = list(doc.spans["ner"])
+    assert spans, "bundled model found nothing in an easy sentence"
+    assert {s.label_ for s in spans} <= {"Chemical", "Gene", "Disease"}
+    assert all(s._.ent_source == "model" for s in spans)
+    assert ("cisplatin", "Chemical") in {(s.text, s.label_) for s in spans}
+    assert list(doc.spans["nothing"]) == []
+    assert not doc.ents  # doc.ents left alone
+
+
+def test_installed_model_labels_are_mapped(monkeypatch, tmp_path):
+    fake = _ruler_pipeline()
+    ner.load_ner_model.cache_clear()
+    monkeypatch.setattr(spacy.util, "is_package", lambda name: name == "en_ner_bc5cdr_md")
+    real_load = spacy.load
+    monkeypatch.setattr(spacy, "load", lambda name, *a, **k: fake if name == "en_ner_bc5cdr_md" else real_load(name, *a, **k))
+    try:
+        model = ner.load_ner_model("en_ner_bc5cdr_md")
+        (ents,) = list(model.entities([TEXT]))
+    finally:
+        ner.load_ner_model.cache_clear()
+    got = {(TEXT[s:e], lab) for s, e, lab in ents}
+    assert got == {("Gefitinib", "Chemical"), ("cisplatin", "Chemical"), ("EGFR", "Gene"),
+                   ("lung cancer", "Disease")}  # ENTITY (en_core_sci_*) dropped
+
+
+def test_pipeline_path_is_accepted(tmp_path):
+    _ruler_pipeline().to_disk(tmp_path / "m")
+    model = ner.load_ner_model(str(tmp_path / "m"))
+    (ents,) = list(model.entities([TEXT]))
+    assert ("EGFR", "Gene") in {(TEXT[s:e], lab) for s, e, lab in ents}
+
+
+def test_missing_installed_model_names_install_command():
+    name = "en_ner_bc5cdr_md"
+    if spacy.util.is_package(name):  # a user machine with the official model
+        return
+    url = "https://s3-us-west-2.amazonaws.com/ai2-s2-scispacy/releases/v0.5.4/en_ner_bc5cdr_md-0.5.4.tar.gz"
+    try:
+        ner.load_ner_model(name)
+    except ModelNotInstalledError as exc:
+        assert f"pip install {url}" in str(exc)
+    else:
+        raise AssertionError("expected ModelNotInstalledError")
+    try:
+        ner.add_ner(spacy.blank("en"), "en_no_such_model")
+    except ModelNotInstalledError as exc:
+        assert "pip install en_no_such_model" in str(exc)
+    else:
+        raise AssertionError("expected ModelNotInstalledError")
+
+
+def test_none_model_is_no_model():
+    assert ner.load_ner_model("none") is None
+
+
+def test_cli_missing_model_exit_2(tmp_path):
+    from pipeline.commands.mentions import register
+
+    app = typer.Typer()
+    register(app)
+    src = tmp_path / "in.PubTator"
+    src.write_text("1|t|Cisplatin toxicity.\n1|a|Cisplatin was given.\n\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["mentions", str(src), "--out", str(tmp_path / "o"), "--model", "en_ner_bc5cdr_md"])
+    if spacy.util.is_package("en_ner_bc5cdr_md"):
+        return
+    assert res.exit_code == 2
+    assert "pip install https://s3-us-west-2.amazonaws.com/ai2-s2-scispacy/releases/v0.5.4/" in res.output
