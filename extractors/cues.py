@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CUE_RULESET_VERSION = "cues-1.0.0"
+from extractors.versions import CUE_RULESET_VERSION  # noqa: E402,F401  (re-export)
 
 
 @dataclass(frozen=True)

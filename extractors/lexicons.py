@@ -41,12 +41,13 @@ from typing import Any, Generic, Literal, TypeVar
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from extractors.versions import DRUG_LEXICON_VERSION  # noqa: E402,F401  (re-export)
 from pipeline.resources import data_path
 
-DRUG_LEXICON_VERSION = "drugs-2026.11.1"
 """Version of ``drugs.tsv`` + ``drug_classes.tsv`` + the class grammar below (recorded in releases)."""
 
-GENE_LEXICON_VERSION = "genes-2026.11.1"
+from extractors.versions import GENE_LEXICON_VERSION  # noqa: E402,F401  (re-export)
+
 """Version of ``genes.tsv`` and the gene stoplist (recorded in releases)."""
 
 T = TypeVar("T")

@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from extractors.versions import MEASURE_RULES_VERSION  # noqa: E402,F401  (re-export)
 from schemas.models import Measure
-
-MEASURE_RULES_VERSION = "measures-1.0.0"
 
 _NUM = r"[<>≤≥]?\s?\d+(?:[.·]\d+)?"
 _RANGE = rf"{_NUM}(?:\s?[–—-]\s?{_NUM})?"

@@ -53,29 +53,11 @@ def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True) -> Langu
     return nlp
 
 
-def pipeline_versions(nlp: Language, ner_model: str) -> PipelineVersions:
-    """Collect the versions of the rule sets, lexicons and model in ``nlp``."""
-    from extractors import cues, lexicons, measures, sentences, triples, variants
+def pipeline_versions(nlp: Language | None, ner_model: str) -> PipelineVersions:
+    """Versions of the rule sets, lexicons and model (``nlp`` is not needed: see ``extractors.versions``)."""
+    from extractors.versions import rule_versions
 
-    items = {
-        "sentences": sentences.SENTENCE_RULES_VERSION,
-        "cues": cues.CUE_RULESET_VERSION,
-        "measures": measures.MEASURE_RULES_VERSION,
-        "triples": triples.TRIPLE_RULESET_VERSION,
-        "variants": variants.VARIANT_RULESET_VERSION,
-        "drug_lexicon": lexicons.DRUG_LEXICON_VERSION,
-        "gene_lexicon": lexicons.GENE_LEXICON_VERSION,
-        "ner_model": ner_model,
-        "spacy": spacy.__version__,
-    }
-    if ner_model == "bundled":
-        try:
-            from extractors.ner import bundled_model_version
-
-            items["ner_model"] = f"bundled:{bundled_model_version()}"
-        except (ImportError, OSError) as exc:
-            log.debug("bundled model version unavailable: %s", exc)
-    return PipelineVersions(items)
+    return PipelineVersions(rule_versions(ner_model))
 
 
 @Language.factory("oncotriples_abbreviation_resolver", default_config={})

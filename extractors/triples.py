@@ -11,10 +11,8 @@ hedging, attaches measures and trial ids, and scores a confidence.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from spacy.language import Language
@@ -23,9 +21,9 @@ from spacy.tokens import Doc, Span
 from extractors import cues as C
 from extractors.measures import MEASURE_RULES_VERSION, MeasureHit, find_measures
 from extractors.therapies import DrugHit, Therapy, group_therapies
+from extractors.triples_keys import GENERIC_ALTERATIONS, merge_by_key, triple_key_id
+from extractors.versions import TRIPLE_RULESET_VERSION  # noqa: E402,F401  (re-export)
 from schemas.models import EXTRACTABLE_SECTIONS, Triple
-
-TRIPLE_RULESET_VERSION = "triples-1.0.0"
 
 NCT_RE = re.compile(r"\bNCT\s?\d{7,8}\b")
 _BACKREF_ALT = re.compile(r"\b(?:these|such|this|those|both|the same|the above|the two|the compound) (?:\w+ )?(?:mutations?|alterations?|variants?|patients|tumou?rs|mechanisms?|cases)\b", re.IGNORECASE)
@@ -84,19 +82,6 @@ class SentenceFacts:
     def known_drugs(self) -> list[DrugHit]:
         """Drugs named here, or resolved from context (``this compound``) so a next sentence can chain on."""
         return self.drugs or self.context_drugs
-
-
-def triple_key_id(doc_id: str, drugs: Iterable[str], gene: str, alteration: str, outcome: str) -> str:
-    """Deterministic id from the scoring key, so it survives re-runs and evidence changes."""
-    key = "\x1f".join(
-        [doc_id, "|".join(sorted(d.strip().lower() for d in drugs)), gene.upper(), _norm_alt_key(alteration), outcome]
-    )
-    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
-
-
-def _norm_alt_key(alteration: str) -> str:
-    parts = [p.strip().lower() for p in alteration.replace("–", "-").split("+")]
-    return "+".join(sorted(parts))
 
 
 # ---------------------------------------------------------------- adapters
@@ -490,7 +475,6 @@ def _adjacent(text: str, a: DrugHit, b: DrugHit) -> bool:
     return len(gap) <= 9 and re.fullmatch(r"[\s(,:]*(?:(?:the|a|an|its)\b[\s,]*)?", gap, re.IGNORECASE) is not None
 
 
-GENERIC_ALTERATIONS = frozenset({"fusion", "mutation", "wild-type"})
 _CARRIER = re.compile(r"^\s*$|^[^,;.]{0,40}?\b(?:with|containing|harbou?ring|carrying|bearing)\b[^,;.]{0,20}$", re.IGNORECASE)
 
 
@@ -721,24 +705,3 @@ def _ncts_for(therapy: Therapy, ncts: list[tuple[int, str]]) -> list[str]:
     if after:
         return [min(after)[1]]
     return [max(ncts)[1]]
-
-
-def merge_by_key(triples: list[Triple]) -> list[Triple]:
-    """One triple per key per document: keep the most confident evidence, union the trial ids."""
-    best: dict[str, Triple] = {}
-    for t in triples:
-        cur = best.get(t.triple_id)
-        if cur is None:
-            best[t.triple_id] = t
-            continue
-        winner, other = (t, cur) if t.confidence > cur.confidence else (cur, t)
-        merged = winner.model_copy(
-            update={
-                "nct_ids": sorted({*winner.nct_ids, *other.nct_ids}),
-                # every figure stated for this triple, from whichever sentence stated it
-                "measures": list(dict.fromkeys([*winner.measures, *other.measures])),
-                "measures_structured": [*winner.measures_structured, *(m for m in other.measures_structured if m.as_string() not in winner.measures)],
-            }
-        )
-        best[t.triple_id] = merged
-    return sorted(best.values(), key=lambda t: (t.sentence_start, t.triple_id))

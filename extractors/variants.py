@@ -26,8 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from extractors import variant_patterns as P
-
-VARIANT_RULESET_VERSION = "variants-1.1.0"
+from extractors.versions import VARIANT_RULESET_VERSION  # noqa: E402,F401  (re-export)
 
 __all__ = [
     "VARIANT_RULESET_VERSION",

@@ -14,11 +14,13 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from spacy.language import Language
+from typing import TYPE_CHECKING
 
 from pipeline.errors import InputError, OncoTriplesError
 from schemas.models import EXTRACTABLE_SECTIONS, Document, OffsetSegment, Triple
+
+if TYPE_CHECKING:
+    from spacy.language import Language
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +149,7 @@ def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = Non
                 t = t.model_copy(update={"evidence": ev})
             triples.append(t)
     if len(triples) > 1 and c_start:
-        from extractors.triples import merge_by_key
+        from extractors.triples_keys import merge_by_key
 
         triples = merge_by_key(triples)
     return triples

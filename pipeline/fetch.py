@@ -44,17 +44,19 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Settings
 from pipeline.errors import OncoTriplesError
-from pipeline.fetchers.ctgov import CtgovFetcher
-from pipeline.fetchers.eutils import EutilsFetcher
-from pipeline.http import PoliteClient
 from pipeline.nct import find_nct_ids, malformed_reason, normalize_nct_id
 from pipeline.rawstore import atomic_write_bytes
 from pipeline.stages import DOCUMENT_FORMATS, Progress, RunStats, WorkDir
 from schemas.models import Document, RawRecord
+
+if TYPE_CHECKING:  # the HTTP stack is imported only when something is fetched
+    from pipeline.fetchers.ctgov import CtgovFetcher
+    from pipeline.fetchers.eutils import EutilsFetcher
+    from pipeline.http import PoliteClient
 
 log = logging.getLogger(__name__)
 
@@ -191,6 +193,10 @@ def fetch_all(
     ``fetch_state`` (the state DB's ``fetch_state`` rows) is used only when
     ``fetch_state.json`` does not exist yet. ``client`` lets tests pass their own.
     """
+    from pipeline.fetchers.ctgov import CtgovFetcher
+    from pipeline.fetchers.eutils import EutilsFetcher
+    from pipeline.http import PoliteClient
+
     outcome = FetchOutcome()
     store = work.raw
     before = {(r.source, r.source_id): r.sha256 for r in store.latest_records()}

@@ -260,6 +260,67 @@ def convert(corpora: Path, work: Path) -> dict:
     return report
 
 
+# Unlabeled text for the self-trained floret vectors: every document of every
+# local corpus (all splits, labels ignored), deduplicated by PMID.
+UNLABELED_PUBTATOR = [
+    "BC5CDR/CDR_TrainingSet.PubTator.txt", "BC5CDR/CDR_DevelopmentSet.PubTator.txt",
+    "BioRED/Train.PubTator", "BioRED/Dev.PubTator", "GNormPlus/GNormPlus_Train.PubTator",
+    "NLM-Gene/NLMgene_Train.PubTator", "tmVar1/train.PubTator.txt", "tmVar3/tmVar3_Train.PubTator",
+    "tmVar2_normalization/tmVar.Normalization.txt",
+]
+UNLABELED_TSV = ["MutationFinder/devo_set.txt", "SETH/corpus.txt"]  # PMID<TAB>text[<TAB>text]
+# floret settings (spaCy floret vectors mode): one hashed table for words and
+# character 3-6-grams, so unseen chemical names still get a vector.
+FLORET = {"model": "cbow", "dim": 100, "minn": 3, "maxn": 6, "hashCount": 2,
+          "bucket": 25000, "epoch": 20, "minCount": 1, "lr": 0.05, "ws": 5}
+
+
+def unlabeled_texts(corpora: Path) -> dict[str, str]:
+    """``{pmid: text}`` over all local corpora (title + abstract; labels are not read)."""
+    texts: dict[str, str] = {}
+    for rel in UNLABELED_PUBTATOR:
+        path = corpora / rel
+        if path.exists():
+            for d in read_pubtator(path):
+                texts.setdefault(d.pmid, d.text)
+    for rel in UNLABELED_TSV:
+        path = corpora / rel
+        if path.exists():
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+                pmid, _, rest = line.partition("\t")
+                if rest.strip():
+                    texts.setdefault(pmid.strip(), rest.replace("\t", " ").strip())
+    return texts
+
+
+def build_vectors(corpora: Path, work: Path) -> Path:
+    """Train floret vectors on :func:`unlabeled_texts` (project tokenizer, one thread, fixed seed)
+    and convert them to a spaCy vectors model at ``{work}/vectors``."""
+    import floret
+    import spacy
+    from spacy.training.initialize import convert_vectors
+
+    work.mkdir(parents=True, exist_ok=True)
+    nlp = make_tokenizer_nlp()
+    texts = unlabeled_texts(corpora)
+    lines = [" ".join(t.text for t in doc if not t.is_space)
+             for doc in nlp.tokenizer.pipe(texts[k] for k in sorted(texts))]
+    txt = work / "unlabeled.txt"
+    txt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    t0 = time.time()
+    ft = floret.train_unsupervised(str(txt), mode="floret", thread=1, verbose=0, **FLORET)
+    ft.save_floret_vectors(str(work / "vectors.floret"))
+    vnlp = spacy.blank("en")
+    convert_vectors(vnlp, work / "vectors.floret", truncate=0, prune=-1, mode="floret")
+    out = work / "vectors"
+    vnlp.to_disk(out)
+    n_tok = sum(len(x.split()) for x in lines)
+    (work / "vectors_report.json").write_text(json.dumps(
+        {"docs": len(lines), "tokens": n_tok, "seconds": round(time.time() - t0, 1), **FLORET}, indent=2))
+    print(f"vectors: {len(lines)} docs, {n_tok} tokens, {time.time() - t0:.0f}s -> {out}", flush=True)
+    return out
+
+
 def train(model: str, work: Path, config: Path | None = None, overrides: dict | None = None) -> Path:
     """Train one model (``chem`` or ``gene``) with spaCy's training loop; return its output dir."""
     from spacy.cli.train import train as spacy_train

@@ -34,8 +34,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from extractors.lexicons import load_drug_lexicon
-from extractors.triples import GENERIC_ALTERATIONS, gene_hits, triple_key_id
+from extractors.triples_keys import GENERIC_ALTERATIONS, triple_key_id
 from pipeline.parsers.ctgov import trial_triples_inputs
 from schemas.models import Arm, Measure, ResultMeasure, Trial, Triple
 
@@ -127,6 +126,8 @@ def trial_alterations(nlp: Language, trial: Trial) -> list[_Alt]:
     genes: set[str] = set()
     for field, text in trial_triples_inputs(trial):
         doc = _field_doc(nlp, trial.nct_id, field, text)
+        from extractors.triples import gene_hits
+
         genes.update(sym for _s, _e, sym in gene_hits(doc))
         for v in getattr(doc._, "variants", None) or []:
             if getattr(v, "vtype", "") == "wild_type" or _absent(text, v.start, v.end):
@@ -170,6 +171,8 @@ def _widen_condition(alt: _Alt, trial: Trial) -> _Alt:
 
 def canonical_drug(name: str, other_names: Iterable[str] = ()) -> str:
     """Lexicon name of an intervention (salt forms reduced; other names tried; else normalized)."""
+    from extractors.lexicons import load_drug_lexicon
+
     lexicon = load_drug_lexicon()
     for candidate in (name, _SALT.sub("", name), *other_names):
         if candidate and lexicon.lookup(candidate) is not None:
@@ -191,6 +194,8 @@ def _arm_drug_names(arm: Arm) -> list[str]:
 
 def intervention_drugs(name: str, other_names: Iterable[str] = ()) -> list[str]:
     """Canonical drug(s) an intervention names: one, or the alternatives of ``A/B/C`` names the lexicon does not know."""
+    from extractors.lexicons import load_drug_lexicon
+
     lexicon = load_drug_lexicon()
     if any(c and lexicon.lookup(c) is not None for c in (name, _SALT.sub("", name), *other_names)):
         return [canonical_drug(name, other_names)]

@@ -23,9 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.errors import InputError, ReleaseExistsError
 from schemas.export import flatten, table_columns, table_schema
@@ -145,12 +142,13 @@ def _csv_value(v: Any) -> Any:
     return v
 
 
-_ARROW_TYPES = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "array": pa.string(), "object": pa.string()}
-
-
 def _parquet_bytes(rows: list[dict[str, Any]], table: str) -> bytes:
+    import pyarrow as pa  # imported only when a release is written (a no-op run stays fast)
+    import pyarrow.parquet as pq
+
+    arrow_types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "array": pa.string(), "object": pa.string()}
     schema = table_schema(table)
-    arrow_schema = pa.schema([(f["name"], _ARROW_TYPES[f["type"]]) for f in schema["fields"]])
+    arrow_schema = pa.schema([(f["name"], arrow_types[f["type"]]) for f in schema["fields"]])
     cols: dict[str, list[Any]] = {f.name: [] for f in arrow_schema}
     for row in rows:
         for f in arrow_schema:

@@ -253,27 +253,25 @@ def _versions_and_nlp(ner_model: str, nlp_factory: Callable | None) -> tuple[dic
     """The rule-set/model/parser versions, and a factory building the NLP pipeline at most once.
 
     The full pipeline (model loading: seconds) is built only when a document needs
-    extracting, so a run with nothing new stays fast. ``pipeline_versions`` reads the
-    rule-set constants and the model's metadata, not the pipeline's components, so a bare
-    ``Language`` stands in for it when no document needs the real one.
+    extracting, so a run with nothing new stays fast: the versions come from
+    ``extractors.versions`` (constants and the model's meta.json), which imports no spaCy.
     """
-    from extractors.nlp import build_nlp, pipeline_versions
-    from pipeline.parsers import PARSER_VERSION
+    from extractors.versions import rule_versions
+    from pipeline.parsers.common import PARSER_VERSION
 
     built: list[Any] = []
 
     def nlp_once() -> Any:
         if not built:
-            built.append(build_nlp(ner_model) if nlp_factory is None else nlp_factory())
+            if nlp_factory is None:
+                from extractors.nlp import build_nlp
+
+                built.append(build_nlp(ner_model))
+            else:
+                built.append(nlp_factory())
         return built[0]
 
-    if nlp_factory is not None:
-        versions_nlp = nlp_once()
-    else:
-        from spacy.language import Language
-
-        versions_nlp = Language()
-    versions = dict(pipeline_versions(versions_nlp, ner_model).items)
+    versions = rule_versions(ner_model)
     versions["parser"] = PARSER_VERSION
     return versions, nlp_once
 

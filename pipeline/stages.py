@@ -184,7 +184,7 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
     """
     # live-fetch rule, see pipeline/fetch.py
     from pipeline.fetch import is_parse_input, prefer_full_text
-    from pipeline.parsers import PARSER_VERSION, parse_document
+    from pipeline.parsers.common import PARSER_VERSION
 
     documents: list[Document] = []
     trials: list[Trial] = []
@@ -210,6 +210,8 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
                 if doc.raw_sha256 == rec.sha256 and doc.parser_version == PARSER_VERSION:
                     documents.append(doc)
                     continue
+            from pipeline.parsers import parse_document  # only when something needs parsing
+
             data = work.raw.get_bytes(rec.sha256)
             doc = parse_document(data, doc_id=doc_id, fmt=rec.format_hint or None, source=rec.source, source_id=rec.source_id, filename=rec.url.rsplit("/", 1)[-1])
             atomic_write_bytes(cached, doc.model_dump_json().encode("utf-8"))
@@ -324,7 +326,7 @@ def _file_sha(path: Path) -> str:
 
 def normalize_stage(per_doc: dict[str, list[Triple]]) -> list[Triple]:
     """Canonical names and one row per triple_id (the same merge the extractor applies within a document)."""
-    from extractors.triples import merge_by_key
+    from extractors.triples_keys import merge_by_key
 
     rows = [
         t.model_copy(update={"drugs": sorted(dict.fromkeys(t.drugs)), "gene": t.gene.upper(), "nct_ids": sorted(set(t.nct_ids))})
