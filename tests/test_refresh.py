@@ -106,11 +106,11 @@ def test_changed_document_reextracts_only_it_and_changelog_lists_exactly_the_cha
 
 
 def test_ruleset_version_bump_reextracts_every_document(tmp_path: Path, nlp_rules, monkeypatch: pytest.MonkeyPatch) -> None:
-    import extractors.triples
+    import extractors.versions
 
     s = settings_for(tmp_path, make_snapshot(tmp_path / "snap").root)
     first = run(s, nlp_rules)
-    monkeypatch.setattr(extractors.triples, "TRIPLE_RULESET_VERSION", extractors.triples.TRIPLE_RULESET_VERSION + "-test-bump")
+    monkeypatch.setattr(extractors.versions, "TRIPLE_RULESET_VERSION", extractors.versions.TRIPLE_RULESET_VERSION + "-test-bump")
     bumped = run(s, nlp_rules)
     assert (bumped["documents_fetched"], bumped["documents_extracted"], bumped["documents_skipped"]) == (0, 2, 0)
     # same rules under a new version name: the same triples, so no new release
