@@ -89,13 +89,14 @@ def _overlaps(a: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
 class MentionAnnotator:
     """Holds the loaded models; ``annotate(texts)`` yields the mentions of each text."""
 
-    def __init__(self, model: str = "bundled", *, lexicons: bool = True, variants: bool = True) -> None:
+    def __init__(self, model: str = "bundled", *, lexicons: bool = True, variants: bool = True, natural_language_variants: bool = True) -> None:
         from extractors.ner import load_ner_model
 
         self.model_name = model
         self.ner = load_ner_model(model)
         self.lexicon_nlp = _lexicon_nlp() if lexicons else None
         self.variant_fn = _variant_fn() if variants else None
+        self.natural_language_variants = natural_language_variants
 
     def annotate(self, texts: list[str], batch_size: int = 64) -> Iterator[list[Mention]]:
         ner_iter = self.ner.entities(texts, batch_size=batch_size) if self.ner else iter([[]] * len(texts))
@@ -117,7 +118,7 @@ class MentionAnnotator:
                 if (start, end, typ) not in out and not _overlaps((start, end), by_type.get(typ, [])):
                     out[(start, end, typ)] = Mention(start, end, text[start:end], typ, ident)
         if self.variant_fn is not None:
-            for start, end, vtext, norm in self.variant_fn(text):
+            for start, end, vtext, norm in self.variant_fn(text, natural_language=self.natural_language_variants):
                 out[(start, end, "SequenceVariant")] = Mention(start, end, vtext, "SequenceVariant",
                                                                norm or vtext)
         return sorted(out.values(), key=lambda m: (m.start, m.end, m.type))
@@ -142,7 +143,8 @@ def annotate_docs(docs: Iterable[PubTatorDoc], annotator: MentionAnnotator,
 
 
 def annotate_pubtator(in_path: str | Path, out_path: str | Path, *, model: str = "bundled",
-                      lexicons: bool = True, variants: bool = True, batch_size: int = 64) -> int:
+                      lexicons: bool = True, variants: bool = True, batch_size: int = 64,
+                      natural_language_variants: bool = True) -> int:
     """Annotate a PubTator file; return the number of documents written to ``out_path``.
 
     ``model``: ``bundled`` (default), an installed scispaCy package name, a
@@ -154,7 +156,7 @@ def annotate_pubtator(in_path: str | Path, out_path: str | Path, *, model: str =
     docs = list(iter_pubtator(in_path))  # validate the whole input before writing anything
     if in_path.resolve() == out_path.resolve():
         raise InputError(f"{in_path}: output would overwrite the input")
-    annotator = MentionAnnotator(model, lexicons=lexicons, variants=variants)
+    annotator = MentionAnnotator(model, lexicons=lexicons, variants=variants, natural_language_variants=natural_language_variants)
     tmp = out_path.with_name(out_path.name + ".tmp")
     try:
         n = write_pubtator(annotate_docs(docs, annotator, batch_size), tmp)

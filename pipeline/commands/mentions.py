@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
         in_path: Annotated[Path, typer.Argument(metavar="IN.PubTator", help="PubTator input (title |t| and abstract |a| lines)")],
         out: Annotated[Path, typer.Option("--out", "-o", help="PubTator file to write with the pipeline's own mention lines")],
         model: Annotated[str, typer.Option("--model", help="NER model: bundled | none | installed scispaCy package (e.g. en_ner_bc5cdr_md) | pipeline path")] = "bundled",
+        variant_convention: Annotated[str, typer.Option("--variant-convention", help="tmvar3: also natural-language variants ('C to T substitution at position 1135', '13-bp deletion'), as tmVar3/BioRED annotate; tmvar1: formulaic mentions only, as the tmVar1 guideline")] = "tmvar3",
     ) -> None:
         """Write the pipeline's entity mentions (Chemical, Gene, SequenceVariant, Disease) in PubTator form.
 
@@ -26,8 +27,11 @@ def register(app: typer.Typer) -> None:
         from pipeline.errors import InputError, OncoTriplesError
         from pipeline.mentions import annotate_pubtator
 
+        if variant_convention not in ("tmvar3", "tmvar1"):
+            typer.echo(f"error: --variant-convention must be tmvar3 or tmvar1, not {variant_convention!r}", err=True)
+            raise typer.Exit(2)
         try:
-            n = annotate_pubtator(in_path, out, model=model)
+            n = annotate_pubtator(in_path, out, model=model, natural_language_variants=variant_convention == "tmvar3")
         except OncoTriplesError as exc:
             msg = str(exc)
             if isinstance(exc, InputError) and str(in_path) not in msg:
