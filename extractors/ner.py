@@ -19,6 +19,7 @@ is left alone. A configured package that is not installed raises
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -142,14 +143,17 @@ class NERModel:
                 for k, d in enumerate(self.nlp.get_pipe(n).pipe(docs, batch_size=batch_size)):
                     for e in d.ents:
                         lab = LABEL_MAP.get(e.label_)
-                        if lab:
-                            found[k].add((e.start_char, e.end_char, lab))
+                        span = _clean_span(d.text, e.start_char, e.end_char) if lab else None
+                        if span and lab == "Chemical":
+                            span = _chemical_span(d.text, *span)
+                        if span:
+                            found[k].add((*span, lab))
             if self.abbreviations:
                 detector = self._abbreviation_detector()
                 with warnings.catch_warnings():  # scispaCy's matcher warns on empty pattern sets
                     warnings.simplefilter("ignore")
-                    for d, f in zip(docs, found, strict=True):
-                        f |= _abbreviation_entities(detector(d), f)
+                    for k, d in enumerate(docs):
+                        found[k] = _short_form_entities(detector(d), found[k])
             for d, f in zip(docs, found, strict=True):
                 yield sorted(_propagate(d, f) if self.propagate else f)
 
@@ -163,31 +167,106 @@ class NERModel:
         return self._abbrev
 
 
-def _abbreviation_entities(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
+_LEAD_JUNK = "+)]-/,.;: "
+_TRAIL_JUNK = "([-/,.;: "
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Trim punctuation the tokenizer left glued to a predicted entity (``+)Ly6G`` → ``Ly6G``,
+    ``NPR1-`` → ``NPR1``, ``cytochrome P450 (`` → ``cytochrome P450``); ``None`` when what is
+    left is empty or has unbalanced brackets (``Ca(2+``, ``5-HT6) receptor``)."""
+    while start < end and text[start] in _LEAD_JUNK:
+        start += 1
+    while end > start and text[end - 1] in _TRAIL_JUNK:
+        end -= 1
+    t = text[start:end]
+    if not t or t.count("(") != t.count(")") or t.count("[") != t.count("]"):
+        return None
+    return start, end
+
+
+_ISOTOPE_PREFIX = re.compile(r"(?:[LD]-)?\[\(?\d{1,3}\)?[A-Z][a-z]?\]-?(?=[A-Za-z])")
+_SALT_SUFFIX = re.compile(r" (?:HCl|hydrochloride|dihydrochloride|hydrobromide|mesylate|maleate|"
+                          r"fumarate|tartrate|citrate|besylate|tosylate)\b")
+
+
+def _chemical_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """BC5CDR conventions for chemical spans: a radiolabel prefix is not part of the name
+    (``[3H]spiperone`` → ``spiperone``); a following salt word is (``bupropion HCl``)."""
+    m = _ISOTOPE_PREFIX.match(text, start, end)
+    if m and m.end() < end:
+        start = m.end()
+    m = _SALT_SUFFIX.match(text, end)
+    if m:
+        end = m.end()
+    return start, end
+
+
+_ABBR_DEF = re.compile(r" ?\(([^()\s;,=<>]{1,10}(?: [0-9][^()\s;,=<>]{0,6})?)\)")
+_SWAPPABLE = frozenset({"Chemical", "Disease"})  # labels of one component (ner_chem)
+
+
+def _is_short_form_of(short: str, long: str) -> bool:
+    """Schwartz & Hearst-style check: the short form's first alphanumeric character starts the
+    long form, and all its letters/digits occur in the long form in order."""
+    chars = [c.lower() for c in short if c.isalnum()]
+    if not chars or not any(c.isupper() or c.isdigit() for c in short):
+        return False
+    if len(short) >= len(long) or chars[0] != long[:1].lower():
+        return False
+    i = 0
+    for c in long.lower():
+        if i < len(chars) and c == chars[i]:
+            i += 1
+    return i == len(chars)
+
+
+def _short_form_entities(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:
     """Short forms of tagged long forms: ``valproic acid (VPA)`` tagged Chemical → every ``VPA`` too.
 
-    Uses scispaCy's abbreviation detector (Schwartz & Hearst); a short form
-    gets the label of an entity that ends where its long form ends and
-    starts inside it. Occurrences overlapping a found entity are skipped.
+    Definitions come from scispaCy's abbreviation detector (Schwartz & Hearst;
+    the short form gets the label of an entity that ends where its long form
+    ends and starts inside it) and from the text itself: a tagged entity
+    directly followed by ``(SHORT)`` whose letters it spells, which also
+    catches one-letter forms (``testosterone (T)``) and definitions the
+    tokenizer keeps glued (``nitroglycerin (NTG)-induced``). Every
+    word-bounded occurrence of the short form then gets the label; an
+    occurrence the model gave the other label of the same component
+    (``NIMO`` tagged Disease after ``nimodipine (NIMO)``) is relabelled;
+    occurrences overlapping any other entity are left alone.
     """
-    import warnings
-
-    added: set[tuple[int, int, str]] = set()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pairs = [(a, a._.long_form) for a in getattr(doc._, "abbreviations", [])]
-    if not pairs or not ents:
-        return added
-    taken = [(s, e) for s, e, _ in ents]
-    for short, long in pairs:
-        label = next((lab for s, e, lab in ents
-                      if e == long.end_char and long.start_char <= s < e), None)
-        if label is None or any(short.start_char < e and s < short.end_char for s, e in taken):
-            continue
-        span = (short.start_char, short.end_char)
-        added.add((*span, label))
-        taken.append(span)
-    return added
+    text = doc.text
+    defs: dict[str, str] = {}
+    if ents:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pairs = [(a, a._.long_form) for a in getattr(doc._, "abbreviations", [])]
+        for short, long in pairs:
+            label = next((lab for s, e, lab in ents
+                          if e == long.end_char and long.start_char <= s < e), None)
+            if label is not None:
+                defs.setdefault(short.text, label)
+        for s, e, lab in sorted(ents):
+            m = _ABBR_DEF.match(text, e)
+            if m and _is_short_form_of(m.group(1), text[s:e]):
+                defs.setdefault(m.group(1), lab)
+    if not defs:
+        return ents
+    out = set(ents)
+    for short, label in defs.items():
+        if len(short) == 1:
+            pat = rf"(?<![\w\-/.+']){re.escape(short)}(?![\w\-/+'])"
+        else:
+            pat = rf"(?<![A-Za-z0-9]){re.escape(short)}(?![A-Za-z0-9])"
+        for m in re.finditer(pat, text):
+            span = (m.start(), m.end())
+            over = [x for x in out if x[0] < span[1] and span[0] < x[1]]
+            if not over:
+                out.add((*span, label))
+            elif all(x[:2] == span and x[2] in _SWAPPABLE and label in _SWAPPABLE for x in over):
+                out -= set(over)
+                out.add((*span, label))
+    return out
 
 
 def _propagate(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple[int, int, str]]:

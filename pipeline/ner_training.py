@@ -22,11 +22,16 @@ appears in any dev set are dropped from training.
 ``data/ner/MODEL_CARD.md``); :data:`SHIPPED` names the two in the bundled
 pipeline and :data:`MAX_STEPS` the steps each was trained for.
 
-Reproduce (one command; ~50 min on 2 cores, the two runs one after the other)::
+Both components use static floret vectors trained by the ``vectors`` step on
+the unlabeled text of every local corpus (labels never read; see
+:func:`build_vectors`; needs ``pip install floret``, training only).
+
+Reproduce (one command; ~27 min on this 2-core machine, one process at a time)::
 
     python -m pipeline.ner_training all --corpora ../shared/corpora --work /tmp/oncotriples_ner
 
-Sub-commands: ``convert`` (DocBins + alignment report), ``train`` (one model),
+Sub-commands: ``convert`` (DocBins + alignment report), ``vectors`` (floret
+vectors -> ``{work}/vectors``), ``train`` (one model),
 ``assemble`` (combine the two trained models into ``data/ner/model``),
 ``evaluate`` (score the bundled model on the dev sets with the official scorer).
 """
@@ -74,8 +79,11 @@ RUNS = {
     "gene_gn": "Gene: GNormPlus + NLM-Gene train (minus held-out); dev held-out part",
     "gene_fam": "as gene, but GNormPlus/NLM-Gene FamilyName spans marked missing instead of O",
 }
-MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 4800, "gene_gn": 4200, "gene_fam": 4800}
+MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 3600, "gene_gn": 4200, "gene_fam": 4800}
 MISSING_TYPES = {"gene_fam": frozenset({"FamilyName"})}
+# per-run config overrides on top of data/ner/config.cfg (which uses the floret
+# vectors built by the ``vectors`` step: paths.vectors = {work}/vectors)
+RUN_OVERRIDES: dict[str, dict] = {}
 SHIPPED = {"ner_chem": "chem", "ner_gene": "gene"}
 
 CORPUS_FILES = {
@@ -296,7 +304,10 @@ def unlabeled_texts(corpora: Path) -> dict[str, str]:
 def build_vectors(corpora: Path, work: Path) -> Path:
     """Train floret vectors on :func:`unlabeled_texts` (project tokenizer, one thread, fixed seed)
     and convert them to a spaCy vectors model at ``{work}/vectors``."""
-    import floret
+    try:
+        import floret
+    except ImportError as exc:  # training-only dependency (loading the model needs only spaCy)
+        raise SystemExit("the `vectors` step needs floret: pip install floret==0.10.5") from exc
     import spacy
     from spacy.training.initialize import convert_vectors
 
@@ -321,17 +332,21 @@ def build_vectors(corpora: Path, work: Path) -> Path:
     return out
 
 
-def train(model: str, work: Path, config: Path | None = None, overrides: dict | None = None) -> Path:
-    """Train one model (``chem`` or ``gene``) with spaCy's training loop; return its output dir."""
+def train(model: str, work: Path, config: Path | None = None, overrides: dict | None = None,
+          name: str | None = None) -> Path:
+    """Train one model (``chem`` or ``gene``) with spaCy's training loop; return its output dir
+    (``{work}/model_{name or model}``)."""
     from spacy.cli.train import train as spacy_train
 
     config = config or data_path("ner", "config.cfg")
-    out = work / f"model_{model}"
+    out = work / f"model_{name or model}"
     ov = {
         "paths.train": str(work / f"{model}_train.spacy"),
         "paths.dev": str(work / f"{model}_dev.spacy"),
+        "paths.vectors": str(work / "vectors"),
         "system.seed": SEED,
     }
+    ov.update(RUN_OVERRIDES.get(model, {}))
     ov.update(overrides or {})
     random.seed(SEED)
     t0 = time.time()
@@ -349,12 +364,14 @@ def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | Non
     nlp = make_tokenizer_nlp()
     for comp, run in shipped.items():
         src = spacy.load(work / f"model_{run}" / "model-best")
+        if src.vocab.vectors.shape[0] and not nlp.vocab.vectors.shape[0]:
+            nlp.vocab.vectors = src.vocab.vectors  # the floret table (shared by all components)
         nlp.add_pipe("ner", name=comp, source=src)
     nlp.meta.update(
         {
             "name": "oncotriples_ner",
-            "version": "0.1.0",
-            "description": "OncoTriples NER: scispaCy tokenizer + CNN NER for Chemical/Disease and Gene",
+            "version": "0.2.0",
+            "description": "OncoTriples NER: scispaCy tokenizer + CNN NER (with self-trained floret vectors) for Chemical/Disease and Gene",
             "license": "MIT",
         }
     )
@@ -393,7 +410,7 @@ def evaluate(work: Path, model: str = "bundled", corpora: Path = DEFAULT_CORPORA
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m pipeline.ner_training", description=__doc__.split("\n")[0])
-    ap.add_argument("step", choices=["convert", "train", "assemble", "evaluate", "all"])
+    ap.add_argument("step", choices=["convert", "vectors", "train", "assemble", "evaluate", "all"])
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
     ap.add_argument("--work", type=Path, default=DEFAULT_WORK)
     ap.add_argument("--model", choices=[*RUNS, "shipped"], default="shipped",
@@ -405,6 +422,8 @@ def main(argv: list[str] | None = None) -> None:
     models = list(SHIPPED.values()) if a.model == "shipped" else [a.model]
     if a.step in ("convert", "all"):
         print(json.dumps(convert(a.corpora, a.work), indent=2), flush=True)
+    if a.step in ("vectors", "all"):
+        build_vectors(a.corpora, a.work)
     if a.step in ("train", "all"):
         for m in models:
             train(m, a.work, a.config, {"training.max_steps": a.max_steps or MAX_STEPS[m]})

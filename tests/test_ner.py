@@ -109,3 +109,36 @@ def test_cli_missing_model_exit_2(tmp_path):
         return
     assert res.exit_code == 2
     assert "pip install https://s3-us-west-2.amazonaws.com/ai2-s2-scispacy/releases/v0.5.4/" in res.output
+
+
+def test_clean_span_trims_glued_punctuation():
+    text = "(+)Ly6G cells; NPR1- mice; cytochrome P450 (CYP) and Ca(2+ influx"
+    s = text.index("+)Ly6G")
+    assert ner._clean_span(text, s, s + len("+)Ly6G")) == (s + 2, s + 6)
+    s = text.index("NPR1-")
+    assert ner._clean_span(text, s, s + 5) == (s, s + 4)
+    s = text.index("cytochrome P450 (")
+    assert text[slice(*ner._clean_span(text, s, s + len("cytochrome P450 (")))] == "cytochrome P450"
+    s = text.index("Ca(2+")
+    assert ner._clean_span(text, s, s + 5) is None  # unbalanced bracket: dropped
+
+
+def test_short_forms_of_tagged_long_forms():
+    text = ("Nimodipine (NIMO) reversed nitroglycerin (NTG)-induced hypotension; testosterone (T) fell. "
+            "NIMO and NTG were given; T levels and T-cells; NIMO again.")
+    doc = spacy.blank("en").make_doc(text)
+    nimo2 = text.index("NIMO and")
+    ents = {(0, 10, "Chemical"), (27, 40, "Chemical"), (text.index("testosterone"),
+            text.index("testosterone") + 12, "Chemical"), (nimo2, nimo2 + 4, "Disease")}
+    out = ner._short_form_entities(doc, ents)
+    got = sorted((text[s:e], lab) for s, e, lab in out)
+    assert got.count(("NIMO", "Chemical")) == 3 and ("NIMO", "Disease") not in got
+    assert got.count(("NTG", "Chemical")) == 2  # glued "(NTG)-induced" definition too
+    assert got.count(("T", "Chemical")) == 2  # "(T)" and "T levels", not "T-cells"
+
+
+def test_chemical_span_conventions():
+    text = "[3H]spiperone binding and bupropion HCl tablets"
+    assert ner._chemical_span(text, 0, 13) == (4, 13)
+    s = text.index("bupropion")
+    assert text[slice(*ner._chemical_span(text, s, s + 9))] == "bupropion HCl"
