@@ -27,7 +27,6 @@ For each trial:
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -388,23 +387,18 @@ def registry_stage(
     ``.meta.json``); the pipeline is built only when a trial needs extracting.
     """
     from pipeline.errors import OncoTriplesError
-    from pipeline.jsonl import read_jsonl, write_jsonl
-    from pipeline.rawstore import atomic_write_bytes
-    from pipeline.stages import versions_fingerprint
+    from pipeline.stages import ExtractionCache, versions_fingerprint
 
-    fingerprint = versions_fingerprint({**versions, "registry": REGISTRY_RULES_VERSION})
+    cache = ExtractionCache(work, versions_fingerprint({**versions, "registry": REGISTRY_RULES_VERSION}))
     out: dict[str, list[Triple]] = {}
     nlp = None
     for trial in trials:
         key = f"registry-{trial.nct_id}"
-        data_path, meta_path = work.extracted_path(key), work.extracted_meta(key)
-        if not force and meta_path.is_file() and data_path.is_file():
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("raw_sha256") == trial.raw_sha256 and meta.get("versions") == fingerprint:
-                triples = [Triple.model_validate(r) for r in read_jsonl(data_path)]
-                if triples:
-                    out[trial.nct_id] = triples
-                continue
+        cached = None if force else cache.load(key, trial.raw_sha256)
+        if cached is not None:
+            if cached[0]:
+                out[trial.nct_id] = cached[0]
+            continue
         if nlp is None:
             nlp = nlp_factory()
         try:
@@ -412,8 +406,7 @@ def registry_stage(
         except OncoTriplesError as exc:
             stats.fail("extract", trial.nct_id, str(exc).splitlines()[0])
             continue
-        write_jsonl(data_path, triples)
-        atomic_write_bytes(meta_path, json.dumps({"raw_sha256": trial.raw_sha256, "versions": fingerprint, "triples": len(triples)}).encode("utf-8"))
+        cache.store(key, trial.raw_sha256, triples)
         if triples:
             out[trial.nct_id] = triples
     return out

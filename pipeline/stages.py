@@ -255,6 +255,37 @@ def versions_fingerprint(versions: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:16]
 
 
+@dataclass
+class ExtractionCache:
+    """Per-item extraction output with a meta file naming the input hash and versions that produced it.
+
+    The meta file is written after the output, atomically, and records the output's own hash,
+    so a torn or edited output is never taken as current.
+    """
+
+    work: WorkDir
+    fingerprint: str
+
+    def load(self, key: str, raw_sha256: str) -> tuple[list[Triple], str] | None:
+        """The stored triples and their output hash when they are current for this input, else None."""
+        meta_path, data_path = self.work.extracted_meta(key), self.work.extracted_path(key)
+        if not (meta_path.is_file() and data_path.is_file()):
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("raw_sha256") != raw_sha256 or meta.get("versions") != self.fingerprint or meta.get("data_sha256") != _file_sha(data_path):
+            return None
+        return [Triple.model_validate(r) for r in read_jsonl(data_path)], meta["data_sha256"]
+
+    def store(self, key: str, raw_sha256: str, triples: list[Triple]) -> str:
+        """Write the output, then its meta file; returns the output hash."""
+        data_path = self.work.extracted_path(key)
+        write_jsonl(data_path, triples)
+        output_sha = _file_sha(data_path)
+        meta = {"raw_sha256": raw_sha256, "versions": self.fingerprint, "data_sha256": output_sha, "triples": len(triples)}
+        atomic_write_bytes(self.work.extracted_meta(key), json.dumps(meta, sort_keys=True).encode("utf-8"))
+        return output_sha
+
+
 def extract_stage(
     work: WorkDir,
     documents: list[Document],
@@ -276,22 +307,21 @@ def extract_stage(
     from pipeline.extract import extract_document
 
     fingerprint = versions_fingerprint(versions)
+    cache = ExtractionCache(work, fingerprint)
     out: dict[str, list[Triple]] = {}
     nlp = None
     known = {d.doc_id: d for d in state.documents()} if state is not None else {}
     for i, doc in enumerate(documents):
         if progress:
             progress("extract", i, len(documents))
-        meta_path, data_path = work.extracted_meta(doc.doc_id), work.extracted_path(doc.doc_id)
-        if not force and meta_path.is_file() and data_path.is_file():
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("raw_sha256") == doc.raw_sha256 and meta.get("versions") == fingerprint and meta.get("data_sha256") == _file_sha(data_path):
-                out[doc.doc_id] = [Triple.model_validate(r) for r in read_jsonl(data_path)]
-                stats.documents_skipped += 1
-                row = known.get(doc.doc_id)
-                if state is not None and (row is None or (row.status, row.content_sha256, row.versions_fingerprint, row.output_sha256) != ("extracted", doc.raw_sha256, fingerprint, meta["data_sha256"])):
-                    state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=meta["data_sha256"], triples=len(out[doc.doc_id]))
-                continue
+        cached = None if force else cache.load(doc.doc_id, doc.raw_sha256)
+        if cached is not None:
+            out[doc.doc_id], output_sha = cached
+            stats.documents_skipped += 1
+            row = known.get(doc.doc_id)
+            if state is not None and (row is None or (row.status, row.content_sha256, row.versions_fingerprint, row.output_sha256) != ("extracted", doc.raw_sha256, fingerprint, output_sha)):
+                state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(out[doc.doc_id]))
+            continue
         if nlp is None:
             nlp = nlp_factory()
         try:
@@ -305,11 +335,9 @@ def extract_stage(
             if state is not None:
                 state.mark_failed(doc.doc_id, stage="extract", error=message, content_sha256=doc.raw_sha256)
             continue
-        write_jsonl(data_path, triples)
-        meta = {"raw_sha256": doc.raw_sha256, "versions": fingerprint, "data_sha256": _file_sha(data_path), "triples": len(triples)}
-        atomic_write_bytes(meta_path, json.dumps(meta, sort_keys=True).encode("utf-8"))
+        output_sha = cache.store(doc.doc_id, doc.raw_sha256, triples)
         if state is not None:
-            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=meta["data_sha256"], triples=len(triples))
+            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(triples))
         stats.documents_extracted += 1
         out[doc.doc_id] = triples
     if progress:
