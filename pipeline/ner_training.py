@@ -23,7 +23,8 @@ appears in any dev set are dropped from training.
 pipeline and :data:`MAX_STEPS` the steps each was trained for.
 
 Both components use static floret vectors trained by the ``vectors`` step on
-the unlabeled text of every local corpus (labels never read; see
+the unlabeled text of the local corpora, dev / held-out documents excluded
+(labels never read; see
 :func:`build_vectors`; needs ``pip install floret``, training only).
 
 Reproduce (one command; ~27 min on this 2-core machine, one process at a time)::
@@ -268,11 +269,15 @@ def convert(corpora: Path, work: Path) -> dict:
     return report
 
 
-# Unlabeled text for the self-trained floret vectors: every document of every
-# local corpus (all splits, labels ignored), deduplicated by PMID.
+# Unlabeled text for the self-trained floret vectors: the train splits and the
+# other local corpora (labels ignored), deduplicated by PMID. Dev / held-out
+# documents are never used, not even as unlabeled text: the BC5CDR and BioRED
+# dev files are not listed, and any document (from any corpus here, e.g. a
+# tmVar or SETH abstract) whose PMID is in a dev set (BC5CDR dev, BioRED dev,
+# the GNormPlus/NLM-Gene held-out part) is dropped (see dev_pmids()).
 UNLABELED_PUBTATOR = [
-    "BC5CDR/CDR_TrainingSet.PubTator.txt", "BC5CDR/CDR_DevelopmentSet.PubTator.txt",
-    "BioRED/Train.PubTator", "BioRED/Dev.PubTator", "GNormPlus/GNormPlus_Train.PubTator",
+    "BC5CDR/CDR_TrainingSet.PubTator.txt",
+    "BioRED/Train.PubTator", "GNormPlus/GNormPlus_Train.PubTator",
     "NLM-Gene/NLMgene_Train.PubTator", "tmVar1/train.PubTator.txt", "tmVar3/tmVar3_Train.PubTator",
     "tmVar2_normalization/tmVar.Normalization.txt",
 ]
@@ -283,27 +288,42 @@ FLORET = {"model": "cbow", "dim": 100, "minn": 3, "maxn": 6, "hashCount": 2,
           "bucket": 25000, "epoch": 20, "minCount": 1, "lr": 0.05, "ws": 5}
 
 
-def unlabeled_texts(corpora: Path) -> dict[str, str]:
-    """``{pmid: text}`` over all local corpora (title + abstract; labels are not read)."""
+def dev_pmids(corpora: Path) -> set[str]:
+    """PMIDs of every dev / held-out document: BC5CDR dev, BioRED dev and the
+    GNormPlus + NLM-Gene held-out part (:func:`holdout_split`)."""
+    splits = build_splits(corpora)
+    held = splits["gene_heldout"]
+    return {d.pmid for d in splits["chem"]["dev"] + held["gnormplus"] + held["nlmgene"]}
+
+
+def unlabeled_texts(corpora: Path, exclude: set[str] | None = None) -> dict[str, str]:
+    """``{pmid: text}`` over the local corpora in :data:`UNLABELED_PUBTATOR` / :data:`UNLABELED_TSV`
+    (title + abstract; labels are not read), without any document whose PMID is in
+    ``exclude`` (default: :func:`dev_pmids` — dev / held-out text never reaches the vectors)."""
+    exclude = dev_pmids(corpora) if exclude is None else exclude
     texts: dict[str, str] = {}
     for rel in UNLABELED_PUBTATOR:
         path = corpora / rel
         if path.exists():
             for d in read_pubtator(path):
-                texts.setdefault(d.pmid, d.text)
+                if d.pmid not in exclude:
+                    texts.setdefault(d.pmid, d.text)
     for rel in UNLABELED_TSV:
         path = corpora / rel
         if path.exists():
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
                 pmid, _, rest = line.partition("\t")
-                if rest.strip():
-                    texts.setdefault(pmid.strip(), rest.replace("\t", " ").strip())
+                pmid = pmid.strip()
+                if rest.strip() and pmid not in exclude:
+                    texts.setdefault(pmid, rest.replace("\t", " ").strip())
     return texts
 
 
 def build_vectors(corpora: Path, work: Path) -> Path:
     """Train floret vectors on :func:`unlabeled_texts` (project tokenizer, one thread, fixed seed)
-    and convert them to a spaCy vectors model at ``{work}/vectors``."""
+    and convert them to a spaCy vectors model at ``{work}/vectors``.
+
+    The text excludes every dev / held-out document (:func:`dev_pmids`)."""
     try:
         import floret
     except ImportError as exc:  # training-only dependency (loading the model needs only spaCy)
@@ -327,7 +347,8 @@ def build_vectors(corpora: Path, work: Path) -> Path:
     vnlp.to_disk(out)
     n_tok = sum(len(x.split()) for x in lines)
     (work / "vectors_report.json").write_text(json.dumps(
-        {"docs": len(lines), "tokens": n_tok, "seconds": round(time.time() - t0, 1), **FLORET}, indent=2))
+        {"docs": len(lines), "tokens": n_tok, "excluded_dev_pmids": len(dev_pmids(corpora)),
+         "seconds": round(time.time() - t0, 1), **FLORET}, indent=2))
     print(f"vectors: {len(lines)} docs, {n_tok} tokens, {time.time() - t0:.0f}s -> {out}", flush=True)
     return out
 

@@ -142,3 +142,32 @@ def test_chemical_span_conventions():
     assert ner._chemical_span(text, 0, 13) == (4, 13)
     s = text.index("bupropion")
     assert text[slice(*ner._chemical_span(text, s, s + 9))] == "bupropion HCl"
+
+
+def test_vectors_text_excludes_dev_and_heldout_documents(tmp_path):
+    """The floret vectors text must not contain any dev / held-out document (not even unlabeled)."""
+    from pipeline.ner_training import CORPUS_FILES, dev_pmids, unlabeled_texts
+
+    def doc(pmid, text):
+        return f"{pmid}|t|{text}\n{pmid}|a|abstract {pmid}\n\n"
+
+    files = {
+        "bc5cdr_train": ["1", "2"], "bc5cdr_dev": ["3"], "biored_train": ["4", "3"],
+        "biored_dev": ["5"], "gnormplus": [str(p) for p in range(100, 110)],
+        "nlmgene": [str(p) for p in range(200, 210)],
+    }
+    for key, pmids in files.items():
+        path = tmp_path / CORPUS_FILES[key]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(doc(p, f"title {p}") for p in pmids))
+    tm = tmp_path / "tmVar1" / "train.PubTator.txt"
+    tm.parent.mkdir(parents=True)
+    tm.write_text(doc("5", "biored dev again") + doc("6", "tmvar only"))
+    seth = tmp_path / "SETH" / "corpus.txt"
+    seth.parent.mkdir(parents=True)
+    seth.write_text("109\theld-out gene doc\n7\tseth only\n")
+    dev = dev_pmids(tmp_path)
+    assert dev == {"3", "5", "109", "209"}  # BC5CDR dev, BioRED dev, every 10th GNormPlus/NLM-Gene doc
+    texts = unlabeled_texts(tmp_path)
+    assert not set(texts) & dev
+    assert {"1", "2", "4", "6", "7", "100", "200"} <= set(texts)
