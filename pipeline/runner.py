@@ -34,16 +34,6 @@ from pipeline.config import Settings
 from pipeline.errors import InputError, LockHeldError
 from pipeline.jsonl import read_jsonl, write_jsonl
 from pipeline.rawstore import RawStore, atomic_write_bytes
-from pipeline.release import (
-    ReleaseContent,
-    build_release_files,
-    clean_stale_temp,
-    diff_triples,
-    list_releases,
-    load_release_triples,
-    next_version,
-    write_release,
-)
 from pipeline.resources import data_path
 from pipeline.stages import (
     Progress,
@@ -215,12 +205,16 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
         atomic_write_bytes(work.root / "fetch_meta.json", json.dumps(fetch_meta, sort_keys=True).encode("utf-8"))
     if options.until == "fetch":
         return
+    versions, nlp_once = _versions_and_nlp(settings.pipeline.ner_model, nlp_factory)
+    if options.release and options.until == "release":
+        stats.inputs_key = _inputs_key(settings, state, work, versions, sources, demo)
+        if not options.force and _release_is_current(settings, state, work, stats):
+            return
     with timed(stats, "parse"):
         documents, trials = parse_stage(work, stats, progress, state=state)
     stats.trials = len(trials)
     if options.until == "parse":
         return
-    versions, nlp_once = _versions_and_nlp(settings.pipeline.ner_model, nlp_factory)
     with timed(stats, "extract"):
         per_doc = extract_stage(work, documents, nlp_once, versions, stats, force=options.force, progress=progress, state=state)
         from pipeline.registry import registry_stage
@@ -240,6 +234,46 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
             release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work, options=options)
 
 
+def _inputs_key(settings: Settings, state: StateDB, work: WorkDir, versions: dict[str, str], sources: dict[str, str], demo: bool) -> str:
+    """Hash of everything a release depends on: raw inputs, versions, sources, settings, curation decisions."""
+    h = hashlib.sha256(_run_id(work, versions).encode())
+    facts = {"sources": sources, "demo": demo, "settings": settings.model_dump(mode="json"), "curation": state.decisions_fingerprint()}
+    h.update(json.dumps(facts, sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
+def _release_is_current(settings: Settings, state: StateDB, work: WorkDir, stats: RunStats) -> bool:
+    """True (and ``stats`` filled in) when the last finished job ran on exactly these inputs and its release is intact.
+
+    Like ``make``'s up-to-date check: with nothing new fetched, no version, setting or curation
+    decision changed, and the previous run's release still the newest one on disk, parsing,
+    extracting and releasing again would reproduce the same files. Any other finished job in
+    between (a stage re-run, ``oncotriples release``, a failed or killed run) disables the shortcut.
+    """
+    previous = state.last_finished_run(exclude=stats.state_run)
+    if previous is None or previous.outcome != "ok" or not previous.release:
+        return False
+    if previous.figures.get("inputs_key") != stats.inputs_key:
+        return False
+    releases_dir = settings.releases_dir
+    manifest = releases_dir / previous.release / "manifest.json"
+    if not manifest.is_file() or not (work.normalized / "meta.json").is_file():
+        return False
+    from pipeline.release import list_releases
+
+    if list_releases(releases_dir)[-1:] != [previous.release]:
+        return False
+    figures = previous.figures
+    stats.up_to_date = True
+    stats.release = previous.release
+    stats.run_key = previous.run_key
+    stats.triples = int(figures.get("triples", 0))
+    stats.trials = int(figures.get("trials", 0))
+    stats.documents_skipped = int(figures.get("documents_skipped", 0)) + int(figures.get("documents_extracted", 0))
+    log.info("inputs unchanged since run %d; release %s is current (nothing parsed, extracted or written)", previous.id, previous.release)
+    return True
+
+
 def _previous_fetch(work: WorkDir) -> tuple[dict[str, str], bool]:
     """Source snapshot facts and the demo flag of the last fetch (kept when a stage re-runs without fetching)."""
     meta = work.root / "fetch_meta.json"
@@ -256,8 +290,7 @@ def _versions_and_nlp(ner_model: str, nlp_factory: Callable | None) -> tuple[dic
     extracting, so a run with nothing new stays fast: the versions come from
     ``extractors.versions`` (constants and the model's meta.json), which imports no spaCy.
     """
-    from extractors.versions import rule_versions
-    from pipeline.parsers.common import PARSER_VERSION
+    from extractors.versions import PARSER_VERSION, rule_versions
 
     built: list[Any] = []
 
@@ -341,6 +374,16 @@ def _run_id(work: WorkDir, versions: dict[str, str]) -> str:
 def release_triples(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir, options: RunOptions | None = None) -> None:
     """Apply curation, compare with the previous release and write the next version (if anything changed)."""
     from pipeline.curation import apply_curation
+    from pipeline.release import (
+        ReleaseContent,
+        build_release_files,
+        clean_stale_temp,
+        diff_triples,
+        list_releases,
+        load_release_triples,
+        next_version,
+        write_release,
+    )
 
     releases_dir = settings.releases_dir
     clean_stale_temp(releases_dir)

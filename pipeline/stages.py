@@ -97,6 +97,10 @@ class RunStats:
     """This job's row in the state database's ``runs`` table."""
     run_key: str = ""
     """Hash of the inputs and versions (the release manifest's ``run_id``)."""
+    inputs_key: str = ""
+    """Hash of everything the release depends on (inputs, versions, settings, curation); see runner._inputs_key."""
+    up_to_date: bool = False
+    """True when the run found its release current and skipped parse, extract, normalize and release."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -115,6 +119,8 @@ class RunStats:
             "failures": [{"stage": f.stage, "item": f.item, "message": f.message} for f in self.failures],
             "state_run": self.state_run,
             "run_key": self.run_key,
+            "inputs_key": self.inputs_key,
+            "up_to_date": self.up_to_date,
         }
 
     def fail(self, stage: str, item: str, message: str) -> None:
@@ -183,8 +189,8 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
     With ``state``, parse failures are recorded on the document's row (status ``parse_failed``).
     """
     # live-fetch rule, see pipeline/fetch.py
+    from extractors.versions import PARSER_VERSION
     from pipeline.fetch import is_parse_input, prefer_full_text
-    from pipeline.parsers.common import PARSER_VERSION
 
     documents: list[Document] = []
     trials: list[Trial] = []

@@ -26,11 +26,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import ConfigError, InputError
 from pipeline.rawstore import utc_now
-from schemas.models import Triple
+
+if TYPE_CHECKING:
+    from schemas.models import Triple
 
 log = logging.getLogger(__name__)
 
@@ -359,6 +361,11 @@ class StateDB:
         r = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run(r) if r else None
 
+    def last_finished_run(self, *, exclude: int | None = None) -> RunRecord | None:
+        """The newest run that is not ``running`` (other than ``exclude``, normally the current job)."""
+        r = self.conn.execute("SELECT * FROM runs WHERE outcome != 'running' AND id != ? ORDER BY id DESC LIMIT 1", (exclude or 0,)).fetchone()
+        return _run(r) if r else None
+
     def running(self) -> RunRecord | None:
         r = self.conn.execute("SELECT * FROM runs WHERE outcome = 'running' ORDER BY id DESC LIMIT 1").fetchone()
         return _run(r) if r else None
@@ -504,6 +511,11 @@ class StateDB:
         """The newest decision per triple_id."""
         rows = self.conn.execute("SELECT d.* FROM decisions d JOIN (SELECT triple_id, MAX(id) AS id FROM decisions GROUP BY triple_id) m ON d.id = m.id ORDER BY d.triple_id")
         return {r["triple_id"]: _decision(r) for r in rows}
+
+    def decisions_fingerprint(self) -> str:
+        """Changes whenever a decision is added (decisions are append-only): count and newest id."""
+        count, newest = self.conn.execute("SELECT count(*), coalesce(max(id), 0) FROM decisions").fetchone()
+        return f"{count}:{newest}"
 
     def all_decisions(self) -> list[Decision]:
         return [_decision(r) for r in self.conn.execute("SELECT * FROM decisions ORDER BY id")]

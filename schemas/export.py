@@ -122,6 +122,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     out = {}
     for table, model in TABLE_MODELS.items():
         schema = model.model_json_schema()
+        for column in EXTRA_COLUMNS.get(table, []):  # release rows carry the curation columns too
+            schema["properties"][column["name"]] = {"type": column["type"], "default": "", "description": column["description"]}
         schema["$id"] = f"https://oncotriples.invalid/schemas/{SCHEMA_VERSION}/{table}.schema.json"
         out[table] = schema
     return out

@@ -35,7 +35,7 @@ CurationStatus = Literal["pending", "accepted", "rejected", "edited", "needs_rev
 
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=True)  # built on first use: short CLI start
 
 
 class RawRecord(_Record):

@@ -63,11 +63,71 @@ def test_second_run_extracts_nothing_and_is_faster(tmp_path: Path, nlp_rules) ->
     assert first["documents_extracted"] == 2 and first["release"] == "1.0.0" and first["added"] == first["triples"] > 0
     assert (second["documents_fetched"], second["documents_extracted"], second["added"], second["removed"], second["changed"]) == (0, 0, 0, 0, 0)
     assert second["documents_skipped"] == 2 and second["triples"] == first["triples"] and second["release"] == "1.0.0"
-    assert second["durations"]["extract"] < first["durations"]["extract"] / 3
+    # nothing changed: the up-to-date check skips parse, extract, normalize and release altogether
+    assert second["up_to_date"] is True and not first["up_to_date"] and set(second["durations"]) == {"fetch"}
+    assert second["run_key"] == first["run_key"] and second["inputs_key"] == first["inputs_key"]
     with StateDB(s.state_db) as db:
         assert [r.outcome for r in db.runs()] == ["ok", "ok"]
         assert {d.doc_id: d.status for d in db.documents()} == {"ctgov:NCT03778229": "parsed", "demo_alk_update": "extracted", CHANGED_DOC: "extracted"}
         assert len(db.triples(current=True)) == first["triples"]
+
+
+def _tree(folder: Path) -> dict[str, tuple[int, bytes]]:
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_up_to_date_run_writes_nothing(tmp_path: Path, nlp_rules) -> None:
+    s = settings_for(tmp_path, make_snapshot(tmp_path / "snap").root)
+    run(s, nlp_rules)
+    before = {"releases": _tree(s.releases_dir), "normalized": _tree(s.workdir / "normalized"), "extracted": _tree(s.workdir / "extracted")}
+    assert run(s, nlp_rules)["up_to_date"] is True
+    assert {"releases": _tree(s.releases_dir), "normalized": _tree(s.workdir / "normalized"), "extracted": _tree(s.workdir / "extracted")} == before
+
+
+def _decide(s: Settings) -> None:
+    from pipeline.curation import record_decision
+
+    with StateDB(s.state_db) as db:
+        triple_id = db.triples(current=True)[0].triple_id
+    record_decision(s, triple_id, "accept", curator="tester")
+
+
+def _drop_release(s: Settings) -> None:
+    import shutil
+
+    shutil.rmtree(s.releases_dir / "1.0.0")
+
+
+def _stage_run(s: Settings) -> None:
+    run_job(s, RunOptions(offline=True, release=False, fetch=False, until="extract"), nlp_factory=lambda: None)
+
+
+@pytest.mark.parametrize(
+    ("change", "expect_release"),
+    [
+        pytest.param(_decide, "1.0.1", id="curation-decision"),
+        pytest.param(_drop_release, "1.0.0", id="release-deleted"),
+        pytest.param(_stage_run, "1.0.0", id="stage-run-in-between"),
+    ],
+)
+def test_up_to_date_check_is_disabled_by_any_change(tmp_path: Path, nlp_rules, change, expect_release) -> None:
+    """A curation decision, a missing release or another job in between: the next run does the full work."""
+    s = settings_for(tmp_path, make_snapshot(tmp_path / "snap").root)
+    first = run(s, nlp_rules)
+    change(s)
+    after = run(s, nlp_rules)
+    assert after["up_to_date"] is False and after["documents_extracted"] == 0 and after["documents_skipped"] == 2
+    assert after["release"] == expect_release and (s.releases_dir / expect_release / "manifest.json").is_file()
+    assert after["triples"] == first["triples"]
+    assert run(s, nlp_rules)["up_to_date"] is True
+
+
+def test_changed_setting_disables_up_to_date_check(tmp_path: Path, nlp_rules) -> None:
+    s = settings_for(tmp_path, make_snapshot(tmp_path / "snap").root)
+    run(s, nlp_rules)
+    changed = s.model_copy(update={"http": s.http.model_copy(update={"timeout": s.http.timeout + 1})})
+    assert run(changed, nlp_rules)["up_to_date"] is False
+    assert run(changed, nlp_rules)["up_to_date"] is True
 
 
 def test_changed_document_reextracts_only_it_and_changelog_lists_exactly_the_changes(tmp_path: Path, nlp_rules) -> None:
@@ -146,3 +206,4 @@ def test_cli_stats_json_two_runs(tmp_path: Path) -> None:
     assert STATS_KEYS <= set(first) and STATS_KEYS <= set(second)
     assert first["documents_extracted"] == 2 and second["documents_extracted"] == 0 and second["documents_fetched"] == 0
     assert second["triples"] == first["triples"] and second["added"] == second["removed"] == second["changed"] == 0
+    assert second["up_to_date"] is True and second["release"] == first["release"]

@@ -19,12 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from extractors.cleanup import Seg, _append_seg, clean_text, compose, run_steps
+from extractors.versions import (
+    PARSER_VERSION as PARSER_VERSION,  # re-export: every version lives there
+)
 from pipeline.errors import InputError
 from schemas.models import EXTRACTABLE_SECTIONS, Section
 
 log = logging.getLogger(__name__)
-
-PARSER_VERSION = "parse-1.0.0"
 
 CELL_SEP = "\ue000"
 """Private-use sentinel between table cells inside a block (becomes a tab)."""
