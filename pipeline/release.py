@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import os
-import re
 import shutil
 import tempfile
 from collections import Counter
@@ -25,12 +24,13 @@ from typing import Any
 
 from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.errors import InputError, ReleaseExistsError
+from pipeline.release_list import SEMVER as SEMVER  # re-export
+from pipeline.release_list import list_releases as list_releases
 from schemas.export import flatten, table_columns, table_schema
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
 
 log = logging.getLogger(__name__)
 
-SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
 CHANGE_FIELDS = (
     "evidence", "evidence_level", "measures", "nct_ids", "drug_class", "confidence", "section",
     "negated", "hedged", "curation_status", "alteration_type", "hgvs",
@@ -69,14 +69,6 @@ class ChangeSet:
 
 
 # ------------------------------------------------------------------ versions
-
-
-def list_releases(releases_dir: Path) -> list[str]:
-    """Existing release versions, oldest first (semantic-version order)."""
-    if not releases_dir.is_dir():
-        return []
-    found = [p.name for p in releases_dir.iterdir() if p.is_dir() and SEMVER.match(p.name) and (p / "manifest.json").is_file()]
-    return sorted(found, key=lambda v: tuple(int(x) for x in v.split(".")))
 
 
 def next_version(previous: str | None, previous_schema: str | None, changes: ChangeSet) -> str | None:

@@ -259,7 +259,7 @@ def _release_is_current(settings: Settings, state: StateDB, work: WorkDir, stats
     manifest = releases_dir / previous.release / "manifest.json"
     if not manifest.is_file() or not (work.normalized / "meta.json").is_file():
         return False
-    from pipeline.release import list_releases
+    from pipeline.release_list import list_releases
 
     if list_releases(releases_dir)[-1:] != [previous.release]:
         return False
