@@ -59,6 +59,7 @@ from pipeline.pubtator import PubTatorDoc, read_pubtator, write_pubtator
 from pipeline.resources import data_path
 
 SEED = 42
+MODEL_VERSION = "0.4.0"  # written to the assembled model's meta.json (see data/ner/MODEL_CARD.md)
 HOLDOUT_EVERY = 10  # gene corpora: every 10th doc by sorted PMID is held out
 DEFAULT_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 DEFAULT_WORK = Path(os.environ.get("ONCOTRIPLES_NER_WORK", "/tmp/oncotriples_ner"))
@@ -76,11 +77,12 @@ GENE_MAP = {"Gene": "Gene", "GeneOrGeneProduct": "Gene"}
 RUNS = {
     "chem": "Chemical+Disease: BC5CDR train + BioRED train; dev BC5CDR dev + BioRED dev",
     "chem_bc5": "Chemical+Disease: BC5CDR train; dev BC5CDR dev",
-    "gene": "Gene: GNormPlus + NLM-Gene train (minus held-out) + BioRED train; dev held-out + BioRED dev",
+    "gene": "Gene: GNormPlus + NLM-Gene train (minus held-out) + BioRED train + tmVar3 train; dev held-out + BioRED dev",
     "gene_gn": "Gene: GNormPlus + NLM-Gene train (minus held-out); dev held-out part",
     "gene_fam": "as gene, but GNormPlus/NLM-Gene FamilyName spans marked missing instead of O",
+    "gene_notmv3": "as gene, without tmVar3 (the 0.3.0 gene data)",
 }
-MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 3600, "gene_gn": 4200, "gene_fam": 4800}
+MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 4800, "gene_gn": 4200, "gene_fam": 4800, "gene_notmv3": 3600}
 MISSING_TYPES = {"gene_fam": frozenset({"FamilyName"})}
 # per-run config overrides on top of data/ner/config.cfg (which uses the floret
 # vectors built by the ``vectors`` step: paths.vectors = {work}/vectors)
@@ -94,6 +96,7 @@ CORPUS_FILES = {
     "biored_dev": "BioRED/Dev.PubTator",
     "gnormplus": "GNormPlus/GNormPlus_Train.PubTator",
     "nlmgene": "NLM-Gene/NLMgene_Train.PubTator",
+    "tmvar3": "tmVar3/tmVar3_Train.PubTator",
 }
 
 
@@ -110,11 +113,20 @@ EXTRA_INFIXES = [
     rf"(?<=\])(?=[{_A}0-9])",
     rf"(?<=[{_A}0-9])\((?=\S)",
     rf"(?<=[{_A}0-9]\))(?=[{_A}0-9])",
+    # 0.4.0: ")" before a hyphen ("(METH)-induced"), and a sign in brackets glued to a name ("(+)Ly6G")
+    rf"(?<=[{_A}0-9])\)(?=-)",
+    rf"(?<=[-+]\))(?=[{_A}])",
 ]
+# 0.4.0: an abbreviation in brackets glued to a hyphenated word ("(METH)-induced": scispaCy keeps
+# "(METH)" whole after the hyphen split), a trailing hyphen of coordinated names ("pilocarpine- and
+# kainic acid-induced"), a charge sign after a name ("MDMA+ users", "K+"), and a sentence period
+# after a mixed-case name ("AmB."). Tried before scispaCy's own prefixes / suffixes.
+EXTRA_PREFIXES = [rf"^\((?=[{_A}0-9][^()\s]*\)-)"]
+EXTRA_SUFFIXES = [rf"(?<=[{_A}0-9]{{2}})-$", rf"(?<=[{_A}])\+$", r"(?<=[a-z][A-Z])\.$"]
 
 
 def oncotriples_tokenizer(nlp):
-    """scispaCy's ``combined_rule_tokenizer`` plus :data:`EXTRA_INFIXES`.
+    """scispaCy's ``combined_rule_tokenizer`` plus :data:`EXTRA_INFIXES`, :data:`EXTRA_PREFIXES`, :data:`EXTRA_SUFFIXES`.
 
     The rules serialize with the pipeline (``tokenizer`` file), so a saved
     model reloads with this tokenizer without importing this module.
@@ -128,6 +140,8 @@ def oncotriples_tokenizer(nlp):
         tok = combined_rule_tokenizer(nlp)
         pattern = tok.infix_finditer.__self__.pattern + "|" + "|".join(EXTRA_INFIXES)
         tok.infix_finditer = re.compile(pattern).finditer
+        tok.prefix_search = re.compile("|".join(EXTRA_PREFIXES) + "|" + tok.prefix_search.__self__.pattern).search
+        tok.suffix_search = re.compile("|".join(EXTRA_SUFFIXES) + "|" + tok.suffix_search.__self__.pattern).search
     return tok
 
 
@@ -234,12 +248,17 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
     def clean(ds):
         return [d for d in ds if d.pmid not in dev_pmids]
 
+    gene_train = clean(gn_tr + nl_tr + bi_tr)
+    seen = {d.pmid for d in gene_train}
+    tmv3_new = [d for d in clean(_pmid_docs(corpora, "tmvar3")) if d.pmid not in seen]
+
     return {
         "chem": {"train": clean(bc_tr + bi_tr), "dev": bc_dev + bi_dev},
         "chem_bc5": {"train": clean(bc_tr), "dev": bc_dev},
-        "gene": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gn_held + nl_held + bi_dev},
+        "gene": {"train": gene_train + tmv3_new, "dev": gn_held + nl_held + bi_dev},
         "gene_gn": {"train": clean(gn_tr + nl_tr), "dev": gn_held + nl_held},
         "gene_fam": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gn_held + nl_held + bi_dev},
+        "gene_notmv3": {"train": gene_train, "dev": gn_held + nl_held + bi_dev},
         "gene_heldout": {"gnormplus": gn_held, "nlmgene": nl_held},
     }
 
@@ -391,8 +410,8 @@ def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | Non
     nlp.meta.update(
         {
             "name": "oncotriples_ner",
-            "version": "0.2.0",
-            "description": "OncoTriples NER: scispaCy tokenizer + CNN NER (with self-trained floret vectors) for Chemical/Disease and Gene",
+            "version": MODEL_VERSION,
+            "description": "OncoTriples NER: scispaCy tokenizer (+ project affix rules) + CNN NER with self-trained floret vectors (dev/held-out text excluded) for Chemical/Disease and Gene",
             "license": "MIT",
         }
     )

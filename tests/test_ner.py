@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import spacy
 import typer
 from typer.testing import CliRunner
@@ -163,6 +164,9 @@ def test_vectors_text_excludes_dev_and_heldout_documents(tmp_path):
     tm = tmp_path / "tmVar1" / "train.PubTator.txt"
     tm.parent.mkdir(parents=True)
     tm.write_text(doc("5", "biored dev again") + doc("6", "tmvar only"))
+    tm3 = tmp_path / CORPUS_FILES["tmvar3"]
+    tm3.parent.mkdir(parents=True)
+    tm3.write_text(doc("3", "bc5cdr dev again") + doc("8", "tmvar3 only"))
     seth = tmp_path / "SETH" / "corpus.txt"
     seth.parent.mkdir(parents=True)
     seth.write_text("109\theld-out gene doc\n7\tseth only\n")
@@ -170,4 +174,32 @@ def test_vectors_text_excludes_dev_and_heldout_documents(tmp_path):
     assert dev == {"3", "5", "109", "209"}  # BC5CDR dev, BioRED dev, every 10th GNormPlus/NLM-Gene doc
     texts = unlabeled_texts(tmp_path)
     assert not set(texts) & dev
-    assert {"1", "2", "4", "6", "7", "100", "200"} <= set(texts)
+    assert {"1", "2", "4", "6", "7", "8", "100", "200"} <= set(texts)
+
+
+TOKENIZER_CASES = [
+    pytest.param("methamphetamine (METH)-induced toxicity", ["methamphetamine", "(", "METH", ")", "-", "induced", "toxicity"], id="abbreviation-glued-to-hyphen"),
+    pytest.param("pilocarpine- and kainic acid-induced", ["pilocarpine", "-", "and", "kainic", "acid", "-", "induced"], id="coordination-hyphen"),
+    pytest.param("heavy MDMA+ users; serum K+", ["heavy", "MDMA", "+", "users", ";", "serum", "K", "+"], id="charge-sign"),
+    pytest.param("with AmB. Potassium", ["with", "AmB", ".", "Potassium"], id="period-after-mixed-case"),
+    pytest.param("CD11b(+)Ly6G(+) cells", ["CD11b", "(", "+)", "Ly6G", "(", "+", ")", "cells"], id="sign-bracket-glued"),
+    pytest.param("carbamazepine-induced Li/DVP", ["carbamazepine", "-", "induced", "Li", "/", "DVP"], id="hyphen-slash"),
+    pytest.param("[125I]MIBG and Bak(-/-) mice", ["[125I]", "MIBG", "and", "Bak", "(", "-/-", ")", "mice"], id="radiolabel-knockout"),
+    pytest.param("(+)-catechin; Dr. Smith; U.S. patients", ["(+)", "-", "catechin", ";", "Dr.", "Smith", ";", "U.S.", "patients"], id="kept"),
+]
+
+
+@pytest.mark.parametrize(("text", "tokens"), TOKENIZER_CASES)
+def test_project_tokenizer(text, tokens):
+    from pipeline.ner_training import make_tokenizer_nlp
+
+    assert [t.text for t in make_tokenizer_nlp().make_doc(text)] == tokens
+
+
+def test_bundled_model_ships_the_project_tokenizer():
+    """The serialized tokenizer in data/ner/model tokenizes exactly like the training tokenizer."""
+    from pipeline.ner_training import make_tokenizer_nlp
+
+    bundled = spacy.load(data_path("ner", "model"), exclude=["ner_chem", "ner_gene"])
+    text = " ".join(p.values[0] for p in TOKENIZER_CASES)
+    assert [t.text for t in bundled.make_doc(text)] == [t.text for t in make_tokenizer_nlp().make_doc(text)]
