@@ -24,8 +24,7 @@ from typing import Any
 
 from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.errors import InputError, ReleaseExistsError
-from pipeline.release_list import SEMVER as SEMVER  # re-export
-from pipeline.release_list import list_releases as list_releases
+from pipeline.release_list import list_releases as list_releases  # re-export
 from schemas.export import flatten, table_columns, table_schema
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
 

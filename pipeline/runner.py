@@ -206,9 +206,11 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
     if options.until == "fetch":
         return
     versions, nlp_once = _versions_and_nlp(settings.pipeline.ner_model, nlp_factory)
+    run_id = _run_id(work, versions)  # the raw inputs do not change after the fetch stage
     if options.release and options.until == "release":
-        stats.inputs_key = _inputs_key(settings, state, work, versions, sources, demo)
+        stats.inputs_key = _inputs_key(settings, state, run_id, sources, demo)
         if not options.force and _release_is_current(settings, state, work, stats):
+            stats.run_key = run_id
             return
     with timed(stats, "parse"):
         documents, trials = parse_stage(work, stats, progress, state=state)
@@ -228,15 +230,15 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
         save_normalized(work, triples, documents, trials, links, versions, sources, demo=demo)
         state.sync_triples(stats.state_run or 0, triples)
     stats.triples = len(triples)
-    stats.run_key = _run_id(work, versions)
+    stats.run_key = run_id
     if options.release and options.until == "release":
         with timed(stats, "release"):
             release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work, options=options)
 
 
-def _inputs_key(settings: Settings, state: StateDB, work: WorkDir, versions: dict[str, str], sources: dict[str, str], demo: bool) -> str:
-    """Hash of everything a release depends on: raw inputs, versions, sources, settings, curation decisions."""
-    h = hashlib.sha256(_run_id(work, versions).encode())
+def _inputs_key(settings: Settings, state: StateDB, run_id: str, sources: dict[str, str], demo: bool) -> str:
+    """Hash of everything a release depends on: ``run_id`` (raw inputs and versions), sources, settings, curation decisions."""
+    h = hashlib.sha256(run_id.encode())
     facts = {"sources": sources, "demo": demo, "settings": settings.model_dump(mode="json"), "curation": state.decisions_fingerprint()}
     h.update(json.dumps(facts, sort_keys=True).encode())
     return h.hexdigest()[:16]
@@ -255,18 +257,15 @@ def _release_is_current(settings: Settings, state: StateDB, work: WorkDir, stats
         return False
     if previous.figures.get("inputs_key") != stats.inputs_key:
         return False
-    releases_dir = settings.releases_dir
-    manifest = releases_dir / previous.release / "manifest.json"
-    if not manifest.is_file() or not (work.normalized / "meta.json").is_file():
+    if not (work.normalized / "meta.json").is_file():
         return False
-    from pipeline.release_list import list_releases
+    from pipeline.release_list import list_releases  # only releases whose manifest.json exists
 
-    if list_releases(releases_dir)[-1:] != [previous.release]:
+    if list_releases(settings.releases_dir)[-1:] != [previous.release]:
         return False
     figures = previous.figures
     stats.up_to_date = True
     stats.release = previous.release
-    stats.run_key = previous.run_key
     stats.triples = int(figures.get("triples", 0))
     stats.trials = int(figures.get("trials", 0))
     stats.documents_skipped = int(figures.get("documents_skipped", 0)) + int(figures.get("documents_extracted", 0))
@@ -411,7 +410,7 @@ def release_triples(settings: Settings, triples: list[Triple], documents, trials
         curation=curation,
         versions=versions,
         sources=sources,
-        run_id=_run_id(work, versions),
+        run_id=stats.run_key or _run_id(work, versions),  # already known when called from a run
         created=_created(work),
         demo=demo,
     )
