@@ -33,6 +33,8 @@ from pipeline.resources import data_path
 
 __all__ = [
     "BUNDLED",
+    "FAMILY_LEXICON",
+    "INTERNAL_LABELS",
     "LABEL_MAP",
     "NONE",
     "OFFICIAL_MODELS",
@@ -43,6 +45,8 @@ __all__ = [
     "ensure_extensions",
     "install_command",
     "load_ner_model",
+    "read_family_lexicon",
+    "surface_key",
 ]
 
 BUNDLED = "bundled"
@@ -85,7 +89,37 @@ LABEL_MAP: dict[str, str] = {
     "GeneOrGeneProduct": "Gene",
     "DiseaseOrPhenotypicFeature": "Disease",
 }
-"""Model label → project label; labels not listed here are dropped."""
+"""Model label → project label; labels not listed here (nor in :data:`INTERNAL_LABELS`) are dropped."""
+
+INTERNAL_LABELS: dict[str, str] = {"GeneFamily": "Gene"}
+"""Labels a model predicts that are not output, mapped to the output label whose place they hold.
+
+The bundled gene component (0.5.0) tags gene families (``Notch``, ``BMPs``,
+``MAP kinases``) as ``GeneFamily``, the GNormPlus/NLM-Gene convention: such a
+span blocks a ``Gene`` from being propagated onto it, its short form
+(``bone morphogenetic proteins (BMPs)``) is a family too, and it is dropped
+before entities leave :meth:`NERModel.entities` (unless asked for with
+``keep_internal=True``, so that a caller such as the PubTator mentions merge can
+keep a lexicon ``Gene`` off a family)."""
+
+FAMILY_LEXICON = "gene_families.txt"
+"""File in a model folder listing gene-family surfaces (:func:`surface_key` form, ``#`` comments):
+a ``Gene`` prediction with such a text becomes ``GeneFamily``. The bundled model's list is
+built from the GNormPlus/NLM-Gene train parts by ``pipeline.ner_training``."""
+
+
+def surface_key(text: str) -> str:
+    """Case- and space-folded mention text, the key of the gene-family lexicon."""
+    return " ".join(text.lower().split())
+
+
+def read_family_lexicon(model_dir: Path) -> frozenset[str]:
+    """The :data:`FAMILY_LEXICON` entries of a model folder (empty when it has none)."""
+    path = model_dir / FAMILY_LEXICON
+    if not path.is_file():
+        return frozenset()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(surface_key(x) for x in lines if x.strip() and not x.startswith("#"))
 
 
 def install_command(name: str) -> str:
@@ -112,8 +146,9 @@ class NERModel:
     """A loaded NER pipeline that turns texts into ``(start_char, end_char, label)`` lists."""
 
     def __init__(self, nlp: Language, name: str, ner_names: list[str], *, propagate: bool = True,
-                 abbreviations: bool = True) -> None:
+                 abbreviations: bool = True, families: frozenset[str] = frozenset()) -> None:
         self.nlp = nlp
+        self.families = families
         self.propagate = propagate
         self.abbreviations = abbreviations
         self._abbrev = None
@@ -123,8 +158,10 @@ class NERModel:
         self._needed = [n for n, _ in nlp.pipeline if n in ner_names or n == "tok2vec"]
         self.labels = sorted({lab for n in ner_names for lab in nlp.get_pipe(n).labels})
 
-    def entities(self, texts: Iterable[str], batch_size: int = 64) -> Iterator[list[tuple[int, int, str]]]:
-        """Yield, per text, the mapped entities ``(start_char, end_char, label)`` sorted by offset.
+    def entities(self, texts: Iterable[str], batch_size: int = 64, *,
+                 keep_internal: bool = False) -> Iterator[list[tuple[int, int, str]]]:
+        """Yield, per text, the mapped entities ``(start_char, end_char, label)`` sorted by offset
+        (with ``keep_internal``, the :data:`INTERNAL_LABELS` spans too).
 
         Each NER component runs on its own fresh copy of the tokens, so a
         chemical prediction never blocks a gene prediction (and vice versa).
@@ -142,10 +179,12 @@ class NERModel:
                     d.ents = ()
                 for k, d in enumerate(self.nlp.get_pipe(n).pipe(docs, batch_size=batch_size)):
                     for e in d.ents:
-                        lab = LABEL_MAP.get(e.label_)
+                        lab = LABEL_MAP.get(e.label_) or (e.label_ if e.label_ in INTERNAL_LABELS else None)
                         span = _clean_span(d.text, e.start_char, e.end_char) if lab else None
                         if span and lab == "Chemical":
                             span = _chemical_span(d.text, *span)
+                        elif span and lab == "Gene" and surface_key(d.text[span[0]:span[1]]) in self.families:
+                            lab = "GeneFamily"
                         if span:
                             found[k].add((*span, lab))
             if self.abbreviations:
@@ -155,7 +194,8 @@ class NERModel:
                     for k, d in enumerate(docs):
                         found[k] = _short_form_entities(detector(d), found[k])
             for d, f in zip(docs, found, strict=True):
-                yield sorted(_propagate(d, f) if self.propagate else f)
+                f = _propagate(d, f) if self.propagate else f
+                yield sorted(f if keep_internal else (x for x in f if x[2] not in INTERNAL_LABELS))
 
     def _abbreviation_detector(self):
         if self._abbrev is None:
@@ -335,9 +375,11 @@ def _load(spacy, name: str) -> NERModel | None:
                 "`python -m pipeline.ner_training all` or choose --model none")
         nlp = spacy.load(path)
     elif Path(name).is_dir():
-        nlp = spacy.load(name)
+        path = Path(name)
+        nlp = spacy.load(path)
     elif spacy.util.is_package(name):
         nlp = spacy.load(name)
+        path = None  # an official scispaCy package carries no gene-family lexicon
     else:
         raise ModelNotInstalledError(
             f"NER model {name!r} is not installed; install it with: {install_command(name)} "
@@ -345,7 +387,7 @@ def _load(spacy, name: str) -> NERModel | None:
     ner = _ner_components(nlp)
     if not ner:
         raise ModelNotInstalledError(f"NER model {name!r} has no entity recognizer component")
-    return NERModel(nlp, name, ner)
+    return NERModel(nlp, name, ner, families=read_family_lexicon(path) if path else frozenset())
 
 
 def _spans_for(doc: Doc, ents: list[tuple[int, int, str]]) -> list[Span]:

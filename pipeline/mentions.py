@@ -99,17 +99,23 @@ class MentionAnnotator:
         self.natural_language_variants = natural_language_variants
 
     def annotate(self, texts: list[str], batch_size: int = 64) -> Iterator[list[Mention]]:
-        ner_iter = self.ner.entities(texts, batch_size=batch_size) if self.ner else iter([[]] * len(texts))
+        ner_iter = (self.ner.entities(texts, batch_size=batch_size, keep_internal=True)
+                    if self.ner else iter([[]] * len(texts)))
         lex_iter = (self.lexicon_nlp.pipe(texts, batch_size=batch_size)
                     if self.lexicon_nlp is not None else iter([None] * len(texts)))
         for text, ents, lexdoc in zip(texts, ner_iter, lex_iter, strict=True):
             yield self._merge(text, ents, lexdoc)
 
     def _merge(self, text: str, ents, lexdoc) -> list[Mention]:
+        from extractors.ner import INTERNAL_LABELS
+
         lex = _lexicon_hits(lexdoc)
         out: dict[tuple[int, int, str], Mention] = {}
         by_type: dict[str, list[tuple[int, int]]] = {}
         for start, end, label in ents:
+            if label in INTERNAL_LABELS:  # a gene family: not output, but no lexicon Gene there either
+                by_type.setdefault(INTERNAL_LABELS[label], []).append((start, end))
+                continue
             ident = lex.get(label, {}).get((start, end), text[start:end])
             out[(start, end, label)] = Mention(start, end, text[start:end], label, ident)
             by_type.setdefault(label, []).append((start, end))

@@ -55,6 +55,7 @@ from pathlib import Path
 
 from spacy.util import registry
 
+from extractors.ner import FAMILY_LEXICON, surface_key
 from pipeline.pubtator import PubTatorDoc, read_pubtator, write_pubtator
 from pipeline.resources import data_path
 
@@ -71,22 +72,53 @@ CHEM_MAP = {
     "DiseaseOrPhenotypicFeature": "Disease",
 }
 GENE_MAP = {"Gene": "Gene", "GeneOrGeneProduct": "Gene"}
+# GNormPlus and NLM-Gene annotate gene families ("Notch", "IL-1", "BMPs", "MAP kinases") as
+# FamilyName, apart from genes; the 0.5.0 gene model learns them as a label of their own, which
+# the NER stage then drops (extractors.ner.LABEL_MAP has no entry for it), so a family is neither
+# taught as O nor emitted as a Gene.
+FAMILY_LABEL = "GeneFamily"
+GENE_FAMILY_MAP = {**GENE_MAP, "FamilyName": FAMILY_LABEL}
+DOMAIN_LABEL = "GeneDomain"  # GNormPlus/NLM-Gene DomainMotif ("KRAB", "SH2 domain"): not a gene either
+GENE_FAMILY_DOMAIN_MAP = {**GENE_FAMILY_MAP, "DomainMotif": DOMAIN_LABEL}
+# Corpora whose gene label also covers families (BioRED GeneOrGeneProduct, tmVar3 Gene): a gene
+# mention there whose text the family-annotating corpora call a family (see family_surfaces) is
+# marked missing in training, neither Gene nor GeneFamily.
+FAMILY_LIKE = "FamilyLike"
 
 # Training runs (see build_splits) and the max_steps each was trained for; the
 # shipped pipeline takes its ``ner_chem`` and ``ner_gene`` from SHIPPED.
 RUNS = {
     "chem": "Chemical+Disease: BC5CDR train + BioRED train; dev BC5CDR dev + BioRED dev",
     "chem_bc5": "Chemical+Disease: BC5CDR train; dev BC5CDR dev",
-    "gene": "Gene: GNormPlus + NLM-Gene train (minus held-out) + BioRED train + tmVar3 train; dev held-out + BioRED dev",
+    "gene": "Gene + GeneFamily: GNormPlus + NLM-Gene train (minus held-out; FamilyName -> GeneFamily) + BioRED train + tmVar3 train (family-like gene mentions missing); dev held-out + BioRED dev",
+    "gene_famlabel": "as gene, but BioRED/tmVar3 family-like gene mentions kept as Gene",
+    "gene_domain": "as gene, plus GNormPlus/NLM-Gene DomainMotif -> GeneDomain",
+    "gene_gnfam": "Gene + GeneFamily: GNormPlus + NLM-Gene train only (minus held-out); dev held-out + BioRED dev",
+    "gene_up": "as gene, with the GNormPlus + NLM-Gene train documents twice (their convention weighs double)",
+    "gene_up_w192": "as gene_up, tok2vec width 192",
+    "gene_v04": "Gene: GNormPlus + NLM-Gene train (minus held-out; FamilyName O) + BioRED train + tmVar3 train (the 0.4.0 gene model)",
     "gene_gn": "Gene: GNormPlus + NLM-Gene train (minus held-out); dev held-out part",
-    "gene_fam": "as gene, but GNormPlus/NLM-Gene FamilyName spans marked missing instead of O",
-    "gene_notmv3": "as gene, without tmVar3 (the 0.3.0 gene data)",
+    "gene_fam": "as gene_v04, but GNormPlus/NLM-Gene FamilyName spans marked missing instead of O",
+    "gene_notmv3": "as gene_v04, without tmVar3 (the 0.3.0 gene data)",
 }
-MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 4800, "gene_gn": 4200, "gene_fam": 4800, "gene_notmv3": 3600}
-MISSING_TYPES = {"gene_fam": frozenset({"FamilyName"})}
+MAX_STEPS = {"chem": 3600, "chem_bc5": 4200, "gene": 4800, "gene_famlabel": 4800, "gene_domain": 4800, "gene_gnfam": 4800, "gene_up": 4800, "gene_up_w192": 4800, "gene_v04": 4800,
+             "gene_gn": 4200, "gene_fam": 4800, "gene_notmv3": 3600}
+MISSING_TYPES = {"gene_fam": frozenset({"FamilyName"}), "gene": frozenset({FAMILY_LIKE}),
+                 "gene_domain": frozenset({FAMILY_LIKE}), "gene_up": frozenset({FAMILY_LIKE}),
+                 "gene_up_w192": frozenset({FAMILY_LIKE})}
+LABEL_MAPS = {"gene": GENE_FAMILY_MAP, "gene_famlabel": GENE_FAMILY_MAP,
+              "gene_domain": GENE_FAMILY_DOMAIN_MAP, "gene_gnfam": GENE_FAMILY_MAP,
+              "gene_up": GENE_FAMILY_MAP, "gene_up_w192": GENE_FAMILY_MAP}
+
+
+def label_map_for(run: str) -> dict[str, str]:
+    """Corpus type -> training label of one run (:data:`LABEL_MAPS`, else by the run's kind)."""
+    return LABEL_MAPS.get(run, CHEM_MAP if run.startswith("chem") else GENE_MAP)
+
+
 # per-run config overrides on top of data/ner/config.cfg (which uses the floret
 # vectors built by the ``vectors`` step: paths.vectors = {work}/vectors)
-RUN_OVERRIDES: dict[str, dict] = {}
+RUN_OVERRIDES: dict[str, dict] = {"gene_up_w192": {"components.ner.model.tok2vec.width": 192}}
 SHIPPED = {"ner_chem": "chem", "ner_gene": "gene"}
 
 CORPUS_FILES = {
@@ -251,16 +283,50 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
     gene_train = clean(gn_tr + nl_tr + bi_tr)
     seen = {d.pmid for d in gene_train}
     tmv3_new = [d for d in clean(_pmid_docs(corpora, "tmvar3")) if d.pmid not in seen]
+    families = family_surfaces(clean(gn_tr + nl_tr))
+    merged = clean(bi_tr) + tmv3_new  # corpora whose gene label covers families too
+    fam_train = clean(gn_tr + nl_tr) + [mark_family_like(d, families) for d in merged]
+    gene_dev = gn_held + nl_held + bi_dev
 
     return {
         "chem": {"train": clean(bc_tr + bi_tr), "dev": bc_dev + bi_dev},
         "chem_bc5": {"train": clean(bc_tr), "dev": bc_dev},
-        "gene": {"train": gene_train + tmv3_new, "dev": gn_held + nl_held + bi_dev},
+        "gene": {"train": fam_train, "dev": gene_dev},
+        "gene_famlabel": {"train": gene_train + tmv3_new, "dev": gene_dev},
+        "gene_domain": {"train": fam_train, "dev": gene_dev},
+        "gene_gnfam": {"train": clean(gn_tr + nl_tr), "dev": gene_dev},
+        "gene_up": {"train": clean(gn_tr + nl_tr) + fam_train, "dev": gene_dev},
+        "gene_up_w192": {"train": clean(gn_tr + nl_tr) + fam_train, "dev": gene_dev},
+        "gene_v04": {"train": gene_train + tmv3_new, "dev": gene_dev},
         "gene_gn": {"train": clean(gn_tr + nl_tr), "dev": gn_held + nl_held},
-        "gene_fam": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gn_held + nl_held + bi_dev},
-        "gene_notmv3": {"train": gene_train, "dev": gn_held + nl_held + bi_dev},
+        "gene_fam": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gene_dev},
+        "gene_notmv3": {"train": gene_train, "dev": gene_dev},
         "gene_heldout": {"gnormplus": gn_held, "nlmgene": nl_held},
     }
+
+
+def family_surfaces(docs: Iterable[PubTatorDoc]) -> frozenset[str]:
+    """Mention texts (case- and space-folded) that family-annotating corpora (GNormPlus,
+    NLM-Gene) call ``FamilyName`` more often than ``Gene``: the words a gene-or-family label
+    (BioRED, tmVar3) would use for a family. Train documents only."""
+    fam: Counter[str] = Counter()
+    gene: Counter[str] = Counter()
+    for d in docs:
+        for m in d.mentions:
+            if m.type == "FamilyName":
+                fam[surface_key(m.text)] += 1
+            elif m.type in GENE_MAP:
+                gene[surface_key(m.text)] += 1
+    return frozenset(k for k, n in fam.items() if n > gene[k])
+
+
+def mark_family_like(doc: PubTatorDoc, families: frozenset[str]) -> PubTatorDoc:
+    """A copy of ``doc`` whose gene mentions with a family surface get type :data:`FAMILY_LIKE`."""
+    from dataclasses import replace
+
+    mentions = [replace(m, type=FAMILY_LIKE) if m.type in GENE_MAP and surface_key(m.text) in families
+                else m for m in doc.mentions]
+    return replace(doc, mentions=mentions)
 
 
 def convert(corpora: Path, work: Path) -> dict:
@@ -272,7 +338,7 @@ def convert(corpora: Path, work: Path) -> dict:
     splits = build_splits(corpora)
     report: dict = {}
     for model in RUNS:
-        label_map = CHEM_MAP if model.startswith("chem") else GENE_MAP
+        label_map = label_map_for(model)
         for part in ("train", "dev"):
             stats = AlignStats()
             sdocs = to_spacy_docs(nlp, splits[model][part], label_map, stats,
@@ -395,8 +461,26 @@ def train(model: str, work: Path, config: Path | None = None, overrides: dict | 
     return out
 
 
-def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | None = None) -> Path:
-    """Combine the ``model-best`` of the runs in :data:`SHIPPED` into one pipeline at ``dest``."""
+def write_family_lexicon(corpora: Path, dest: Path) -> int:
+    """Write :data:`extractors.ner.FAMILY_LEXICON` into the model folder ``dest``: the
+    :func:`family_surfaces` of the GNormPlus + NLM-Gene train parts (held-out part excluded).
+
+    At run time a ``Gene`` prediction with one of these texts is read as a family
+    (``GeneFamily``), the convention of the family-annotating corpora; returns the entry count."""
+    gn_tr, _ = holdout_split(_pmid_docs(corpora, "gnormplus"))
+    nl_tr, _ = holdout_split(_pmid_docs(corpora, "nlmgene"))
+    fams = sorted(family_surfaces(gn_tr + nl_tr))
+    header = ("# Gene-family surfaces (case- and space-folded), one per line: mention texts that the\n"
+              "# GNormPlus and NLM-Gene train parts (every 10th document by PMID held out) annotate as\n"
+              "# FamilyName more often than as Gene. Written by `python -m pipeline.ner_training assemble`.\n")
+    (dest / FAMILY_LEXICON).write_text(header + "".join(f"{f}\n" for f in fams), encoding="utf-8")
+    return len(fams)
+
+
+def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | None = None,
+             corpora: Path = DEFAULT_CORPORA) -> Path:
+    """Combine the ``model-best`` of the runs in :data:`SHIPPED` into one pipeline at ``dest``,
+    with the gene-family lexicon (:func:`write_family_lexicon`) beside it."""
     import spacy
 
     dest = dest or data_path("ner", "model")
@@ -418,6 +502,7 @@ def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | Non
     if dest.exists():
         shutil.rmtree(dest)
     nlp.to_disk(dest)
+    write_family_lexicon(corpora, dest)
     return dest
 
 
@@ -448,6 +533,39 @@ def evaluate(work: Path, model: str = "bundled", corpora: Path = DEFAULT_CORPORA
     return results
 
 
+def _train_in_parallel(models: list[str], a: argparse.Namespace) -> None:
+    """Run ``train`` for each model in its own single-threaded process, ``a.jobs`` at a time.
+
+    Each process is the same code path as a sequential ``train`` (same config, seed and
+    overrides), so the models are the same as trained one after the other."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    pending = list(models)
+    running: list[tuple[str, subprocess.Popen]] = []
+    failed: list[str] = []
+    while pending or running:
+        while pending and len(running) < a.jobs:
+            m = pending.pop(0)
+            cmd = [sys.executable, "-m", "pipeline.ner_training", "train", "--model", m,
+                   "--corpora", str(a.corpora), "--work", str(a.work)]
+            if a.max_steps:
+                cmd += ["--max-steps", str(a.max_steps)]
+            if a.config:
+                cmd += ["--config", str(a.config)]
+            log = open(a.work / f"train_{m}.log", "w", encoding="utf-8")  # the child keeps its own copy
+            running.append((m, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)))
+            print(f"train {m}: started (log {a.work / f'train_{m}.log'})", flush=True)
+            log.close()
+        time.sleep(5)
+        for m, proc in list(running):
+            if proc.poll() is not None:
+                running.remove((m, proc))
+                print(f"train {m}: exit {proc.returncode}", flush=True)
+                if proc.returncode:
+                    failed.append(m)
+    if failed:
+        raise SystemExit(f"training failed for {', '.join(failed)}; see the train_*.log files in {a.work}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m pipeline.ner_training", description=__doc__.split("\n")[0])
     ap.add_argument("step", choices=["convert", "vectors", "train", "assemble", "evaluate", "all"])
@@ -458,6 +576,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--max-steps", type=int, default=None, help="override training.max_steps")
     ap.add_argument("--config", type=Path, default=None)
     ap.add_argument("--dest", type=Path, default=None)
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="train this many models at once, one process and one thread each (2 on a 2-core machine)")
     a = ap.parse_args(argv)
     models = list(SHIPPED.values()) if a.model == "shipped" else [a.model]
     if a.step in ("convert", "all"):
@@ -465,10 +585,13 @@ def main(argv: list[str] | None = None) -> None:
     if a.step in ("vectors", "all"):
         build_vectors(a.corpora, a.work)
     if a.step in ("train", "all"):
-        for m in models:
-            train(m, a.work, a.config, {"training.max_steps": a.max_steps or MAX_STEPS[m]})
+        if a.jobs > 1 and len(models) > 1:
+            _train_in_parallel(models, a)
+        else:
+            for m in models:
+                train(m, a.work, a.config, {"training.max_steps": a.max_steps or MAX_STEPS[m]})
     if a.step in ("assemble", "all"):
-        print(assemble(a.work, a.dest), flush=True)
+        print(assemble(a.work, a.dest, corpora=a.corpora), flush=True)
     if a.step in ("evaluate", "all"):
         evaluate(a.work, corpora=a.corpora)
 

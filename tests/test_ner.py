@@ -203,3 +203,98 @@ def test_bundled_model_ships_the_project_tokenizer():
     bundled = spacy.load(data_path("ner", "model"), exclude=["ner_chem", "ner_gene"])
     text = " ".join(p.values[0] for p in TOKENIZER_CASES)
     assert [t.text for t in bundled.make_doc(text)] == [t.text for t in make_tokenizer_nlp().make_doc(text)]
+
+
+def test_family_surfaces_and_family_like_marking():
+    """Texts the family-annotating corpora call FamilyName more often than Gene become
+    FamilyLike (missing in training) in corpora whose gene label covers families."""
+    from pipeline.ner_training import FAMILY_LIKE, family_surfaces, mark_family_like
+    from pipeline.pubtator import Mention, PubTatorDoc
+
+    gn = PubTatorDoc("1", "MAPKs and BMP signalling via  ERK2", "", [
+        Mention(0, 5, "MAPKs", "FamilyName"), Mention(10, 13, "BMP", "FamilyName"),
+        Mention(30, 34, "ERK2", "Gene")])
+    gn2 = PubTatorDoc("2", "BMP and bmp", "", [Mention(0, 3, "BMP", "Gene"), Mention(8, 11, "bmp", "Gene")])
+    fams = family_surfaces([gn, gn2])
+    assert fams == {"mapks"}  # BMP: family once, gene twice -> not a family surface
+    bi = PubTatorDoc("9", "Mapks activate ERK2", "", [
+        Mention(0, 5, "Mapks", "GeneOrGeneProduct"), Mention(15, 19, "ERK2", "GeneOrGeneProduct")])
+    marked = mark_family_like(bi, fams)
+    assert [m.type for m in marked.mentions] == [FAMILY_LIKE, "GeneOrGeneProduct"]
+    assert [m.type for m in bi.mentions] == ["GeneOrGeneProduct", "GeneOrGeneProduct"]  # a copy
+
+
+def test_family_labels_train_as_their_own_label_and_family_like_as_missing():
+    from pipeline.ner_training import (
+        FAMILY_LIKE,
+        GENE_FAMILY_MAP,
+        AlignStats,
+        make_tokenizer_nlp,
+        to_spacy_docs,
+    )
+    from pipeline.pubtator import Mention, PubTatorDoc
+
+    d = PubTatorDoc("1", "MAPKs activate ERK2 and Notch", "", [
+        Mention(0, 5, "MAPKs", "FamilyName"), Mention(15, 19, "ERK2", "Gene"),
+        Mention(24, 29, "Notch", FAMILY_LIKE)])
+    (doc,) = to_spacy_docs(make_tokenizer_nlp(), [d], GENE_FAMILY_MAP, AlignStats(),
+                           frozenset({FAMILY_LIKE}))
+    assert [(e.text, e.label_) for e in doc.ents] == [("MAPKs", "GeneFamily"), ("ERK2", "Gene")]
+    assert [t.ent_iob_ for t in doc] == ["B", "O", "B", "O", ""]  # Notch: missing, not O
+
+
+def _family_model(tmp_path):
+    """A pipeline whose 'ner' tags Notch as GeneFamily and NOTCH1 as Gene (bundled-model labels)."""
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "GeneFamily", "pattern": "Notch"},
+                        {"label": "Gene", "pattern": "NOTCH1"}])
+    nlp.to_disk(tmp_path / "fam")
+    return ner.load_ner_model(str(tmp_path / "fam"))
+
+
+def test_gene_family_label_is_never_output(tmp_path):
+    model = _family_model(tmp_path)
+    text = "Notch receptors such as NOTCH1; Notch again."
+    (ents,) = list(model.entities([text]))
+    assert [(text[s:e], lab) for s, e, lab in ents] == [("NOTCH1", "Gene")]
+
+
+def test_gene_family_takes_part_in_document_consistency():
+    """A family tag propagates like any label (so the first reading of a surface wins) and the
+    place it takes is never re-tagged Gene."""
+    text = "Notch signalling; Notch; Notch"
+    doc = spacy.blank("en").make_doc(text)
+    out = ner._propagate(doc, {(0, 5, "GeneFamily"), (18, 23, "Gene")})
+    assert (25, 30, "GeneFamily") in out and (25, 30, "Gene") not in out
+    assert "GeneFamily" in ner.INTERNAL_LABELS and "GeneFamily" not in ner.LABEL_MAP
+
+
+def test_family_lexicon_reads_a_gene_prediction_as_a_family(tmp_path):
+    """A Gene prediction whose text the model folder's gene_families.txt lists is not output."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler", name="ner").add_patterns(
+        [{"label": "Gene", "pattern": "MAPKs"}, {"label": "Gene", "pattern": "ERK2"}])
+    nlp.to_disk(tmp_path / "m")
+    text = "MAPKs such as ERK2"
+    (before,) = list(ner.load_ner_model(str(tmp_path / "m")).entities([text]))
+    assert [text[s:e] for s, e, _ in before] == ["MAPKs", "ERK2"]
+    (tmp_path / "m" / ner.FAMILY_LEXICON).write_text("# comment\nmapks\n", encoding="utf-8")
+    ner.load_ner_model.cache_clear()
+    model = ner.load_ner_model(str(tmp_path / "m"))
+    assert model.families == {"mapks"}
+    (after,) = list(model.entities([text]))
+    assert [text[s:e] for s, e, _ in after] == ["ERK2"]
+    (kept,) = list(model.entities([text], keep_internal=True))
+    assert (0, 5, "GeneFamily") in kept
+
+
+def test_mentions_merge_keeps_lexicon_genes_off_families(monkeypatch):
+    import pipeline.mentions as mentions
+
+    monkeypatch.setattr(mentions, "_lexicon_hits", lambda _doc: {"Chemical": {}, "Gene": {(0, 5): "NOTCH1"}})
+    ann = object.__new__(mentions.MentionAnnotator)
+    ann.variant_fn = None
+    text = "Notch signalling"
+    assert [(m.text, m.type) for m in ann._merge(text, [], None)] == [("Notch", "Gene")]
+    assert ann._merge(text, [(0, 5, "GeneFamily")], None) == []

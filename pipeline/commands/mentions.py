@@ -44,7 +44,8 @@ def register(app: typer.Typer) -> None:
     def train_ner(
         corpora: Annotated[Path | None, typer.Option("--corpora", help="folder of the public corpora (default ../shared/corpora)")] = None,
         work: Annotated[Path | None, typer.Option("--work", help="scratch folder for DocBins and checkpoints (default /tmp/oncotriples_ner)")] = None,
-        step: Annotated[str, typer.Option("--step", help="convert | train | assemble | evaluate | all")] = "all",
+        step: Annotated[str, typer.Option("--step", help="convert | vectors | train | assemble | evaluate | all")] = "all",
+        jobs: Annotated[int, typer.Option("--jobs", help="train the chemical and gene models side by side (2 on a 2-core machine)")] = 1,
     ) -> None:
         """Retrain the bundled NER model (data/ner/model) from the public corpora; see data/ner/MODEL_CARD.md."""
         from pipeline.ner_training import main as train_main
@@ -54,4 +55,4 @@ def register(app: typer.Typer) -> None:
             argv += ["--corpora", str(corpora)]
         if work:
             argv += ["--work", str(work)]
-        train_main(argv)
+        train_main([*argv, "--jobs", str(jobs)])
