@@ -60,7 +60,7 @@ from pipeline.pubtator import PubTatorDoc, read_pubtator, write_pubtator
 from pipeline.resources import data_path
 
 SEED = 42
-MODEL_VERSION = "0.4.0"  # written to the assembled model's meta.json (see data/ner/MODEL_CARD.md)
+MODEL_VERSION = "0.5.0"  # written to the assembled model's meta.json (see data/ner/MODEL_CARD.md)
 HOLDOUT_EVERY = 10  # gene corpora: every 10th doc by sorted PMID is held out
 DEFAULT_CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 DEFAULT_WORK = Path(os.environ.get("ONCOTRIPLES_NER_WORK", "/tmp/oncotriples_ner"))
@@ -119,7 +119,7 @@ def label_map_for(run: str) -> dict[str, str]:
 # per-run config overrides on top of data/ner/config.cfg (which uses the floret
 # vectors built by the ``vectors`` step: paths.vectors = {work}/vectors)
 RUN_OVERRIDES: dict[str, dict] = {"gene_up_w192": {"components.ner.model.tok2vec.width": 192}}
-SHIPPED = {"ner_chem": "chem", "ner_gene": "gene"}
+SHIPPED = {"ner_chem": "chem", "ner_gene": "gene_up"}
 
 CORPUS_FILES = {
     "bc5cdr_train": "BC5CDR/CDR_TrainingSet.PubTator.txt",
