@@ -34,6 +34,7 @@ from pipeline.resources import data_path
 __all__ = [
     "BUNDLED",
     "FAMILY_LEXICON",
+    "GENE_FAMILY",
     "INTERNAL_LABELS",
     "LABEL_MAP",
     "NONE",
@@ -91,7 +92,8 @@ LABEL_MAP: dict[str, str] = {
 }
 """Model label → project label; labels not listed here (nor in :data:`INTERNAL_LABELS`) are dropped."""
 
-INTERNAL_LABELS: dict[str, str] = {"GeneFamily": "Gene"}
+GENE_FAMILY = "GeneFamily"
+INTERNAL_LABELS: dict[str, str] = {GENE_FAMILY: "Gene"}
 """Labels a model predicts that are not output, mapped to the output label whose place they hold.
 
 The bundled gene component (0.5.0) tags gene families (``Notch``, ``BMPs``,
@@ -184,7 +186,7 @@ class NERModel:
                         if span and lab == "Chemical":
                             span = _chemical_span(d.text, *span)
                         elif span and lab == "Gene" and surface_key(d.text[span[0]:span[1]]) in self.families:
-                            lab = "GeneFamily"
+                            lab = GENE_FAMILY
                         if span:
                             found[k].add((*span, lab))
             if self.abbreviations:

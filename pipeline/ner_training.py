@@ -55,7 +55,7 @@ from pathlib import Path
 
 from spacy.util import registry
 
-from extractors.ner import FAMILY_LEXICON, surface_key
+from extractors.ner import FAMILY_LEXICON, GENE_FAMILY, surface_key
 from pipeline.pubtator import PubTatorDoc, read_pubtator, write_pubtator
 from pipeline.resources import data_path
 
@@ -74,9 +74,9 @@ CHEM_MAP = {
 GENE_MAP = {"Gene": "Gene", "GeneOrGeneProduct": "Gene"}
 # GNormPlus and NLM-Gene annotate gene families ("Notch", "IL-1", "BMPs", "MAP kinases") as
 # FamilyName, apart from genes; the 0.5.0 gene model learns them as a label of their own, which
-# the NER stage then drops (extractors.ner.LABEL_MAP has no entry for it), so a family is neither
-# taught as O nor emitted as a Gene.
-FAMILY_LABEL = "GeneFamily"
+# the NER stage keeps internal (extractors.ner.INTERNAL_LABELS), so a family is neither taught as
+# O nor emitted as a Gene.
+FAMILY_LABEL = GENE_FAMILY
 GENE_FAMILY_MAP = {**GENE_MAP, "FamilyName": FAMILY_LABEL}
 DOMAIN_LABEL = "GeneDomain"  # GNormPlus/NLM-Gene DomainMotif ("KRAB", "SH2 domain"): not a gene either
 GENE_FAMILY_DOMAIN_MAP = {**GENE_FAMILY_MAP, "DomainMotif": DOMAIN_LABEL}
@@ -283,9 +283,10 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
     gene_train = clean(gn_tr + nl_tr + bi_tr)
     seen = {d.pmid for d in gene_train}
     tmv3_new = [d for d in clean(_pmid_docs(corpora, "tmvar3")) if d.pmid not in seen]
-    families = family_surfaces(clean(gn_tr + nl_tr))
+    gn_nl = clean(gn_tr + nl_tr)  # the family-annotating corpora
+    families = family_surfaces(gn_nl)
     merged = clean(bi_tr) + tmv3_new  # corpora whose gene label covers families too
-    fam_train = clean(gn_tr + nl_tr) + [mark_family_like(d, families) for d in merged]
+    fam_train = gn_nl + [mark_family_like(d, families) for d in merged]
     gene_dev = gn_held + nl_held + bi_dev
 
     return {
@@ -294,11 +295,11 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
         "gene": {"train": fam_train, "dev": gene_dev},
         "gene_famlabel": {"train": gene_train + tmv3_new, "dev": gene_dev},
         "gene_domain": {"train": fam_train, "dev": gene_dev},
-        "gene_gnfam": {"train": clean(gn_tr + nl_tr), "dev": gene_dev},
-        "gene_up": {"train": clean(gn_tr + nl_tr) + fam_train, "dev": gene_dev},
-        "gene_up_w192": {"train": clean(gn_tr + nl_tr) + fam_train, "dev": gene_dev},
+        "gene_gnfam": {"train": gn_nl, "dev": gene_dev},
+        "gene_up": {"train": gn_nl + fam_train, "dev": gene_dev},
+        "gene_up_w192": {"train": gn_nl + fam_train, "dev": gene_dev},
         "gene_v04": {"train": gene_train + tmv3_new, "dev": gene_dev},
-        "gene_gn": {"train": clean(gn_tr + nl_tr), "dev": gn_held + nl_held},
+        "gene_gn": {"train": gn_nl, "dev": gn_held + nl_held},
         "gene_fam": {"train": clean(gn_tr + nl_tr + bi_tr), "dev": gene_dev},
         "gene_notmv3": {"train": gene_train, "dev": gene_dev},
         "gene_heldout": {"gnormplus": gn_held, "nlmgene": nl_held},
