@@ -283,7 +283,7 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
     gene_train = clean(gn_tr + nl_tr + bi_tr)
     seen = {d.pmid for d in gene_train}
     tmv3_new = [d for d in clean(_pmid_docs(corpora, "tmvar3")) if d.pmid not in seen]
-    gn_nl = clean(gn_tr + nl_tr)  # the family-annotating corpora
+    gn_nl = clean(gn_tr + nl_tr)  # the family-annotating corpora (family_train_docs)
     families = family_surfaces(gn_nl)
     merged = clean(bi_tr) + tmv3_new  # corpora whose gene label covers families too
     fam_train = gn_nl + [mark_family_like(d, families) for d in merged]
@@ -304,6 +304,13 @@ def build_splits(corpora: Path) -> dict[str, dict[str, list[PubTatorDoc]]]:
         "gene_notmv3": {"train": gene_train, "dev": gene_dev},
         "gene_heldout": {"gnormplus": gn_held, "nlmgene": nl_held},
     }
+
+
+def family_train_docs(corpora: Path) -> list[PubTatorDoc]:
+    """The GNormPlus + NLM-Gene train documents exactly as :func:`build_splits` trains on them
+    (held-out part and any document of a dev set removed): the one source of family surfaces
+    for both the training labels and the shipped lexicon."""
+    return build_splits(corpora)["gene_gnfam"]["train"]
 
 
 def family_surfaces(docs: Iterable[PubTatorDoc]) -> frozenset[str]:
@@ -464,16 +471,15 @@ def train(model: str, work: Path, config: Path | None = None, overrides: dict | 
 
 def write_family_lexicon(corpora: Path, dest: Path) -> int:
     """Write :data:`extractors.ner.FAMILY_LEXICON` into the model folder ``dest``: the
-    :func:`family_surfaces` of the GNormPlus + NLM-Gene train parts (held-out part excluded).
+    :func:`family_surfaces` of :func:`family_train_docs`, the documents training used.
 
     At run time a ``Gene`` prediction with one of these texts is read as a family
     (``GeneFamily``), the convention of the family-annotating corpora; returns the entry count."""
-    gn_tr, _ = holdout_split(_pmid_docs(corpora, "gnormplus"))
-    nl_tr, _ = holdout_split(_pmid_docs(corpora, "nlmgene"))
-    fams = sorted(family_surfaces(gn_tr + nl_tr))
+    fams = sorted(family_surfaces(family_train_docs(corpora)))
     header = ("# Gene-family surfaces (case- and space-folded), one per line: mention texts that the\n"
-              "# GNormPlus and NLM-Gene train parts (every 10th document by PMID held out) annotate as\n"
-              "# FamilyName more often than as Gene. Written by `python -m pipeline.ner_training assemble`.\n")
+              "# GNormPlus and NLM-Gene train parts (every 10th document by PMID held out, dev-set PMIDs\n"
+              "# removed) annotate as FamilyName more often than as Gene.\n"
+              "# Written by `python -m pipeline.ner_training assemble`.\n")
     (dest / FAMILY_LEXICON).write_text(header + "".join(f"{f}\n" for f in fams), encoding="utf-8")
     return len(fams)
 
