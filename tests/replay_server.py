@@ -124,6 +124,9 @@ class ReplayServer:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
         self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
         self._lock = threading.Lock()
+        # bumped by reset(): a request still in flight from an earlier test (a "slow" fault the
+        # client gave up on) must not land in the next test's request log
+        self._generation = 0
         self.studies: dict[str, dict[str, Any]] = {}
         self._template_json: dict[str, str] = {}
         self._load_ctgov()
@@ -203,6 +206,7 @@ class ReplayServer:
             self.faults.clear()
             self.served.clear()
             self.etags = True
+            self._generation += 1
         self._default_routes()
 
     def count(self, path_prefix: str, *, status: int | None = None) -> int:
@@ -347,6 +351,8 @@ class ReplayServer:
         return Response(MALFORMED_TEXT, 400, content_type="text/plain")
 
     def _handle(self, request: Request) -> Response:
+        with self._lock:
+            generation = self._generation
         fault = self._take_fault(request)
         response = self._faulty(fault, request) if fault else self._normal(request)
         if self.etags and response.status_code == 200 and not fault:
@@ -355,6 +361,8 @@ class ReplayServer:
             if tag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
                 response = Response(b"", 304, headers={"ETag": tag})
         with self._lock:
+            if generation != self._generation:
+                return response  # answered after a reset: belongs to an earlier test
             self.served.append(
                 Served(request.method, request.path, self._params(request), response.status_code,
                        fault.kind if fault else "", len(response.get_data()))

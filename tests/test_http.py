@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,15 @@ def test_unsafe_xml_is_refused(server, tmp_path):
     with pytest.raises(UnsafeXMLError, match="q-laughs"):
         client.get("ncbi", f"{server.eutils_url}/esearch.fcgi", source="pubmed-search", source_id="q-laughs",
                    validate=parse_esearch)
+
+
+def test_replay_log_drops_requests_answered_after_reset(server, tmp_path):
+    """A slow request the client gave up on must not land in the next test's request log
+    (it did under CPU load and broke test_second_run_revalidates_and_downloads_nothing)."""
+    server.inject("slow", f"{CTGOV}/version", delay=0.5, times=2)
+    client, _, _ = make_client(tmp_path, HttpSettings(timeout=0.05, max_retries=1, backoff_base=0.01, backoff_max=0.02))
+    with pytest.raises(FetchError):
+        client.get("ctgov", f"{server.ctgov_url}/version", source_id="version-item")
+    server.reset()
+    time.sleep(0.8)  # both server threads have answered by now
+    assert server.served == []
