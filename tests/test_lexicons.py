@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 
 import pytest
 import spacy
@@ -345,14 +344,11 @@ def test_extensions_idempotent() -> None:
     assert spacy.tokens.Span.has_extension("norm_id")
 
 
-def test_speed(nlp: spacy.language.Language) -> None:
+def test_long_dense_document(nlp: spacy.language.Language) -> None:
+    """Every gene of a ~10k-token document is found (speed: scripts/bench_lexicons.py)."""
     sentence = "Osimertinib and second-generation ALK-TKIs fail in EML4-ALK or EGFR T790M/C797S NSCLC with MET amplification (HR 0.5). "
     doc = nlp.make_doc(sentence * 400)  # ~10k tokens, ~50k chars
     L._split.cache_clear()
-    t0 = time.perf_counter()
     for _, proc in nlp.pipeline:
         proc(doc)
-    elapsed = time.perf_counter() - t0
     assert len(doc.spans["genes"]) == 400 * 5
-    # generous floor for slow CI machines; ~150k tokens/s locally
-    assert len(doc) / elapsed > 20_000
