@@ -502,7 +502,7 @@ def assemble(work: Path, dest: Path | None = None, shipped: dict[str, str] | Non
         {
             "name": "oncotriples_ner",
             "version": MODEL_VERSION,
-            "description": "OncoTriples NER: scispaCy tokenizer (+ project affix rules) + CNN NER with self-trained floret vectors (dev/held-out text excluded) for Chemical/Disease and Gene",
+            "description": "OncoTriples NER: scispaCy tokenizer (+ project affix rules) + CNN NER with self-trained floret vectors (dev/held-out text excluded) for Chemical/Disease and Gene (+ internal GeneFamily label)",
             "license": "MIT",
         }
     )

@@ -298,3 +298,16 @@ def test_mentions_merge_keeps_lexicon_genes_off_families(monkeypatch):
     text = "Notch signalling"
     assert [(m.text, m.type) for m in ann._merge(text, [], None)] == [("Notch", "Gene")]
     assert ann._merge(text, [(0, 5, "GeneFamily")], None) == []
+
+
+def test_shipped_family_lexicon_is_the_one_training_used(shared_dir):
+    """gene_families.txt lists exactly the family surfaces of the documents the gene
+    component trained on (not, e.g., of uncleaned train parts that include dev PMIDs)."""
+    from pipeline.ner_training import build_splits, family_surfaces, family_train_docs
+
+    corpora = shared_dir / "corpora"
+    docs = family_train_docs(corpora)
+    dev_pmids = {d.pmid for d in build_splits(corpora)["gene"]["dev"]}
+    assert docs and not {d.pmid for d in docs} & dev_pmids
+    shipped = ner.read_family_lexicon(data_path("ner", "model"))
+    assert shipped == family_surfaces(docs) and len(shipped) > 500
