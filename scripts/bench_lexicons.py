@@ -11,14 +11,10 @@ Usage: python scripts/bench_lexicons.py [--sentences 400] [--repeat 3]
 
 from __future__ import annotations
 
-import os
+import argparse
+import warnings
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
+from bench_util import best_of, pin_one_core
 
 SENTENCE = ("Osimertinib and second-generation ALK-TKIs fail in EML4-ALK or EGFR T790M/C797S NSCLC "
             "with MET amplification (HR 0.5). ")
@@ -30,10 +26,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     a = ap.parse_args()
     warnings.simplefilter("ignore", FutureWarning)
-    try:
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    except (AttributeError, OSError):
-        pass
+    pin_one_core()  # before spaCy (and numpy) are imported
     import spacy
     from scispacy.custom_tokenizer import combined_rule_tokenizer
 
@@ -43,18 +36,20 @@ def main() -> None:
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     nlp.add_pipe("oncotriples_drug_ruler")
     nlp.add_pipe("oncotriples_gene_ruler")
-    doc = nlp.make_doc(SENTENCE * a.sentences)
-    times = []
-    for _ in range(max(1, a.repeat)):
-        doc = nlp.make_doc(SENTENCE * a.sentences)
+    docs = []
+
+    def fresh_doc() -> None:
+        docs.append(nlp.make_doc(SENTENCE * a.sentences))
         L._split.cache_clear()  # cold caches each run, as on new text
-        t0 = time.perf_counter()
+
+    def run_rulers() -> None:
         for _, proc in nlp.pipeline:
-            proc(doc)
-        times.append(time.perf_counter() - t0)
-    best = min(times)
+            proc(docs[-1])
+
+    best = best_of(run_rulers, a.repeat, setup=fresh_doc)
+    doc = docs[-1]
     print(f"tokens: {len(doc)}  genes: {len(doc.spans['genes'])}  drugs: {len(doc.spans.get('drugs', []))}")
-    print(f"lexicon rulers: {best:.3f} s  {len(doc) / best:,.0f} tokens/s (best of {len(times)})")
+    print(f"lexicon rulers: {best:.3f} s  {len(doc) / best:,.0f} tokens/s (best of {max(1, a.repeat)})")
 
 
 if __name__ == "__main__":

@@ -12,16 +12,12 @@ Usage: python scripts/bench_mentions.py [--gold PATH] [--model bundled] [--repea
 
 from __future__ import annotations
 
-import os
+import argparse
+import tempfile
+import warnings
+from pathlib import Path
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # one core, before numpy is imported
-
-import argparse  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
+from bench_util import best_of, pin_one_core
 
 DEFAULT_GOLD = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "BC5CDR" / "CDR_DevelopmentSet.PubTator.txt"
 
@@ -34,10 +30,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0, help="only the first N documents")
     a = ap.parse_args()
     warnings.simplefilter("ignore", FutureWarning)
-    try:
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    except (AttributeError, OSError):
-        pass
+    pin_one_core()  # before spaCy (and numpy) are imported
 
     from extractors.ner import load_ner_model
     from pipeline.mentions import MentionAnnotator, annotate_docs
@@ -54,21 +47,14 @@ def main() -> None:
     n_tokens = sum(len(nlp.make_doc(t)) for t in texts)
     n_chars = sum(len(t) for t in texts)
 
-    def best(fn) -> float:
-        times = []
-        for _ in range(max(1, a.repeat)):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    bare = best(lambda: list(nlp.pipe(texts, batch_size=64)))
+    bare = best_of(lambda: list(nlp.pipe(texts, batch_size=64)), a.repeat)
     annotator = MentionAnnotator(a.model)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "pred.PubTator"
-        full = best(lambda: write_pubtator(annotate_docs(read_pubtator(a.gold)[: a.limit or None], annotator), out))
+        full = best_of(lambda: write_pubtator(annotate_docs(read_pubtator(a.gold)[: a.limit or None], annotator), out),
+                       a.repeat)
         ner_only = MentionAnnotator(a.model, lexicons=False, variants=False)
-        ner_t = best(lambda: list(ner_only.annotate(texts)))
+        ner_t = best_of(lambda: list(ner_only.annotate(texts)), a.repeat)
 
     print(f"documents: {len(docs)}  tokens: {n_tokens}  chars: {n_chars}  model: {a.model} "
           f"components: {nlp.pipe_names}")
