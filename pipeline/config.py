@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipeline.errors import ConfigError
-from pipeline.resources import data_path
+from schemas.errors import ConfigError
+from schemas.resources import data_path
 
 
 class _Section(BaseModel):

@@ -38,8 +38,8 @@ def main() -> None:
     ap.add_argument("--parse", action="store_true", help="measure parse_document (Document records) instead of clean_text")
     ap.add_argument("--no-trace", action="store_true", help="time without tracemalloc overhead")
     args = ap.parse_args()
-    from extractors.cleanup import clean_text, default_wordlist
-    from pipeline.parsers import parse_document
+    from extractors.text.cleanup import clean_text, default_wordlist
+    from extractors.text.formats import parse_document
 
     default_wordlist()  # load once, outside the measurement
     raw = sample(args.mb)

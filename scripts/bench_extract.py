@@ -16,9 +16,9 @@ import time
 import warnings
 from pathlib import Path
 
-from extractors.nlp import build_nlp
-from pipeline.extract import extract_document, nlp_text
-from pipeline.parsers import parse_document
+from extractors.nlp.build import build_nlp
+from extractors.text.formats import parse_document
+from pipeline.stages.extract import extract_document, nlp_text
 
 
 def main() -> None:

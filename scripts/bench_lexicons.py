@@ -30,7 +30,7 @@ def main() -> None:
     import spacy
     from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-    from extractors import lexicons as L
+    from extractors.nlp import lexicons as L
 
     nlp = spacy.blank("en")
     nlp.tokenizer = combined_rule_tokenizer(nlp)

@@ -32,9 +32,9 @@ def main() -> None:
     warnings.simplefilter("ignore", FutureWarning)
     pin_one_core()  # before spaCy (and numpy) are imported
 
-    from extractors.ner import load_ner_model
-    from pipeline.mentions import MentionAnnotator, annotate_docs
-    from pipeline.pubtator import read_pubtator, write_pubtator
+    from extractors.nlp.ner import load_ner_model
+    from extractors.text.pubtator import read_pubtator, write_pubtator
+    from pipeline.stages.mentions import MentionAnnotator, annotate_docs
 
     docs = read_pubtator(a.gold)
     if a.limit:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from pipeline.rawstore import RawStore
+from pipeline.sources.rawstore import RawStore
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "data" / "demo_sources"

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from replay_server import ReplayServer, fixtures_available  # noqa: E402
 
 from pipeline.config import load_settings  # noqa: E402
-from pipeline.http import PoliteClient  # noqa: E402
-from pipeline.rawstore import RawStore  # noqa: E402
-from pipeline.trials import fetch_trials  # noqa: E402
+from pipeline.sources.http import PoliteClient  # noqa: E402
+from pipeline.sources.rawstore import RawStore  # noqa: E402
+from pipeline.stages.trials import fetch_trials  # noqa: E402
 
 KNOWN = ["NCT04267848", "NCT03418623", "NCT03064438"]
 

@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from extractors.variants import (  # noqa: E402
+from extractors.nlp.variants import (  # noqa: E402
     NATURAL_LANGUAGE_RULES,
     SEQUENCE_VTYPES,
     VARIANT_RULESET_VERSION,

@@ -19,7 +19,7 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def nlp_rules():
     """The extraction pipeline without the statistical NER (lexicons + rules only)."""
-    from extractors.nlp import build_nlp
+    from extractors.nlp.build import build_nlp
 
     return build_nlp("none")
 
@@ -27,6 +27,6 @@ def nlp_rules():
 @pytest.fixture(scope="session")
 def nlp_full():
     """The extraction pipeline with the bundled NER model."""
-    from extractors.nlp import build_nlp
+    from extractors.nlp.build import build_nlp
 
     return build_nlp("bundled")

@@ -6,8 +6,8 @@ import tracemalloc
 
 import pytest
 
-from pipeline.errors import InputError, ParseError
-from pipeline.parsers import parse_document
+from extractors.text.formats import parse_document
+from schemas.errors import InputError, ParseError
 
 BAD = [
     pytest.param(b"", "empty file", id="empty"),

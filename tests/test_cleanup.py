@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.cleanup import (
+from extractors.text.cleanup import (
     apply_edits,
     check_map,
     clean_text,

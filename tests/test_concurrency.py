@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.runner import EXIT_LOCKED
-from pipeline.state import StateDB
+from pipeline.stages.runner import EXIT_LOCKED
+from pipeline.state.db import StateDB
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
 PAUSED = "ONCOTRIPLES_TEST_PAUSE_AT: paused at"

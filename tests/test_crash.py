@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.state import StateDB
+from pipeline.state.db import StateDB
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
 PAUSED = "ONCOTRIPLES_TEST_PAUSE_AT: paused at"

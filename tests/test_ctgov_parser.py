@@ -7,9 +7,7 @@ import json
 import pytest
 from replay_server import fixture, fixtures_available
 
-from pipeline.errors import ParseError, ServiceError, UnsafeXMLError
-from pipeline.nct import find_nct_ids, normalize_nct_id, unique_nct_ids
-from pipeline.parsers.ctgov import (
+from pipeline.sources.ctgov.parse import (
     inclusion_criteria,
     parse_studies_page,
     parse_study_json,
@@ -17,8 +15,10 @@ from pipeline.parsers.ctgov import (
     study_to_trial,
     trial_triples_inputs,
 )
-from pipeline.parsers.europepmc_results import check_fulltext_xml, parse_search
-from pipeline.parsers.eutils_results import parse_esearch, pubmed_article_ids, safe_xml
+from pipeline.sources.europepmc.parse import check_fulltext_xml, parse_search
+from pipeline.sources.eutils.parse import parse_esearch, pubmed_article_ids, safe_xml
+from schemas.errors import ParseError, ServiceError, UnsafeXMLError
+from schemas.vocab import find_nct_ids, normalize_nct_id, unique_nct_ids
 
 needs_fixtures = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")
 

@@ -27,7 +27,7 @@ import pytest
 from replay_server import CTGOV, EUTILS, ReplayServer, fixtures_available
 from werkzeug.wrappers import Request, Response
 
-from pipeline.fetch import prefer_full_text
+from pipeline.stages.parse import prefer_full_text
 from schemas.models import Document
 
 pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")

@@ -10,10 +10,13 @@ import pytest
 from replay_server import BIOC, CTGOV, EUROPEPMC, EUTILS, ReplayServer, fixture, fixtures_available
 
 from pipeline.config import HttpSettings
-from pipeline.errors import ParseError, ServiceError, UnsafeXMLError
-from pipeline.fetchers import BiocFetcher, CtgovFetcher, EuropePmcFetcher, EutilsFetcher
-from pipeline.http import PoliteClient
-from pipeline.rawstore import RawStore
+from pipeline.sources.bioc.api import BiocFetcher
+from pipeline.sources.ctgov.api import CtgovFetcher
+from pipeline.sources.europepmc.api import EuropePmcFetcher
+from pipeline.sources.eutils.api import EutilsFetcher
+from pipeline.sources.http import PoliteClient
+from pipeline.sources.rawstore import RawStore
+from schemas.errors import ParseError, ServiceError, UnsafeXMLError
 
 pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")
 
@@ -139,7 +142,7 @@ def test_esearch_json_paging_with_retstart(server, client):
 
 
 def test_esearch_xml_with_history_and_zero_hits(server, client):
-    from pipeline.parsers.eutils_results import parse_esearch
+    from pipeline.sources.eutils.parse import parse_esearch
 
     res = parse_esearch(fixture("eutils/biopython_esearch2.xml").read_bytes())
     assert res.count == 42249 and res.webenv.startswith("MCID_") and res.query_key == "1" and len(res.ids) == 100
@@ -189,7 +192,7 @@ def test_efetch_pmc_full_text_and_metadata_only(server, client):
     server.add_file("GET", f"{EUTILS}/efetch.fcgi", "pmc_jats/biomcp_efetch_pmc3040717.xml", params={"db": "pmc"})
     got = EutilsFetcher(client, base_url=server.eutils_url).efetch_pmc("PMC3040717")
     assert got.info.has_body and got.info.pmcid == "PMC3040717" and got.info.pmid == "20516115"
-    from pipeline.parsers.eutils_results import pmc_article_info
+    from pipeline.sources.eutils.parse import pmc_article_info
 
     front_only = b"<pmc-articleset><article><front><article-meta><article-id pub-id-type='pmc'>1</article-id>" \
                  b"</article-meta></front></article></pmc-articleset>"

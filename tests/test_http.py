@@ -10,11 +10,17 @@ import pytest
 from replay_server import CTGOV, EUTILS, ReplayServer, fixtures_available
 
 from pipeline.config import HttpSettings, Settings
-from pipeline.errors import FetchError, HTTPStatusError, ParseError, UnsafeXMLError
-from pipeline.http import PoliteClient, TokenBucket, parse_retry_after, redact, service_rates
-from pipeline.parsers.ctgov import parse_study_object
-from pipeline.parsers.eutils_results import parse_esearch
-from pipeline.rawstore import RawStore
+from pipeline.sources.ctgov.parse import parse_study_object
+from pipeline.sources.eutils.parse import parse_esearch
+from pipeline.sources.http import (
+    PoliteClient,
+    TokenBucket,
+    parse_retry_after,
+    redact,
+    service_rates,
+)
+from pipeline.sources.rawstore import RawStore
+from schemas.errors import FetchError, HTTPStatusError, ParseError, UnsafeXMLError
 
 pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")
 

@@ -8,8 +8,8 @@ import pytest
 import spacy
 from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-from extractors import lexicons as L
-from pipeline.resources import data_path
+from extractors.nlp import lexicons as L
+from schemas.resources import data_path
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import spacy
 import typer
 from typer.testing import CliRunner
 
-import extractors.ner as ner
-from pipeline.errors import ModelNotInstalledError
-from pipeline.resources import data_path
+import extractors.nlp.ner as ner
+from schemas.errors import ModelNotInstalledError
+from schemas.resources import data_path
 
 TEXT = "Gefitinib and cisplatin inhibit EGFR signalling in lung cancer patients."
 
@@ -99,7 +99,7 @@ def test_none_model_is_no_model():
 
 
 def test_cli_missing_model_exit_2(tmp_path):
-    from pipeline.commands.mentions import register
+    from pipeline.cli.mentions import register
 
     app = typer.Typer()
     register(app)
@@ -147,7 +147,7 @@ def test_chemical_span_conventions():
 
 def test_vectors_text_excludes_dev_and_heldout_documents(tmp_path):
     """The floret vectors text must not contain any dev / held-out document (not even unlabeled)."""
-    from pipeline.ner_training import CORPUS_FILES, dev_pmids, unlabeled_texts
+    from pipeline.training.ner import CORPUS_FILES, dev_pmids, unlabeled_texts
 
     def doc(pmid, text):
         return f"{pmid}|t|{text}\n{pmid}|a|abstract {pmid}\n\n"
@@ -191,14 +191,14 @@ TOKENIZER_CASES = [
 
 @pytest.mark.parametrize(("text", "tokens"), TOKENIZER_CASES)
 def test_project_tokenizer(text, tokens):
-    from pipeline.ner_training import make_tokenizer_nlp
+    from extractors.nlp.tokenizer import make_tokenizer_nlp
 
     assert [t.text for t in make_tokenizer_nlp().make_doc(text)] == tokens
 
 
 def test_bundled_model_ships_the_project_tokenizer():
     """The serialized tokenizer in data/ner/model tokenizes exactly like the training tokenizer."""
-    from pipeline.ner_training import make_tokenizer_nlp
+    from extractors.nlp.tokenizer import make_tokenizer_nlp
 
     bundled = spacy.load(data_path("ner", "model"), exclude=["ner_chem", "ner_gene"])
     text = " ".join(p.values[0] for p in TOKENIZER_CASES)
@@ -208,8 +208,8 @@ def test_bundled_model_ships_the_project_tokenizer():
 def test_family_surfaces_and_family_like_marking():
     """Texts the family-annotating corpora call FamilyName more often than Gene become
     FamilyLike (missing in training) in corpora whose gene label covers families."""
-    from pipeline.ner_training import FAMILY_LIKE, family_surfaces, mark_family_like
-    from pipeline.pubtator import Mention, PubTatorDoc
+    from extractors.text.pubtator import Mention, PubTatorDoc
+    from pipeline.training.ner import FAMILY_LIKE, family_surfaces, mark_family_like
 
     gn = PubTatorDoc("1", "MAPKs and BMP signalling via  ERK2", "", [
         Mention(0, 5, "MAPKs", "FamilyName"), Mention(10, 13, "BMP", "FamilyName"),
@@ -225,14 +225,9 @@ def test_family_surfaces_and_family_like_marking():
 
 
 def test_family_labels_train_as_their_own_label_and_family_like_as_missing():
-    from pipeline.ner_training import (
-        FAMILY_LIKE,
-        GENE_FAMILY_MAP,
-        AlignStats,
-        make_tokenizer_nlp,
-        to_spacy_docs,
-    )
-    from pipeline.pubtator import Mention, PubTatorDoc
+    from extractors.nlp.tokenizer import make_tokenizer_nlp
+    from extractors.text.pubtator import Mention, PubTatorDoc
+    from pipeline.training.ner import FAMILY_LIKE, GENE_FAMILY_MAP, AlignStats, to_spacy_docs
 
     d = PubTatorDoc("1", "MAPKs activate ERK2 and Notch", "", [
         Mention(0, 5, "MAPKs", "FamilyName"), Mention(15, 19, "ERK2", "Gene"),
@@ -290,7 +285,7 @@ def test_family_lexicon_reads_a_gene_prediction_as_a_family(tmp_path):
 
 
 def test_mentions_merge_keeps_lexicon_genes_off_families(monkeypatch):
-    import pipeline.mentions as mentions
+    import pipeline.stages.mentions as mentions
 
     monkeypatch.setattr(mentions, "_lexicon_hits", lambda _doc: {"Chemical": {}, "Gene": {(0, 5): "NOTCH1"}})
     ann = object.__new__(mentions.MentionAnnotator)
@@ -303,7 +298,7 @@ def test_mentions_merge_keeps_lexicon_genes_off_families(monkeypatch):
 def test_shipped_family_lexicon_is_the_one_training_used(shared_dir):
     """gene_families.txt lists exactly the family surfaces of the documents the gene
     component trained on (not, e.g., of uncleaned train parts that include dev PMIDs)."""
-    from pipeline.ner_training import build_splits, family_surfaces, family_train_docs
+    from pipeline.training.ner import build_splits, family_surfaces, family_train_docs
 
     corpora = shared_dir / "corpora"
     docs = family_train_docs(corpora)

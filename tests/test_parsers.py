@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from extractors.sections import label_sections
-from pipeline.errors import UnsafeXMLError
-from pipeline.parsers import PARSER_VERSION, detect_format, parse_document, parse_documents
-from pipeline.parsers.safe_xml import parse_xml
+from extractors.text.formats import PARSER_VERSION, detect_format, parse_document, parse_documents
+from extractors.text.safe_xml import parse_xml
+from extractors.text.sections import label_sections
+from schemas.errors import UnsafeXMLError
 from schemas.models import Document
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -135,7 +135,7 @@ def test_detect_format(data: bytes, filename: str, fmt: str) -> None:
 
 
 def _corpus(name: str) -> tuple[str, list]:
-    from extractors.cleanup import clean_text
+    from extractors.text.cleanup import clean_text
 
     path = SHARED / "corpus" / name
     if not path.exists():

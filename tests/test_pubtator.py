@@ -10,9 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pipeline.errors import InputError
-from pipeline.mentions import MENTION_TYPES, annotate_pubtator
-from pipeline.pubtator import Mention, PubTatorDoc, read_pubtator, write_pubtator
+from extractors.text.pubtator import Mention, PubTatorDoc, read_pubtator, write_pubtator
+from pipeline.stages.mentions import MENTION_TYPES, annotate_pubtator
+from schemas.errors import InputError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 BC5CDR_DEV = SHARED / "corpora" / "BC5CDR" / "CDR_DevelopmentSet.PubTator.txt"
@@ -80,7 +80,7 @@ def test_bad_input_raises_input_error(tmp_path, content):
 
 
 def test_cli_bad_input_one_line_exit_2(tmp_path):
-    from pipeline.commands.mentions import register
+    from pipeline.cli.mentions import register
 
     app = typer.Typer()
     register(app)

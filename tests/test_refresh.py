@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import Settings, load_settings
-from pipeline.rawstore import RawStore
-from pipeline.release import diff_triples, load_release_triples
-from pipeline.resources import data_path
-from pipeline.runner import RunOptions, run_job
-from pipeline.state import StateDB
+from pipeline.sources.rawstore import RawStore
+from pipeline.stages.release import diff_triples, load_release_triples
+from pipeline.stages.runner import RunOptions, run_job
+from pipeline.state.db import StateDB
+from schemas.resources import data_path
 
 STATS_KEYS = {"documents_fetched", "documents_extracted", "triples", "added", "removed", "changed", "failed", "durations"}
 CHANGED_DOC = "demo_egfr_review"
@@ -85,7 +85,7 @@ def test_up_to_date_run_writes_nothing(tmp_path: Path, nlp_rules) -> None:
 
 
 def _decide(s: Settings) -> None:
-    from pipeline.curation import record_decision
+    from pipeline.curation.decisions import record_decision
 
     with StateDB(s.state_db) as db:
         triple_id = db.triples(current=True)[0].triple_id
@@ -166,11 +166,11 @@ def test_changed_document_reextracts_only_it_and_changelog_lists_exactly_the_cha
 
 
 def test_ruleset_version_bump_reextracts_every_document(tmp_path: Path, nlp_rules, monkeypatch: pytest.MonkeyPatch) -> None:
-    import extractors.versions
+    import schemas.versions
 
     s = settings_for(tmp_path, make_snapshot(tmp_path / "snap").root)
     first = run(s, nlp_rules)
-    monkeypatch.setattr(extractors.versions, "TRIPLE_RULESET_VERSION", extractors.versions.TRIPLE_RULESET_VERSION + "-test-bump")
+    monkeypatch.setattr(schemas.versions, "TRIPLE_RULESET_VERSION", schemas.versions.TRIPLE_RULESET_VERSION + "-test-bump")
     bumped = run(s, nlp_rules)
     assert (bumped["documents_fetched"], bumped["documents_extracted"], bumped["documents_skipped"]) == (0, 2, 0)
     # same rules under a new version name: the same triples, so no new release

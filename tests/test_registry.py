@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.triples import triple_key_id
-from pipeline.registry import registry_stage, registry_triples_for, trial_therapies, trial_triples
-from pipeline.stages import RunStats, WorkDir
+from extractors.nlp.triples import triple_key_id
+from pipeline.stages.context import RunStats, WorkDir
+from pipeline.stages.registry import (
+    registry_stage,
+    registry_triples_for,
+    trial_therapies,
+    trial_triples,
+)
 from schemas.models import Arm, Intervention, ResultMeasure, Trial
 
 ELIGIBILITY = "Inclusion Criteria:\n\n* Age 18 years or older\n* {line}\n\nExclusion Criteria:\n\n* ROS1 fusion"
@@ -91,7 +96,7 @@ def test_posted_results_decide_sensitivity_or_resistance(nlp_rules, value, outco
 def test_recorded_field_subset_trial(nlp_rules):
     from pathlib import Path
 
-    from pipeline.parsers.ctgov import parse_study_json
+    from pipeline.sources.ctgov.parse import parse_study_json
 
     path = Path(__file__).resolve().parents[2] / "shared/fixtures/ctgov_v2/studies/biomcp_get_nct06604689_20260811_fieldsubset.json"
     if not path.is_file():

@@ -14,16 +14,16 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import Settings, load_settings
-from pipeline.curation import record_decision
-from pipeline.errors import ReleaseExistsError
-from pipeline.release import (
+from pipeline.curation.decisions import record_decision
+from pipeline.stages.release import (
     ChangeSet,
     build_release_files,
     list_releases,
     next_version,
     write_release,
 )
-from pipeline.runner import RunOptions, run_job
+from pipeline.stages.runner import RunOptions, run_job
+from schemas.errors import ReleaseExistsError
 from schemas.models import SCHEMA_VERSION
 
 MAJOR = SCHEMA_VERSION.split(".")[0]
@@ -65,7 +65,7 @@ def test_same_inputs_give_byte_identical_releases(tmp_path: Path, released: Sett
 
 
 def test_build_release_files_is_pure(released: Settings) -> None:
-    from pipeline.release import ReleaseContent, diff_triples
+    from pipeline.stages.release import ReleaseContent, diff_triples
     from schemas.models import Triple
 
     rows = [json.loads(line) for line in (released.releases_dir / f"{MAJOR}.0.0" / "triples.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -69,7 +69,7 @@ def _jsonl(path: Path) -> dict[str, dict]:
 def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     pytest.importorskip("flask", reason="the review web app needs Flask")
     from pipeline.config import load_settings
-    from pipeline.webapp import build_server
+    from pipeline.curation.webapp import build_server
 
     shutil.copytree(demo_run, tmp_path / "d")
     work, releases = tmp_path / "d" / "work", tmp_path / "d" / "releases"

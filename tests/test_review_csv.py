@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import review
 from pipeline.cli import app
 from pipeline.config import load_settings
+from pipeline.curation import review
 
 
 def cli(*args: str, ok: bool = True):

@@ -10,9 +10,9 @@ import pytest
 
 pytest.importorskip("flask", reason="the review web app needs Flask (pip install flask)")
 
-from pipeline import review  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
-from pipeline.jsonl import write_jsonl  # noqa: E402
+from pipeline.curation import review  # noqa: E402
+from schemas.files import write_jsonl  # noqa: E402
 from schemas.models import Document, Triple  # noqa: E402
 
 SCRIPT = "<script>window.__xss = 'script';alert(1)</script>"
@@ -62,7 +62,7 @@ def settings(tmp_path: Path):
 
 @pytest.fixture()
 def client(settings):
-    from pipeline.webapp import create_app
+    from pipeline.curation.webapp import create_app
 
     app = create_app(settings, curator="tester")
     app.testing = True
@@ -125,7 +125,7 @@ def test_payloads_do_not_execute_in_chromium(settings):
     """Load the page in headless Chromium: no dialog, no side effect, payload visible as text."""
     from test_review_browser import browser_or_skip
 
-    from pipeline.webapp import build_server
+    from pipeline.curation.webapp import build_server
 
     server = build_server(settings, "127.0.0.1", 0, curator="tester")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -173,7 +173,7 @@ def test_write_with_wrong_token_is_refused(client, settings):
 
 
 def test_token_from_another_session_is_refused(settings, client):
-    from pipeline.webapp import create_app
+    from pipeline.curation.webapp import create_app
 
     other = create_app(settings).test_client()
     foreign = _token(other.get("/").get_data(as_text=True))
@@ -268,7 +268,7 @@ def test_status_filter_and_counts(client):
 
 
 def test_rekeyed_triple_shows_as_needs_review(client, settings):
-    from pipeline import curation
+    from pipeline.curation import decisions as curation
 
     alk = next(t for t in _triples() if t.triple_id == "t_alk")
     old = alk.model_copy(update={"triple_id": "t_alk_before_rekey", "drugs": ["crizotinib"]})
@@ -293,7 +293,7 @@ def test_bad_confidence_filter_is_a_400(client):
 
 
 def test_binds_loopback_by_default(settings):
-    from pipeline.webapp import build_server
+    from pipeline.curation.webapp import build_server
 
     server = build_server(settings, port=0)
     try:

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.runner import RunOptions, run_job
+from pipeline.stages.runner import RunOptions, run_job
 from schemas.export import EXTRA_COLUMNS, TABLE_MODELS, json_schemas, write_exported
 from schemas.models import Triple
 

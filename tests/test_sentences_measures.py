@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.measures import find_measures
+from extractors.nlp.measures import find_measures
 
 
 @pytest.mark.parametrize(

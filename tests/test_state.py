@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_settings
-from pipeline.curation import apply_curation, decision_history, latest_decisions, record_decision
-from pipeline.errors import ConfigError, InputError
-from pipeline.state import (
+from pipeline.curation.decisions import (
+    apply_curation,
+    decision_history,
+    latest_decisions,
+    record_decision,
+)
+from pipeline.state.db import (
     MIGRATIONS,
     STATE_SCHEMA_VERSION,
     StateDB,
@@ -18,6 +22,7 @@ from pipeline.state import (
     evidence_hash,
     migrate,
 )
+from schemas.errors import ConfigError, InputError
 from schemas.models import Triple
 
 # The version-1 schema exactly as oncotriples first shipped it (frozen here on purpose: a
@@ -90,7 +95,7 @@ CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
 
 
 def _triple(doc_id: str, drug: str, gene: str, alt: str, outcome: str = "resistance", start: int = 0, end: int = 50, evidence: str = "") -> Triple:
-    from extractors.triples import triple_key_id
+    from extractors.nlp.triples import triple_key_id
 
     return Triple(
         doc_id=doc_id,
@@ -176,7 +181,7 @@ def test_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> N
 
 
 def test_failed_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipeline import state as state_mod
+    from pipeline.state import db as state_mod
 
     broken = (*MIGRATIONS, state_mod.Migration(STATE_SCHEMA_VERSION + 1, "broken", "CREATE TABLE ok_table (x INTEGER);\nCREATE TABLE broken (;"))
     monkeypatch.setattr(state_mod, "MIGRATIONS", broken)
@@ -354,7 +359,7 @@ def test_released_migrations_are_never_edited() -> None:
 
 
 def test_record_decisions_batch_is_all_or_nothing(db: StateDB) -> None:
-    from pipeline.curation import record_decisions
+    from pipeline.curation.decisions import record_decisions
 
     a, b = _triple("d1", "osimertinib", "EGFR", "C797S"), _triple("d1", "gefitinib", "EGFR", "T790M")
     good = {"triple_id": a.triple_id, "decision": "accept", "curator": "ann", "triple": a}

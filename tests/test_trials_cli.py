@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from pipeline.config import load_settings
-from pipeline.http import PoliteClient
-from pipeline.rawstore import RawStore
-from pipeline.trials import fetch_trials
+from pipeline.sources.http import PoliteClient
+from pipeline.sources.rawstore import RawStore
+from pipeline.stages.trials import fetch_trials
 
 pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")
 

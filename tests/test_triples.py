@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.extract import extract_document
+from pipeline.stages.extract import extract_document
 from schemas.models import Document, Section
 
 K = tuple[tuple[str, ...], str, str, str]

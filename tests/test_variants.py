@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from extractors.variants import (
+from extractors.nlp.variants import (
     VARIANT_RULESET_VERSION,
     GeneHit,
     VariantMention,
@@ -203,7 +203,7 @@ def test_ruleset_version() -> None:
 
 def test_spacy_component() -> None:
     spacy = pytest.importorskip("spacy")
-    import extractors.variants  # noqa: F401  (registers the factory)
+    import extractors.nlp.variants  # noqa: F401  (registers the factory)
 
     nlp = spacy.blank("en")
     try:
@@ -229,7 +229,7 @@ def test_spacy_component_reads_gene_spans() -> None:
     spacy = pytest.importorskip("spacy")
     from spacy.tokens import Span
 
-    import extractors.variants  # noqa: F401
+    import extractors.nlp.variants  # noqa: F401
 
     if not Span.has_extension("norm_id"):
         Span.set_extension("norm_id", default=None)
@@ -341,7 +341,7 @@ def test_exact_gene_offsets_in_spacy_component() -> None:
     spacy = pytest.importorskip("spacy")
     from spacy.tokens import Span
 
-    import extractors.variants  # noqa: F401
+    import extractors.nlp.variants  # noqa: F401
 
     nlp = spacy.blank("en")
     nlp.add_pipe("oncotriples_variants")

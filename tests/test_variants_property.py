@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors.variants import find_variants, variant_mentions_for_pubtator
+from extractors.nlp.variants import find_variants, variant_mentions_for_pubtator
 
 ALPHABET = st.sampled_from(
     list("ACDEFGHIKLMNPQRSTVWYXacgtp.()_-+*>/:;,0123456789 \n\t–⁺Δ") + ["del", "ins", "dup", "fs", "IVS", "rs", "exon ",

@@ -1,0 +1,1 @@
+"""NLP layer: the spaCy components (tokenizer, sentences, lexicons, NER, variants, cues, measures, triples)."""

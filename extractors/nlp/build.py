@@ -1,0 +1,100 @@
+"""Build the project's spaCy pipeline: scispaCy tokenizer → sentences → abbreviations → lexicons → NER → variants → triples.
+
+The pipeline is built once per process by the caller (the CLI or a stage
+function) and passed explicitly; nothing here is cached globally.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import spacy
+from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers "abbreviation_detector")
+from scispacy.custom_tokenizer import combined_rule_tokenizer
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+import extractors.nlp.sentences  # noqa: F401  (registers "oncotriples_sentences")
+import extractors.nlp.triples  # noqa: F401  (registers "oncotriples_triples")
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineVersions:
+    """Versions of every rule set and model that produced an extraction (recorded in releases)."""
+
+    items: dict[str, str]
+
+    def fingerprint(self) -> str:
+        return ";".join(f"{k}={v}" for k, v in sorted(self.items.items()))
+
+
+def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True) -> Language:
+    """Assemble the extraction pipeline. ``ner_model``: ``bundled``, ``none`` or an installed package name."""
+    import extractors.nlp.lexicons  # noqa: F401  (registers the lexicon rulers)
+    import extractors.nlp.variants  # noqa: F401  (registers "oncotriples_variants")
+
+    nlp = spacy.blank("en")
+    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp.add_pipe("oncotriples_sentences")
+    nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("oncotriples_drug_ruler")
+    nlp.add_pipe("oncotriples_gene_ruler")
+    if ner_model and ner_model != "none":
+        from extractors.nlp.ner import add_ner
+
+        add_ner(nlp, ner_model)
+    nlp.add_pipe("oncotriples_abbreviation_resolver")
+    nlp.add_pipe("oncotriples_variants")
+    if with_triples:
+        nlp.add_pipe("oncotriples_triples")
+    return nlp
+
+
+def pipeline_versions(nlp: Language | None, ner_model: str) -> PipelineVersions:
+    """Versions of the rule sets, lexicons and model (``nlp`` is not needed: see ``extractors.versions``)."""
+    from schemas.versions import rule_versions
+
+    return PipelineVersions(rule_versions(ner_model))
+
+
+@Language.factory("oncotriples_abbreviation_resolver", default_config={})
+def make_abbreviation_resolver(nlp: Language, name: str) -> AbbreviationResolver:
+    return AbbreviationResolver()
+
+
+class AbbreviationResolver:
+    """Document-wide abbreviation resolution for drugs and genes.
+
+    When a long form is a known drug or gene (``telisotuzumab vedotin
+    (Teliso-V)``), every occurrence of the short form in the document gets
+    the long form's normalized name.
+    """
+
+    def __call__(self, doc: Doc) -> Doc:
+        abbreviations = getattr(doc._, "abbreviations", None) or []
+        for key in ("drugs", "genes"):
+            spans = list(doc.spans.get(key, []))
+            if not spans:
+                continue
+            added: list[Span] = []
+            covered = {(s.start, s.end) for s in spans}
+            for short in abbreviations:
+                long = short._.long_form
+                match = next((s for s in spans if s.start >= long.start and s.end <= long.end and (s.end - s.start) >= (long.end - long.start) - 1), None)
+                if match is None:
+                    continue
+                if (short.start, short.end) in covered:
+                    continue
+                new = Span(doc, short.start, short.end, label=match.label_)
+                if new.has_extension("norm_id"):
+                    new._.norm_id = match._.norm_id
+                if new.has_extension("ent_source"):
+                    new._.ent_source = "abbreviation"
+                added.append(new)
+                covered.add((short.start, short.end))
+            if added:
+                doc.spans[key] = sorted(spans + added, key=lambda s: (s.start, s.end))
+        return doc

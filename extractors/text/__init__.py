@@ -1,0 +1,1 @@
+"""Text layer: decoding, cleanup, sections and the document format parsers (depends on schemas only)."""

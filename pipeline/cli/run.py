@@ -1,0 +1,161 @@
+"""``oncotriples run`` (the main job) and ``oncotriples release`` (the release stage alone)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | None, ner_model: str | None):
+    from pipeline.config import load_settings
+
+    return load_settings(
+        config,
+        overrides={"pipeline": {"workdir": str(workdir) if workdir else None, "releases_dir": str(releases_dir) if releases_dir else None, "ner_model": ner_model}},
+    )
+
+
+def _progress_bar():
+    """A rich progress callback when stderr is a terminal; None otherwise (cron logs stay clean)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=max(total, 1))
+        bar.update(tasks[stage], completed=done, total=max(total, 1))
+
+    return bar, update
+
+
+def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, **option_values) -> None:
+    """Run the job with the given RunOptions values, write the figures, print the summary, exit with the documented code."""
+    from pipeline.stages.runner import (
+        EXIT_ERROR,
+        EXIT_LOCKED,
+        EXIT_OK,
+        EXIT_PARTIAL,
+        RunOptions,
+        parse_pause_hook,
+        run_job,
+    )
+    from schemas.errors import LockHeldError, OncoTriplesError
+
+    try:
+        settings = _settings(config, workdir, releases_dir, ner_model)
+        # test hook (tests/test_crash.py, tests/test_concurrency.py): read once here, passed down
+        pause_at, pause_seconds = parse_pause_hook(os.environ.get("ONCOTRIPLES_TEST_PAUSE_AT"))
+        options = RunOptions(**option_values, pause_at=pause_at, pause_seconds=pause_seconds)
+        bar, update = _progress_bar()
+        if bar is not None:
+            with bar:
+                stats = run_job(settings, options, progress=update)
+        else:
+            stats = run_job(settings, options)
+    except LockHeldError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        if json_summary:
+            typer.echo(json.dumps({"status": "locked", "exit_code": EXIT_LOCKED}))
+        raise typer.Exit(EXIT_LOCKED) from exc
+    except OncoTriplesError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        if json_summary:
+            typer.echo(json.dumps({"status": "error", "error": str(exc), "exit_code": EXIT_ERROR}))
+        raise typer.Exit(EXIT_ERROR) from exc
+    figures = stats.as_dict()
+    code = EXIT_PARTIAL if stats.failed else EXIT_OK
+    figures["exit_code"] = code
+    if stats_json:
+        stats_json.parent.mkdir(parents=True, exist_ok=True)
+        stats_json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    for f in stats.failures:
+        typer.echo(f"error: {f.stage} {f.item}: {f.message}", err=True)
+    typer.echo(
+        f"documents fetched {stats.documents_fetched}, extracted {stats.documents_extracted}, triples {stats.triples} "
+        f"(+{stats.added} -{stats.removed} ~{stats.changed}), failed {stats.failed}; release {stats.release or 'none'}",
+        err=True,
+    )
+    if json_summary:
+        typer.echo(json.dumps({"status": "partial" if stats.failed else "ok", **{k: v for k, v in figures.items() if k != "failures"}}, sort_keys=True))
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        config: Annotated[Path | None, typer.Option("--config", help="TOML config (defaults: data/default_config.toml)")] = None,
+        offline: Annotated[bool, typer.Option("--offline", help="use the bundled demo snapshot instead of the live services")] = False,
+        force: Annotated[bool, typer.Option("--force", help="re-extract every document even if nothing changed")] = False,
+        stats_json: Annotated[Path | None, typer.Option("--stats-json", help="write run figures (documents_fetched, documents_extracted, triples, added, removed, changed, failed, durations) to this file")] = None,
+        json_summary: Annotated[bool, typer.Option("--json", help="print a one-line JSON summary on stdout")] = False,
+        workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory (raw store, parsed, extracted, state)")] = None,
+        releases_dir: Annotated[Path | None, typer.Option("--releases-dir", help="where releases/<semver>/ are written")] = None,
+        ner_model: Annotated[str | None, typer.Option("--ner-model", help="bundled | none | installed scispaCy package")] = None,
+        no_release: Annotated[bool, typer.Option("--no-release", help="stop after the normalize stage")] = False,
+    ) -> None:
+        """Run the whole pipeline: fetch → parse → extract → normalize → release.
+
+        Incremental: only new or changed documents are fetched and re-extracted, and a
+        release is written only when triples changed. `--offline` uses the embedded demo
+        snapshot and needs no network.
+
+        Exit codes: 0 ok; 2 finished but some items failed (see the stats); 3 another job
+        holds the work-directory lock (nothing was done); 1 configuration or unexpected error.
+        Every run is recorded in the state database (default <workdir>/state.sqlite).
+        """
+        _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, offline=offline, force=force, release=not no_release)
+
+    @app.command("stage")
+    def stage(
+        name: Annotated[str, typer.Argument(help="fetch | parse | extract | normalize")],
+        config: Annotated[Path | None, typer.Option("--config", help="TOML config")] = None,
+        offline: Annotated[bool, typer.Option("--offline", help="fetch from the bundled demo snapshot")] = False,
+        force: Annotated[bool, typer.Option("--force", help="re-extract every document")] = False,
+        stats_json: Annotated[Path | None, typer.Option("--stats-json", help="write run figures to this file")] = None,
+        workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory")] = None,
+        ner_model: Annotated[str | None, typer.Option("--ner-model", help="bundled | none | installed scispaCy package")] = None,
+    ) -> None:
+        """Re-run one stage alone on what the work directory already holds.
+
+        `fetch` only fetches into the raw store; `parse`, `extract` and `normalize` re-run that
+        stage (and reuse the stored output of the stages before it) without fetching.
+        `oncotriples release` is the last stage. Same locking and exit codes as `run`.
+        """
+        if name not in ("fetch", "parse", "extract", "normalize"):
+            typer.echo(f"error: unknown stage {name!r} (fetch, parse, extract, normalize)", err=True)
+            raise typer.Exit(1)
+        _run_and_report(config, workdir, None, ner_model, stats_json, False, offline=offline, force=force, release=False, fetch=name == "fetch", until=name)
+
+    @app.command("release")
+    def release(
+        config: Annotated[Path | None, typer.Option("--config", help="TOML config")] = None,
+        workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory")] = None,
+        releases_dir: Annotated[Path | None, typer.Option("--releases-dir", help="releases folder")] = None,
+    ) -> None:
+        """Write the next release from the last normalized output (with current curation decisions).
+
+        The version follows the rules: major on a schema change, minor when triples were
+        added or removed, patch for corrections only; nothing is written when nothing changed.
+        An existing release is never overwritten.
+        """
+        from pipeline.stages.runner import EXIT_ERROR, EXIT_LOCKED, release_job
+        from schemas.errors import LockHeldError, OncoTriplesError
+
+        try:
+            stats = release_job(_settings(config, workdir, releases_dir, None))
+        except LockHeldError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_LOCKED) from exc
+        except OncoTriplesError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+        typer.echo(f"release {stats.release or 'none'}: {stats.triples} triples (+{stats.added} -{stats.removed} ~{stats.changed})", err=True)

@@ -1,0 +1,1 @@
+"""Curation: decisions, the review table, CSV export/import and the review web app."""

@@ -1,0 +1,675 @@
+"""Curator review: the review table, the spreadsheet (CSV) round trip and shared decision validation.
+
+Decisions are never stored here: every write goes through ``pipeline.curation``
+(the state database's decisions API). This module only builds the review table
+(current triples + latest decision + status), writes/reads CSV files, and
+validates what curators send before anything is recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Settings
+from schemas.errors import InputError, OncoTriplesError
+from schemas.files import read_jsonl
+from schemas.models import Document, Triple
+
+log = logging.getLogger(__name__)
+
+DECISIONS: tuple[str, ...] = ("accept", "reject", "edit")
+REASON_CODES: tuple[str, ...] = ("wrong_drug", "wrong_alteration", "wrong_outcome", "not_asserted", "duplicate", "other")
+OUTCOMES: tuple[str, ...] = ("resistance", "sensitivity", "investigation")
+STATUSES: tuple[str, ...] = ("pending", "needs_review", "accepted", "edited", "rejected")
+OPEN_STATUSES: frozenset[str] = frozenset({"pending", "needs_review"})
+EVIDENCE_LEVELS: tuple[str, ...] = ("preclinical", "case_report", "retrospective", "clinical_trial", "review")
+EDITABLE_FIELDS: tuple[str, ...] = ("drugs", "gene", "alteration", "outcome", "evidence_level")
+"""Fields a curator may correct with an ``edit`` decision."""
+
+DECISION_STATUS = {"accept": "accepted", "reject": "rejected", "edit": "edited"}
+
+EXPORT_COLUMNS: list[str] = [
+    "triple_id", "decision", "reason", "note", "curator",
+    "status", "last_decision", "last_curator", "last_decided_at",
+    "doc_id", "source", "source_id", "drugs", "drug_class", "gene", "alteration", "outcome",
+    "evidence_level", "measures", "nct_ids", "confidence", "section", "negated", "hedged",
+    "evidence", "sentence",
+]
+"""CSV columns: the curator's four input columns first, then status and the triple's fields."""
+
+
+class ReviewImportError(OncoTriplesError):
+    """A review CSV has invalid rows; nothing was applied. ``problems`` lists ``(row, message)``."""
+
+    def __init__(self, path: str, problems: list[tuple[int, str]]) -> None:
+        self.problems = problems
+        lines = [f"row {row}: {msg}" for row, msg in problems]
+        shown = lines[:50] + ([f"... and {len(lines) - 50} more"] if len(lines) > 50 else [])
+        super().__init__(
+            f"{path}: {len(problems)} invalid row(s); nothing was applied "
+            "(row numbers as in a spreadsheet: the header is row 1)\n" + "\n".join(shown)
+        )
+
+
+# ------------------------------------------------------------------ decisions API adapter
+#
+# The only place that talks to the decisions store (pipeline.curation, backed by
+# the SQLite state DB). Kept tiny so the store's exact signatures live in one spot.
+
+
+def _curation():  # noqa: ANN202 - module
+    from pipeline.curation import decisions as curation
+
+    return curation
+
+
+def latest_decisions(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Latest decision per triple_id as plain dicts (decision, reason, fields, curator, decided_at, note)."""
+    if not settings.state_db.exists():
+        return {}
+    raw = _curation().latest_decisions(settings)
+    return {tid: _decision_dict(d) for tid, d in raw.items()}
+
+
+def decision_history(settings: Settings, triple_id: str) -> list[dict[str, Any]]:
+    """Every decision ever recorded for a triple, oldest first."""
+    if not settings.state_db.exists():
+        return []
+    return [_decision_dict(d) for d in _curation().decision_history(settings, triple_id)]
+
+
+def _decision_dict(d: Any) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "decision": d.decision,
+        "reason": d.reason or "",
+        "fields": dict(d.edits or {}),
+        "curator": d.curator,
+        "decided_at": d.created_at,
+        "note": d.note or "",
+    }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A validated decision, ready to record (``triple`` is the extracted triple it is about)."""
+
+    triple_id: str
+    decision: str
+    curator: str
+    reason: str = ""
+    note: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    triple: Triple | None = None
+
+
+def record_decisions(settings: Settings, decisions: Sequence[Decision]) -> int:
+    """Record validated decisions through ``pipeline.curation`` (append-only history).
+
+    Uses ``curation.record_decisions`` (one transaction for the whole batch) when the
+    decisions API offers it; otherwise one ``record_decision`` per row on one open
+    state database. Every row was validated beforehand with the same rules, so a
+    failure here is an I/O problem, not a bad row.
+    """
+    if not decisions:
+        return 0
+    cur = _curation()
+    from pipeline.state.db import StateDB
+
+    with StateDB(settings.state_db) as db:
+        batch = getattr(cur, "record_decisions", None)
+        if batch is not None:
+            batch(db, [_api_kwargs(d) for d in decisions])
+        else:
+            for d in decisions:
+                kwargs = _api_kwargs(d)
+                cur.record_decision(db, kwargs.pop("triple_id"), kwargs.pop("decision"), **kwargs)
+    log.info("recorded %d curation decision(s) in %s", len(decisions), settings.state_db)
+    return len(decisions)
+
+
+def _api_kwargs(d: Decision) -> dict[str, Any]:
+    return {
+        "triple_id": d.triple_id,
+        "decision": d.decision,
+        "curator": d.curator,
+        "reason": d.reason or None,
+        "edits": dict(d.fields) or None,
+        "note": d.note,
+        "triple": d.triple,
+    }
+
+
+def _check_with_store_rules(d: Decision) -> None:
+    """The decisions API's own validation, so nothing we accept is refused when recorded."""
+    from schemas.errors import InputError as _InputError
+
+    try:
+        _curation().validate_decision(d.decision, d.reason or None, dict(d.fields) or None, d.curator)
+    except _InputError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+# ------------------------------------------------------------------ review table
+
+
+@dataclass
+class ReviewItem:
+    """One triple under review: as extracted, as curated (edits applied), its status and latest decision."""
+
+    original: Triple
+    current: Triple
+    status: str
+    latest: dict[str, Any] | None = None
+    why: str = ""
+    """For ``needs_review``: which earlier decision (on a since re-keyed triple) prompted it."""
+
+    @property
+    def triple_id(self) -> str:
+        return self.original.triple_id
+
+
+@dataclass
+class ReviewTable:
+    items: list[ReviewItem]
+    documents: dict[str, Document] = field(default_factory=dict)
+
+    def by_id(self) -> dict[str, ReviewItem]:
+        return {i.triple_id: i for i in self.items}
+
+    def counts(self, items: Iterable[ReviewItem] | None = None) -> dict[str, int]:
+        """Count per status plus ``total`` and ``left`` (pending + needs_review)."""
+        c = Counter(i.status for i in (self.items if items is None else items))
+        out = {s: c.get(s, 0) for s in STATUSES}
+        out["total"] = sum(c.values())
+        out["left"] = sum(c.get(s, 0) for s in OPEN_STATUSES)
+        return out
+
+
+def normalized_triples_path(settings: Settings) -> Path:
+    return settings.workdir / "normalized" / "triples.jsonl"
+
+
+def load_current_triples(settings: Settings) -> list[Triple]:
+    """The triples of the last normalize stage (``<workdir>/normalized/triples.jsonl``)."""
+    path = normalized_triples_path(settings)
+    if not path.is_file():
+        raise InputError(f"{path}: no triples to review yet; run `oncotriples run` first")
+    return [Triple.model_validate(r) for r in read_jsonl(path)]
+
+
+def load_documents(settings: Settings) -> dict[str, Document]:
+    """Document metadata (no text) from the normalize stage, keyed by doc_id; empty when absent."""
+    path = settings.workdir / "normalized" / "documents.jsonl"
+    if not path.is_file():
+        return {}
+    return {d.doc_id: d for d in (Document.model_validate(r) for r in read_jsonl(path))}
+
+
+def build_review_table(settings: Settings, triples: list[Triple] | None = None) -> ReviewTable:
+    """Current triples with their curation status exactly as the next release will see it.
+
+    Status and edited values come from ``pipeline.curation.apply_curation`` (the same
+    function releases use), so the review queue and releases never disagree.
+    """
+    originals = load_current_triples(settings) if triples is None else triples
+    kept, rejected, notes = _curation().apply_curation(settings, list(originals))
+    curated: dict[str, tuple[Triple, str]] = {t.triple_id: (t, t.curation_status) for t in kept}
+    curated.update({t.triple_id: (t, "rejected") for t in rejected})
+    latest = latest_decisions(settings)
+    items = []
+    for t in originals:
+        cur, status = curated.get(t.triple_id, (t, t.curation_status))
+        note = notes.get(t.triple_id, {}).get("note", "") if status == "needs_review" else ""
+        items.append(ReviewItem(original=t, current=cur, status=status, latest=latest.get(t.triple_id), why=note))
+    return ReviewTable(items=items, documents=load_documents(settings))
+
+
+@dataclass
+class Filters:
+    """Review-table filters; empty means 'any'. Genes/drugs/docs/outcomes match any listed value."""
+
+    statuses: list[str] = field(default_factory=list)
+    genes: list[str] = field(default_factory=list)
+    drugs: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+
+    def matches(self, item: ReviewItem) -> bool:
+        t = item.current
+        statuses = {s.strip().lower() for s in self.statuses if s.strip()}
+        if "open" in statuses:
+            statuses |= OPEN_STATUSES
+        if statuses and "all" not in statuses and item.status not in statuses:
+            return False
+        genes = {g.strip().upper() for g in self.genes if g.strip()}
+        if genes and t.gene.upper() not in genes and item.original.gene.upper() not in genes:
+            return False
+        drugs = {d.strip().lower() for d in self.drugs if d.strip()}
+        if drugs and not drugs & {d.lower() for d in [*t.drugs, *item.original.drugs]}:
+            return False
+        docs = {d.strip() for d in self.docs if d.strip()}
+        if docs and t.doc_id not in docs and t.source_id not in docs:
+            return False
+        outcomes = {o.strip().lower() for o in self.outcomes if o.strip()}
+        if outcomes and t.outcome not in outcomes:
+            return False
+        if self.min_confidence is not None and t.confidence < self.min_confidence:
+            return False
+        return not (self.max_confidence is not None and t.confidence > self.max_confidence)
+
+
+def filter_items(items: Iterable[ReviewItem], filters: Filters, *, descending: bool = True) -> list[ReviewItem]:
+    """Matching items sorted by confidence (then triple_id, for a stable order)."""
+    hits = [i for i in items if filters.matches(i)]
+    hits.sort(key=lambda i: i.triple_id)
+    hits.sort(key=lambda i: i.current.confidence, reverse=descending)
+    return hits
+
+
+# ------------------------------------------------------------------ value formats
+
+
+def format_drugs(drugs: Sequence[str]) -> str:
+    """``a; b`` (a JSON list when a name itself contains ``;``)."""
+    if any(";" in d for d in drugs):
+        return json.dumps(list(drugs), ensure_ascii=False)
+    return "; ".join(drugs)
+
+
+def parse_drugs(value: str) -> list[str]:
+    """Parse ``a; b`` or a JSON list; raises ValueError with a curator-readable message."""
+    text = value.strip()
+    if not text:
+        raise ValueError("drugs is empty")
+    if text.startswith("["):
+        try:
+            parsed = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"drugs {text!r} looks like a JSON list but is not valid JSON ({exc.msg})") from exc
+        if not isinstance(parsed, list) or not all(isinstance(x, str) for x in parsed):
+            raise ValueError(f"drugs {text!r} must be a JSON list of strings")
+        items = [x.strip() for x in parsed]
+    elif text.startswith(("{", '"')):
+        raise ValueError(f"drugs {text!r}: write drugs as 'a; b' or a JSON list")
+    else:
+        items = [x.strip() for x in text.split(";")]
+        if any("," in x for x in items):
+            raise ValueError(f"drugs {text!r} contains ','; separate drugs with ';' (or use a JSON list)")
+    if not items or any(not x for x in items):
+        raise ValueError(f"drugs {text!r} has an empty name (write drugs as 'a; b' or a JSON list)")
+    return list(dict.fromkeys(items))
+
+
+def _reason_code(value: str) -> str:
+    return re.sub(r"[\s\-]+", "_", value.strip().lower())
+
+
+def validate_decision(
+    item: ReviewItem | None,
+    *,
+    triple_id: str,
+    decision: str,
+    reason: str = "",
+    note: str = "",
+    curator: str = "",
+    fields: dict[str, str] | None = None,
+    strict_unchanged: bool = False,
+) -> Decision:
+    """Check one curator decision against the triple it names; raise ValueError naming the problem.
+
+    ``fields`` are the editable field values as the curator sent them (strings; drugs
+    as ``a; b`` or a JSON list). For ``edit`` the changed ones (compared with the
+    extracted triple) become the correction; an edit that restores the extracted
+    values is an acceptance. With ``strict_unchanged`` (spreadsheets) an ``accept``
+    whose fields differ from the extracted triple is refused, so a forgotten
+    ``edit`` is never taken as an acceptance. Accepting a triple that carries an
+    earlier edit would silently drop that edit, so it is refused too.
+    """
+    if item is None:
+        raise ValueError(f"unknown triple_id {triple_id!r} (not among the current triples)")
+    action = decision.strip().lower()
+    if action not in DECISIONS:
+        raise ValueError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    curator = curator.strip()
+    if not curator:
+        raise ValueError("no curator name (fill the curator column or pass --curator)")
+    reason_code = _reason_code(reason) if reason.strip() else ""
+    if action == "reject":
+        if not reason_code:
+            raise ValueError(f"reject needs a reason code: one of {', '.join(REASON_CODES)}")
+        if reason_code not in REASON_CODES:
+            raise ValueError(f"reason {reason!r} is not one of {', '.join(REASON_CODES)}")
+    elif reason_code:
+        raise ValueError(f"reason {reason!r} is only used with reject (decision is {action})")
+
+    parsed = _parse_fields(fields or {})
+    edited_now = [k for k in EDITABLE_FIELDS if _field_value(item.current, k) != _field_value(item.original, k)]
+    if action == "edit":
+        changed = {k: v for k, v in parsed.items() if v != _field_value(item.original, k)}
+        if not changed and not edited_now:
+            raise ValueError("edit changes no field (correct drugs, gene, alteration, outcome or evidence_level, or use accept)")
+        if not changed:
+            # the curator put the extracted values back: that is an acceptance of the extracted triple
+            log.info("edit of %s restores the extracted values; recorded as accept", triple_id)
+            action = "accept"
+        else:
+            result = Decision(triple_id, action, curator, note=note.strip(), fields=changed, triple=item.original)
+            _check_with_store_rules(result)
+            return result
+    elif action == "accept":
+        if strict_unchanged:
+            changed = [k for k, v in parsed.items() if v != _field_value(item.original, k)]
+            if changed:
+                why = " (the triple carries an earlier edit)" if edited_now else ""
+                verb = "differs" if len(changed) == 1 else "differ"
+                raise ValueError(
+                    f"decision is accept but {', '.join(changed)} {verb} from the extracted triple{why}; "
+                    "use edit to keep corrected values, or restore the extracted values to accept them"
+                )
+        elif edited_now:
+            raise ValueError(
+                f"this triple carries an edit of {', '.join(edited_now)}; accepting would drop it. "
+                "Save the edit again (e) to confirm the corrected values, or edit the values back to accept the extracted ones"
+            )
+    result = Decision(triple_id, action, curator, reason=reason_code, note=note.strip(), triple=item.original)
+    _check_with_store_rules(result)
+    return result
+
+
+def _field_value(t: Triple, name: str) -> Any:
+    value = getattr(t, name)
+    return list(value) if name == "drugs" else value
+
+
+def _parse_fields(fields: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in fields.items():
+        if name not in EDITABLE_FIELDS:
+            raise ValueError(f"field {name!r} cannot be edited (editable: {', '.join(EDITABLE_FIELDS)})")
+        value = "" if raw is None else str(raw)
+        if name == "drugs":
+            out[name] = parse_drugs(value)
+        elif name in ("outcome", "evidence_level"):
+            v = value.strip().lower()
+            allowed = OUTCOMES if name == "outcome" else EVIDENCE_LEVELS
+            if v not in allowed:
+                raise ValueError(f"{name} {value!r} is not one of {', '.join(allowed)}")
+            out[name] = v
+        else:
+            v = value.strip()
+            if not v:
+                raise ValueError(f"{name} is empty")
+            out[name] = v.upper() if name == "gene" else v
+    return out
+
+
+# ------------------------------------------------------------------ CSV export
+
+
+def export_rows(table: ReviewTable, filters: Filters) -> list[dict[str, str]]:
+    """One CSV row per matching triple, decision columns empty, sorted by doc then triple_id."""
+    rows = []
+    for item in sorted((i for i in table.items if filters.matches(i)), key=lambda i: (i.original.doc_id, i.triple_id)):
+        t = item.current
+        last = item.latest or {}
+        rows.append(
+            {
+                "triple_id": t.triple_id,
+                "decision": "",
+                "reason": "",
+                "note": "",
+                "curator": "",
+                "status": item.status,
+                "last_decision": last.get("decision", ""),
+                "last_curator": last.get("curator", ""),
+                "last_decided_at": last.get("decided_at", ""),
+                "doc_id": t.doc_id,
+                "source": t.source,
+                "source_id": t.source_id,
+                "drugs": format_drugs(t.drugs),
+                "drug_class": "true" if t.drug_class else "false",
+                "gene": t.gene,
+                "alteration": t.alteration,
+                "outcome": t.outcome,
+                "evidence_level": t.evidence_level,
+                "measures": "; ".join(t.measures),
+                "nct_ids": "; ".join(t.nct_ids),
+                "confidence": f"{t.confidence:.3f}",
+                "section": t.section,
+                "negated": "true" if t.negated else "false",
+                "hedged": "true" if t.hedged else "false",
+                "evidence": t.evidence,
+                "sentence": t.sentence,
+            }
+        )
+    return rows
+
+
+def export_csv(settings: Settings, out: Path, filters: Filters) -> int:
+    """Write the review spreadsheet (UTF-8 with BOM, CRLF, so Excel opens it as-is); returns the row count."""
+    rows = export_rows(build_review_table(settings), filters)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writeheader()
+    writer.writerows(_defuse_formula(r) for r in rows)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_bytes(("\ufeff" + buf.getvalue()).encode("utf-8"))
+    tmp.replace(out)
+    log.info("exported %d triple(s) to %s", len(rows), out)
+    return len(rows)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse_formula(row: dict[str, str]) -> dict[str, str]:
+    """Document text that starts like a spreadsheet formula gets a leading apostrophe (CSV injection)."""
+    out = dict(row)
+    for key in ("evidence", "sentence", "measures"):
+        v = out.get(key, "")
+        if v and v.startswith(_FORMULA_START):
+            out[key] = "'" + v
+    return out
+
+
+# ------------------------------------------------------------------ CSV import
+
+
+@dataclass
+class ImportResult:
+    applied: list[Decision]
+    skipped: int
+    rows: int
+
+    def counts(self) -> dict[str, int]:
+        c = Counter(d.decision for d in self.applied)
+        return {a: c.get(a, 0) for a in DECISIONS}
+
+
+def read_csv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and (spreadsheet row number, row) pairs; accepts UTF-8 with or without BOM, LF or CRLF."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte {exc.start}); save the spreadsheet as 'CSV UTF-8'") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lstrip("\ufeff").lower() for h in next(reader)]
+    except StopIteration as exc:
+        raise InputError(f"{path}: empty file (no header row)") from exc
+    except csv.Error as exc:
+        raise InputError(f"{path}: unreadable CSV header: {exc}") from exc
+    for col in ("triple_id", "decision"):
+        if col not in header:
+            raise InputError(f"{path}: no {col!r} column (header: {', '.join(header)})")
+    dupes = sorted(h for h, n in Counter(header).items() if n > 1 and h)
+    if dupes:
+        raise InputError(f"{path}: duplicate column(s) {', '.join(dupes)}")
+    rows: list[tuple[int, dict[str, str]]] = []
+    row_no = 1
+    try:
+        for values in reader:
+            row_no += 1
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) > len(header) and any(v.strip() for v in values[len(header):]):
+                rows.append((row_no, {"__error__": f"{len(values)} cells but the header has {len(header)} columns"}))
+                continue
+            padded = values + [""] * (len(header) - len(values))
+            rows.append((row_no, {h: v for h, v in zip(header, padded, strict=False) if h}))
+    except csv.Error as exc:
+        raise InputError(f"{path}: row {row_no + 1}: unreadable CSV ({exc})") from exc
+    return header, rows
+
+
+def import_csv(settings: Settings, path: Path, *, curator: str = "") -> ImportResult:
+    """Validate every row, then record every filled decision; on any invalid row record nothing.
+
+    Raises ``ReviewImportError`` listing each invalid row (spreadsheet row number and problem).
+    ``curator`` is used for rows whose ``curator`` cell is empty.
+    """
+    header, rows = read_csv_rows(path)
+    table = build_review_table(settings).by_id()
+    present_fields = [f for f in EDITABLE_FIELDS if f in header]
+    problems: list[tuple[int, str]] = []
+    decisions: list[Decision] = []
+    seen: dict[str, int] = {}
+    skipped = 0
+    for row_no, row in rows:
+        if "__error__" in row:
+            problems.append((row_no, row["__error__"]))
+            continue
+        tid = row.get("triple_id", "").strip()
+        label = f"triple {tid}" if tid else "no triple_id"
+        if not tid:
+            problems.append((row_no, "triple_id is empty"))
+            continue
+        if tid in seen:
+            problems.append((row_no, f"{label}: duplicate triple_id (also on row {seen[tid]})"))
+            continue
+        seen[tid] = row_no
+        item = table.get(tid)
+        if item is None:
+            problems.append((row_no, f"unknown triple_id {tid!r} (not among the current triples)"))
+            continue
+        fields = {f: row.get(f, "") for f in present_fields}
+        decision = row.get("decision", "").strip()
+        if not decision:
+            leftover = [c for c in ("reason", "note") if row.get(c, "").strip()]
+            try:
+                parsed = _parse_fields(fields)
+                leftover += [k for k, v in parsed.items() if v != _field_value(item.current, k)]
+            except ValueError as exc:
+                leftover.append(str(exc))
+            if leftover:
+                problems.append((row_no, f"{label}: decision is empty but {', '.join(leftover)} filled or changed; fill decision (accept, reject, edit) or clear them"))
+            else:
+                skipped += 1
+            continue
+        try:
+            decisions.append(
+                validate_decision(
+                    item,
+                    triple_id=tid,
+                    decision=decision,
+                    reason=row.get("reason", ""),
+                    note=row.get("note", ""),
+                    curator=row.get("curator", "").strip() or curator,
+                    fields=fields,
+                    strict_unchanged=True,
+                )
+            )
+        except ValueError as exc:
+            problems.append((row_no, f"{label}: {exc}"))
+    if problems:
+        raise ReviewImportError(str(path), problems)
+    record_decisions(settings, decisions)
+    return ImportResult(applied=decisions, skipped=skipped, rows=len(rows))
+
+
+# ------------------------------------------------------------------ links and highlighting
+
+
+PMID_RE = re.compile(r"^\d{1,9}$")
+PMCID_RE = re.compile(r"^PMC\d{1,9}$")
+NCT_RE = re.compile(r"^NCT\d{8}$")
+
+
+def trial_url(nct_id: str) -> str | None:
+    return f"https://clinicaltrials.gov/study/{nct_id}" if NCT_RE.match(nct_id) else None
+
+
+def source_links(t: Triple, doc: Document | None) -> list[tuple[str, str]]:
+    """(label, url) links to the triple's source; URLs are built only from validated ids."""
+    links: list[tuple[str, str]] = []
+    pmid = (doc.pmid if doc else "") or (t.source_id if t.source == "pubmed" else "")
+    pmcid = (doc.pmcid if doc else "") or (t.source_id if t.source in ("pmc", "bioc") else "")
+    pmcid = pmcid.upper()
+    if pmid and PMID_RE.match(pmid):
+        links.append((f"PubMed {pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"))
+    if pmcid and PMCID_RE.match(pmcid):
+        links.append((f"PMC {pmcid}", f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"))
+    nct = t.source_id if t.source == "ctgov" else (t.doc_id if NCT_RE.match(t.doc_id) else "")
+    url = trial_url(nct) if nct else None
+    if url:
+        links.append((f"ClinicalTrials.gov {nct}", url))
+    return links
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of evidence text; ``kind`` is drug, gene, alteration or '' (plain)."""
+
+    text: str
+    kind: str = ""
+
+
+def _term_spans(text: str, term: str) -> list[tuple[int, int]]:
+    term = term.strip()
+    if len(term) < 2:
+        return []
+    pattern = re.compile(r"(?<![A-Za-z0-9])" + re.escape(term) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+    return [(m.start(), m.end()) for m in pattern.finditer(text)]
+
+
+def highlight_segments(text: str, t: Triple) -> list[Segment]:
+    """Split raw evidence text at the drug, gene and alteration mentions (escaping is the template's job)."""
+    terms: list[tuple[str, str]] = [(d, "drug") for d in t.drugs]
+    terms.append((t.gene, "gene"))
+    alts = {t.alteration, t.hgvs}
+    alts |= {a[2:] for a in list(alts) if a.startswith("p.")}
+    terms += [(a, "alteration") for a in alts if a]
+    spans: list[tuple[int, int, str]] = []
+    for term, kind in terms:
+        spans += [(s, e, kind) for s, e in _term_spans(text, term)]
+    spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
+    out: list[Segment] = []
+    pos = 0
+    for s, e, kind in spans:
+        if s < pos:
+            continue  # overlaps an earlier, longer mention
+        if s > pos:
+            out.append(Segment(text[pos:s]))
+        out.append(Segment(text[s:e], kind))
+        pos = e
+    if pos < len(text):
+        out.append(Segment(text[pos:]))
+    return out

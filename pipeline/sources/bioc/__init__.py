@@ -1,0 +1,1 @@
+"""NCBI's BioC API for PMC Open Access articles."""

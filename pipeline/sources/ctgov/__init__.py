@@ -1,0 +1,1 @@
+"""ClinicalTrials.gov API v2: request building and sending, and study parsing."""

@@ -1,0 +1,1 @@
+"""Europe PMC REST API: request building and sending, and search-result parsing."""

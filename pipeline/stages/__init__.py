@@ -1,0 +1,1 @@
+"""Stage layer: fetch, parse, extract, normalize, release, and the runner that chains them."""

@@ -1,0 +1,318 @@
+"""Extract stage: parsed documents → spaCy pipeline → triples with provenance.
+
+Only extractable sections (title, abstract, body, tables, captions) reach
+the models: every other character is blanked to a space before the NLP
+pipeline runs, so offsets stay those of the clean text while references,
+affiliations and conflict-of-interest lists cannot produce a triple.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pipeline.stages.context import Progress, RunStats, WorkDir
+from schemas.files import atomic_write_bytes, read_jsonl, write_jsonl
+
+if TYPE_CHECKING:
+    from pipeline.state.db import StateDB
+
+import bisect
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from schemas.errors import InputError, OncoTriplesError
+from schemas.models import EXTRACTABLE_SECTIONS, Document, OffsetSegment, Triple
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+log = logging.getLogger(__name__)
+
+READABLE_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".xml", ".nxml", ".json")
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+
+_RETRO = re.compile(r"\bretrospective(?:ly)?\b|\bwe (?:retrospectively )?(?:reviewed|analy[sz]ed|enrolled|collected)\b", re.IGNORECASE)
+_CASE = re.compile(r"\bcase report\b|\bwe (?:report|present|describe) (?:a|an|the) (?:case|patient)\b", re.IGNORECASE)
+_TRIAL = re.compile(r"\b(?:this|a|an) (?:open-label|randomi[sz]ed|multicenter|single-arm)[\w ,-]{0,40}(?:trial|study)\b", re.IGNORECASE)
+
+
+@dataclass
+class ExtractionFailure:
+    input: str
+    message: str
+
+
+@dataclass
+class ExtractionResult:
+    triples: list[Triple] = field(default_factory=list)
+    failures: list[ExtractionFailure] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+
+def document_default_level(doc: Document) -> str:
+    """Evidence level for sentences with no cue of their own: the document's study type."""
+    head = " ".join(doc.text[s.start : s.end] for s in doc.sections if s.label in ("title", "abstract"))[:6000]
+    if not head:
+        head = doc.text[:4000]
+    if _CASE.search(head):
+        return "case_report"
+    if _RETRO.search(head):
+        return "retrospective"
+    if _TRIAL.search(head):
+        return "clinical_trial"
+    return "review"
+
+
+def nlp_text(doc: Document) -> str:
+    """The clean text with every non-extractable character blanked (newlines kept)."""
+    if not doc.sections:
+        return doc.text
+    chars = list(doc.text)
+    covered = [False] * len(chars)
+    for s in doc.sections:
+        if s.label in EXTRACTABLE_SECTIONS:
+            for i in range(max(0, s.start), min(len(chars), s.end)):
+                covered[i] = True
+    for i, ch in enumerate(chars):
+        if not covered[i] and ch != "\n":
+            chars[i] = " "
+    return "".join(chars)
+
+
+def clean_to_raw(offset_map: list[OffsetSegment], pos: int) -> int | None:
+    """Map a clean-text offset to the raw text (None when the map is empty)."""
+    if not offset_map:
+        return None
+    starts = [seg.clean_start for seg in offset_map]
+    i = bisect.bisect_right(starts, pos) - 1
+    if i < 0:
+        return offset_map[0].raw_start
+    seg = offset_map[i]
+    return seg.raw_start + min(pos - seg.clean_start, seg.length)
+
+
+def raw_evidence(raw_text: str | None, doc: Document, start: int, end: int, limit: int = 300) -> str | None:
+    """The source characters behind a clean span, so evidence is an exact substring of the source."""
+    if not raw_text:
+        return None
+    rs, re_ = clean_to_raw(doc.offset_map, start), clean_to_raw(doc.offset_map, end)
+    if rs is None or re_ is None or re_ <= rs:
+        return None
+    piece = raw_text[rs:re_]
+    if len(piece) > limit:
+        piece = piece[:limit]
+    return piece if len(piece.strip()) >= 20 else None
+
+
+CHUNK_CHARS = 200_000
+"""Longer texts are processed in paragraph-aligned chunks so memory stays bounded (spaCy's limit is 1M chars)."""
+
+
+def text_chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """Split at paragraph (else line, else any) boundaries into pieces of at most ``limit`` characters."""
+    chunks, start = [], 0
+    while len(text) - start > limit:
+        window_end = start + limit
+        cut = text.rfind("\n\n", start + limit // 2, window_end)
+        if cut < 0:
+            cut = text.rfind("\n", start + limit // 2, window_end)
+        cut = window_end if cut < 0 else cut + 1
+        chunks.append((start, cut))
+        start = cut
+    chunks.append((start, len(text)))
+    return chunks
+
+
+def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = None) -> list[Triple]:
+    """Run the pipeline over one parsed document and return its triples."""
+    text = nlp_text(doc)
+    level = document_default_level(doc)
+    sections = [(s.start, s.end, s.label) for s in doc.sections]
+    triples: list[Triple] = []
+    for c_start, c_end in text_chunks(text):
+        spacy_doc = nlp.make_doc(text[c_start:c_end])
+        spacy_doc._.doc_id = doc.doc_id
+        spacy_doc._.source = doc.source
+        spacy_doc._.source_id = doc.source_id or doc.doc_id
+        spacy_doc._.sections = [(max(a, c_start) - c_start, min(b, c_end) - c_start, label) for a, b, label in sections if a < c_end and b > c_start] or None
+        spacy_doc._.default_level = level
+        for _name, proc in nlp.pipeline:
+            spacy_doc = proc(spacy_doc)
+        for t in spacy_doc._.triples or []:
+            if c_start:
+                t = t.model_copy(
+                    update={
+                        "sentence_start": t.sentence_start + c_start,
+                        "sentence_end": t.sentence_end + c_start,
+                        "evidence_start": t.evidence_start + c_start,
+                        "evidence_end": t.evidence_end + c_start,
+                    }
+                )
+            ev = raw_evidence(raw_text, doc, t.evidence_start, t.evidence_end)
+            if ev is not None and ev != t.evidence:
+                t = t.model_copy(update={"evidence": ev})
+            triples.append(t)
+    if len(triples) > 1 and c_start:
+        from extractors.nlp.merge import merge_by_key
+
+        triples = merge_by_key(triples)
+    return triples
+
+
+def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, InputError | None]]:
+    """Expand files and directories; yield (path, error) so bad inputs are reported, not dropped."""
+    for path in paths:
+        if not path.exists():
+            yield path, InputError(f"{path}: no such file or directory")
+            continue
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith("."))
+            if not files:
+                yield path, InputError(f"{path}: directory holds no readable file ({', '.join(READABLE_SUFFIXES)})")
+            for f in files:
+                yield f, None
+            continue
+        yield path, None
+
+
+def read_input(path: Path) -> bytes:
+    """Read one input file with the size guard; errors name the file."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: {size} bytes is larger than the {MAX_INPUT_BYTES} byte limit")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
+    """Parse and extract every input; a failing input is recorded and the rest still processed."""
+    from extractors.text.formats import parse_document
+
+    result = ExtractionResult()
+    for path, error in iter_input_files(paths):
+        if error is not None:
+            result.failures.append(ExtractionFailure(str(path), str(error)))
+            continue
+        try:
+            data = read_input(path)
+            doc = parse_document(data, doc_id=path.stem, filename=path.name, source="file", source_id=str(path))
+            raw_text = data.decode("utf-8-sig", errors="replace") if doc.format in ("txt", "md") else None
+            result.triples.extend(extract_document(nlp, doc, raw_text=raw_text))
+            result.documents.append(doc)
+        except OncoTriplesError as exc:
+            msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+            result.failures.append(ExtractionFailure(str(path), msg.splitlines()[0]))
+        except (ValueError, MemoryError, RecursionError) as exc:  # a defect of ours must not lose the other inputs
+            log.exception("unexpected failure on %s", path)
+            result.failures.append(ExtractionFailure(str(path), f"{path}: internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"))
+    result.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
+    return result
+
+
+# ------------------------------------------------------------------ the stage
+
+
+def versions_fingerprint(versions: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class ExtractionCache:
+    """Per-item extraction output with a meta file naming the input hash and versions that produced it.
+
+    The meta file is written after the output, atomically, and records the output's own hash,
+    so a torn or edited output is never taken as current.
+    """
+
+    work: WorkDir
+    fingerprint: str
+
+    def load(self, key: str, raw_sha256: str) -> tuple[list[Triple], str] | None:
+        """The stored triples and their output hash when they are current for this input, else None."""
+        meta_path, data_path = self.work.extracted_meta(key), self.work.extracted_path(key)
+        if not (meta_path.is_file() and data_path.is_file()):
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta.get("raw_sha256") != raw_sha256 or meta.get("versions") != self.fingerprint or meta.get("data_sha256") != _file_sha(data_path):
+            return None
+        return [Triple.model_validate(r) for r in read_jsonl(data_path)], meta["data_sha256"]
+
+    def store(self, key: str, raw_sha256: str, triples: list[Triple]) -> str:
+        """Write the output, then its meta file; returns the output hash."""
+        data_path = self.work.extracted_path(key)
+        write_jsonl(data_path, triples)
+        output_sha = _file_sha(data_path)
+        meta = {"raw_sha256": raw_sha256, "versions": self.fingerprint, "data_sha256": output_sha, "triples": len(triples)}
+        atomic_write_bytes(self.work.extracted_meta(key), json.dumps(meta, sort_keys=True).encode("utf-8"))
+        return output_sha
+
+
+def extract_stage(
+    work: WorkDir,
+    documents: list[Document],
+    nlp_factory: Callable[[], Any],
+    versions: dict[str, str],
+    stats: RunStats,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    state: StateDB | None = None,
+) -> dict[str, list[Triple]]:
+    """Extract triples per document, re-using stored output when input hash and versions match.
+
+    The per-document meta file (written after the output, atomically) decides whether the
+    stored output is current. With ``state``, every document's row is brought up to date:
+    extracted (hash, versions, output hash, triple count), failed (with the error), or
+    reconciled when a killed job wrote the output but not the row.
+    """
+    fingerprint = versions_fingerprint(versions)
+    cache = ExtractionCache(work, fingerprint)
+    out: dict[str, list[Triple]] = {}
+    nlp = None
+    known = {d.doc_id: d for d in state.documents()} if state is not None else {}
+    for i, doc in enumerate(documents):
+        if progress:
+            progress("extract", i, len(documents))
+        cached = None if force else cache.load(doc.doc_id, doc.raw_sha256)
+        if cached is not None:
+            out[doc.doc_id], output_sha = cached
+            stats.documents_skipped += 1
+            row = known.get(doc.doc_id)
+            if state is not None and (row is None or (row.status, row.content_sha256, row.versions_fingerprint, row.output_sha256) != ("extracted", doc.raw_sha256, fingerprint, output_sha)):
+                state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(out[doc.doc_id]))
+            continue
+        if nlp is None:
+            nlp = nlp_factory()
+        try:
+            raw_text = None
+            if doc.format in ("txt", "md"):
+                raw_text = work.raw.get_bytes(doc.raw_sha256).decode("utf-8-sig", errors="replace")
+            triples = extract_document(nlp, doc, raw_text=raw_text)
+        except OncoTriplesError as exc:
+            message = str(exc).splitlines()[0]
+            stats.fail("extract", doc.doc_id, message)
+            if state is not None:
+                state.mark_failed(doc.doc_id, stage="extract", error=message, content_sha256=doc.raw_sha256)
+            continue
+        output_sha = cache.store(doc.doc_id, doc.raw_sha256, triples)
+        if state is not None:
+            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(triples))
+        stats.documents_extracted += 1
+        out[doc.doc_id] = triples
+    if progress:
+        progress("extract", len(documents), len(documents))
+    return out
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -1,0 +1,477 @@
+"""The live fetch stage of ``oncotriples run``: PubMed → PMC full text → linked ClinicalTrials.gov records.
+
+Order of work (every item on its own: a failure goes through ``stats.fail`` and
+never stops the other items):
+
+1. PMIDs: ``sources.pmids``, DOIs resolved with ``esearch <doi>[doi]``, and the
+   ``sources.pubmed_queries`` (``min_year`` publication-date filter,
+   ``max_results_per_query`` ids each).
+2. PubMed XML for all PMIDs (``efetch`` in batches); every article is stored on
+   its own as source ``pubmed``, format ``pubmed_xml``.
+3. PMC full text (JATS, ``efetch db=pmc``) for every article with a PMCID and for
+   ``sources.pmcids``; stored as source ``pmc``, format ``jats``. A metadata-only
+   answer (no ``<body>``: not open access) is kept in the raw store as served, its
+   reason is logged and listed in ``FetchOutcome.notes``, and the abstract is used.
+4. NCT ids from the PubMed metadata (``DataBankList``) and from the text of the
+   fetched documents (:func:`pipeline.nct.find_nct_ids`), plus ``sources.nct_ids``.
+   Malformed ids in a document's text are never fetched: they are logged, listed in
+   ``FetchOutcome.malformed`` and become ``how="malformed"`` document ↔ trial links
+   (``pipeline.stages.document_trial_links``); a malformed id in the *config* is a
+   failure (the user asked for it).
+5. Trials with ``CtgovFetcher.fetch_by_ids`` (``filter.ids`` batches of up to 1000).
+   Incremental refresh: ids never fetched are always fetched; ids fetched before are
+   re-fetched only when CT.gov's ``/version`` ``dataTimestamp`` moved since the last
+   successful fetch *and* their ``LastUpdatePostDate`` is on/after the day they were
+   last fetched (``AREA[LastUpdatePostDate]RANGE[date,MAX]`` with ``filter.ids``, only
+   ``NCTId``/``LastUpdatePostDate`` fields asked for). That memory lives in
+   ``<workdir>/fetch_state.json`` (written atomically).
+
+Which stored records the parse stage reads is decided in :mod:`pipeline.stages.parse`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from pipeline.config import Settings
+from pipeline.sources.rawstore import RawStore
+from pipeline.stages.context import DOCUMENT_FORMATS, Progress, RunStats, WorkDir
+from pipeline.stages.parse import is_parse_input
+from schemas.errors import OncoTriplesError
+from schemas.files import atomic_write_bytes
+from schemas.models import Document, RawRecord
+from schemas.vocab import find_nct_ids, malformed_reason, normalize_nct_id
+
+if TYPE_CHECKING:  # the HTTP stack is imported only when something is fetched
+    from pipeline.sources.ctgov.api import CtgovFetcher
+    from pipeline.sources.eutils.api import EutilsFetcher
+    from pipeline.sources.http import PoliteClient
+
+log = logging.getLogger(__name__)
+
+STAGE = "fetch"
+STATE_FILE = "fetch_state.json"
+
+
+@dataclass
+class FetchOutcome:
+    """What the fetch stage did (``documents`` and ``sources`` are what the runner uses)."""
+
+    documents: int = 0
+    """Documents (PubMed articles, PMC full texts) new or changed in the raw store."""
+    sources: dict[str, str] = field(default_factory=dict)
+    """Snapshot facts per source for the release manifest (``pubmed``, ``pmc``, ``ctgov``)."""
+    data_timestamps: dict[str, str] = field(default_factory=dict)
+    """Service data versions (``ctgov``: the ``/version`` dataTimestamp), for the state DB."""
+    pmids: list[str] = field(default_factory=list)
+    pmcids_full_text: list[str] = field(default_factory=list)
+    pmcids_metadata_only: list[str] = field(default_factory=list)
+    nct_ids: list[str] = field(default_factory=list)
+    """Well-formed NCT ids wanted (config + documents)."""
+    trials_fetched: list[str] = field(default_factory=list)
+    """NCT ids requested from CT.gov this run (new ones and those updated since their last fetch)."""
+    trials_unchanged: list[str] = field(default_factory=list)
+    malformed: dict[str, list[str]] = field(default_factory=dict)
+    """doc_id → NCT ids as written that are malformed (never fetched)."""
+    notes: list[str] = field(default_factory=list)
+    requests: int = 0
+    downloads: int = 0
+
+
+# ------------------------------------------------------------------ offline: the demo snapshot
+
+
+def ingest_snapshot(snapshot: RawStore, work: WorkDir, *, progress: Progress | None = None) -> int:
+    """Copy a raw-store snapshot (the demo) into the work raw store; returns items new or changed."""
+    count = 0
+    store = work.raw
+    records = list(snapshot.latest_records())
+    for i, rec in enumerate(records):
+        if progress and i:
+            progress("fetch", i, len(records))
+        current = store.latest(rec.source, rec.source_id)
+        if current is not None and current.sha256 == rec.sha256:
+            continue
+        data = snapshot.get_bytes(rec.sha256)
+        store.put(
+            data,
+            source=rec.source,
+            source_id=rec.source_id,
+            url=rec.url,
+            status=rec.status,
+            content_type=rec.content_type,
+            format_hint=rec.format_hint,
+            headers=rec.headers,
+            fetched_at=rec.fetched_at,
+        )
+        count += 1
+    if progress:
+        progress("fetch", len(records), len(records))
+    return count
+
+
+# ------------------------------------------------------------------ state file
+
+
+def load_fetch_state(work: WorkDir) -> dict[str, Any]:
+    """``<workdir>/fetch_state.json`` (empty when absent or unreadable)."""
+    path = work.root / STATE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("%s unreadable (%s); fetching as if for the first time", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_fetch_state(work: WorkDir, state: Mapping[str, Any]) -> None:
+    atomic_write_bytes(work.root / STATE_FILE, json.dumps(state, sort_keys=True, indent=1).encode("utf-8"))
+
+
+# ------------------------------------------------------------------ the stage
+
+
+def fetch_all(
+    settings: Settings,
+    work: WorkDir,
+    stats: RunStats,
+    *,
+    fetch_state: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    client: PoliteClient | None = None,
+) -> FetchOutcome:
+    """Fetch every configured source into the work raw store; see the module docstring.
+
+    ``fetch_state`` (the state DB's ``fetch_state`` rows) is used only when
+    ``fetch_state.json`` does not exist yet. ``client`` lets tests pass their own.
+    """
+    from pipeline.sources.ctgov.api import CtgovFetcher
+    from pipeline.sources.eutils.api import EutilsFetcher
+    from pipeline.sources.http import PoliteClient
+
+    outcome = FetchOutcome()
+    store = work.raw
+    before = {(r.source, r.source_id): r.sha256 for r in store.latest_records()}
+    state = load_fetch_state(work) or _state_from_db(fetch_state, work)
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    own_client = client is None
+    http = client or PoliteClient.from_settings(settings, raw_store=store, workdir=work.root)
+    http.raw_store = http.raw_store or store
+    log_start = len(http.log)
+    done = [0]
+
+    def tick() -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(STAGE, done[0], 0)
+
+    try:
+        eutils = EutilsFetcher.from_settings(settings, http)
+        ctgov = CtgovFetcher.from_settings(settings, http)
+        pmids = _collect_pmids(settings, eutils, stats)
+        outcome.pmids = pmids
+        articles = _fetch_pubmed(eutils, pmids, stats, tick)
+        docs = _parse_records(store, articles.values(), stats)
+        pmcids = _wanted_pmcids(settings, docs, stats)
+        full_docs = _fetch_pmc(eutils, pmcids, stats, outcome, tick, with_abstract=(d.pmcid.upper() for d in docs if d.pmcid))
+        wanted = _collect_nct_ids(settings, [*docs, *full_docs], stats, outcome)
+        outcome.nct_ids = wanted
+        _fetch_trials(ctgov, wanted, state, today, stats, outcome, tick)
+    finally:
+        outcome.requests = len(http.log) - log_start
+        outcome.downloads = sum(1 for e in http.log[log_start:] if e.status == 200 and not e.from_cache)
+        if own_client:
+            http.close()
+    state.setdefault("pubmed", {})["last_success"] = today
+    save_fetch_state(work, state)
+    outcome.documents = _changed_documents(work, before, (("pmc", p) for p in outcome.pmcids_metadata_only))
+    outcome.sources = _source_facts(outcome, state, today, settings)
+    log.info(
+        "fetch: %d PMIDs, %d PMC full texts (%d metadata-only), %d NCT ids (%d requested), %d documents new/changed, "
+        "%d requests, %d bodies downloaded",
+        len(outcome.pmids), len(outcome.pmcids_full_text), len(outcome.pmcids_metadata_only), len(outcome.nct_ids),
+        len(outcome.trials_fetched), outcome.documents, outcome.requests, outcome.downloads,
+    )
+    return outcome
+
+
+def _state_from_db(fetch_state: Mapping[str, Any] | None, work: WorkDir) -> dict[str, Any]:
+    """Seed the JSON state from the state DB rows (objects with last_success / data_timestamp)."""
+    if not fetch_state or "ctgov" not in fetch_state:
+        return {}
+    row = fetch_state["ctgov"]
+    last = str(getattr(row, "last_success", "") or "")[:10]
+    stored = {r.source_id: last for r in work.raw.latest_records() if r.source == "ctgov" and r.format_hint == "ctgov_json"}
+    return {"ctgov": {"data_timestamp": str(getattr(row, "data_timestamp", "") or ""), "trials": stored if last else {}}}
+
+
+def _fail(stats: RunStats, item: str, exc: Exception | str) -> None:
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    stats.fail(stage=STAGE, item=item, message=message)
+
+
+# -- PubMed ------------------------------------------------------------------------------
+
+
+def _collect_pmids(settings: Settings, eutils: EutilsFetcher, stats: RunStats) -> list[str]:
+    src = settings.sources
+    pmids: list[str] = []
+    for raw in src.pmids:
+        value = str(raw).strip()
+        if value.isdigit():
+            pmids.append(value)
+        elif value:
+            _fail(stats, f"pmid:{value}", "not a PMID (digits only)")
+    for doi in src.dois:
+        doi = doi.strip()
+        if not doi:
+            continue
+        try:
+            pmid = eutils.doi_to_pmid(doi)
+        except OncoTriplesError as exc:
+            _fail(stats, f"doi:{doi}", exc)
+            continue
+        if pmid is None:
+            _fail(stats, f"doi:{doi}", "PubMed has no record for this DOI (esearch [doi] found nothing)")
+        else:
+            log.info("DOI %s is PMID %s", doi, pmid)
+            pmids.append(pmid)
+    for term in src.pubmed_queries:
+        try:
+            ids = eutils.search_ids(term, max_results=src.max_results_per_query, min_year=src.min_year,
+                                    page_size=max(1, min(500, src.max_results_per_query)))
+        except OncoTriplesError as exc:
+            _fail(stats, f"query:{term[:80]}", exc)
+            continue
+        log.info("PubMed query %r: %d PMIDs (since %d, at most %d)", term[:80], len(ids), src.min_year, src.max_results_per_query)
+        pmids.extend(ids)
+    return list(dict.fromkeys(pmids))
+
+
+def _fetch_pubmed(eutils: EutilsFetcher, pmids: list[str], stats: RunStats, tick: Any) -> dict[str, RawRecord]:
+    """efetch PubMed XML batch by batch (one failing batch does not stop the others)."""
+    articles: dict[str, RawRecord] = {}
+    size = max(1, eutils.batch_size)
+    for start in range(0, len(pmids), size):
+        batch = pmids[start : start + size]
+        try:
+            results = eutils.efetch_pubmed(batch)
+        except OncoTriplesError as exc:
+            for pmid in batch:
+                _fail(stats, f"pubmed:{pmid}", exc)
+            continue
+        for result in results:
+            articles.update(result.articles)
+            for pmid in result.missing:
+                _fail(stats, f"pubmed:{pmid}", "efetch returned no article for this PMID")
+        tick()
+    return articles
+
+
+def _parse_records(store: Any, records: Iterable[RawRecord], stats: RunStats) -> list[Document]:
+    """Parse stored records to learn their PMCIDs and NCT ids (the parse stage parses them again, cached)."""
+    from extractors.text.formats import parse_document
+
+    docs: list[Document] = []
+    for rec in records:
+        try:
+            docs.append(parse_document(store.get_bytes(rec.sha256), doc_id=f"{rec.source}:{rec.source_id}",
+                                       fmt=rec.format_hint or None, source=rec.source, source_id=rec.source_id))
+        except OncoTriplesError as exc:
+            _fail(stats, f"{rec.source}:{rec.source_id}", exc)
+    return docs
+
+
+# -- PMC -----------------------------------------------------------------------------------
+
+
+def _wanted_pmcids(settings: Settings, docs: list[Document], stats: RunStats) -> list[str]:
+    out: list[str] = []
+    for raw in [*settings.sources.pmcids, *(d.pmcid for d in docs if d.pmcid)]:
+        value = str(raw).strip().upper()
+        if not value:
+            continue
+        value = value if value.startswith("PMC") else f"PMC{value}"
+        if not value[3:].isdigit():
+            _fail(stats, f"pmcid:{raw}", "not a PMCID (PMC followed by digits)")
+            continue
+        out.append(value)
+    return list(dict.fromkeys(out))
+
+
+def _fetch_pmc(eutils: EutilsFetcher, pmcids: list[str], stats: RunStats, outcome: FetchOutcome, tick: Any,
+               with_abstract: Iterable[str] = ()) -> list[Document]:
+    """JATS full text per PMCID; metadata-only answers fall back to the abstract (noted)."""
+    from extractors.text.formats import parse_document
+
+    with_abstract = set(with_abstract)
+    docs: list[Document] = []
+    for pmcid in pmcids:
+        try:
+            got = eutils.efetch_pmc(pmcid)
+        except OncoTriplesError as exc:
+            _fail(stats, pmcid, f"{exc} ({'the PubMed abstract is used instead' if pmcid in with_abstract else 'no full text this run'})")
+            continue
+        tick()
+        if not got.info.has_body:
+            outcome.pmcids_metadata_only.append(got.pmcid)
+            note = f"{got.pmcid}: PMC answered metadata only ({got.info.note or 'no <body>'}); the PubMed abstract is used"
+            outcome.notes.append(note)
+            log.info(note)
+            continue
+        outcome.pmcids_full_text.append(got.pmcid)
+        try:
+            docs.append(parse_document(got.content, doc_id=f"pmc:{got.pmcid}", fmt="jats", source="pmc", source_id=got.pmcid))
+        except OncoTriplesError as exc:
+            _fail(stats, got.pmcid, exc)
+    return docs
+
+
+# -- trials ----------------------------------------------------------------------------------
+
+
+def _collect_nct_ids(settings: Settings, docs: list[Document], stats: RunStats, outcome: FetchOutcome) -> list[str]:
+    wanted: list[str] = []
+    for raw in settings.sources.nct_ids:
+        canonical = normalize_nct_id(raw)
+        if canonical is None:
+            _fail(stats, f"nct:{raw}", f"malformed NCT id in the config: {malformed_reason(raw) or 'not an NCT id'}; not fetched")
+        else:
+            wanted.append(canonical)
+    if settings.sources.follow_trials:
+        for doc in docs:
+            for nct in doc.nct_ids:
+                canonical = normalize_nct_id(nct)
+                if canonical:
+                    wanted.append(canonical)
+            for hit in find_nct_ids(doc.text):
+                if hit.status == "ok":
+                    wanted.append(hit.nct_id)
+                else:
+                    bad = outcome.malformed.setdefault(doc.doc_id, [])
+                    if hit.as_written not in bad:
+                        bad.append(hit.as_written)
+                        log.warning("%s names a malformed NCT id %r (%s): linked as malformed, not fetched",
+                                    doc.doc_id, hit.as_written, hit.reason)
+    return list(dict.fromkeys(wanted))
+
+
+def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], state: dict[str, Any], today: str, stats: RunStats,
+                  outcome: FetchOutcome, tick: Any) -> None:
+    """Fetch new trials and the known ones CT.gov updated since their last fetch."""
+    if not wanted:
+        return
+    cstate = state.setdefault("ctgov", {})
+    fetched_on: dict[str, str] = dict(cstate.get("trials") or {})
+    store = ctgov.client.raw_store
+    try:
+        stamp = ctgov.data_timestamp()
+    except OncoTriplesError as exc:
+        _fail(stats, "ctgov:/version", f"{exc} (all trials are checked)")
+        stamp = ""
+    known = [i for i in wanted if i in fetched_on and store is not None and store.latest("ctgov", i) is not None]
+    # an id CT.gov did not know (404) is asked again only when its data changed (new dataTimestamp)
+    unknown_at: dict[str, str] = {k: v for k, v in (cstate.get("unknown") or {}).items() if k in wanted}
+    still_unknown = [i for i in wanted if i not in known and stamp and unknown_at.get(i) == stamp]
+    for nct in still_unknown:
+        _fail(stats, nct, f"unknown NCT id: ClinicalTrials.gov answered 404 at dataTimestamp {stamp}; asked again when its data changes")
+    new = [i for i in wanted if i not in known and i not in still_unknown]
+    updated: list[str] = []
+    if known and stamp and stamp == cstate.get("data_timestamp"):
+        log.info("CT.gov dataTimestamp %s unchanged since the last fetch: %d known trials not re-checked", stamp, len(known))
+    elif known:
+        updated = _updated_since(ctgov, known, fetched_on, stats)
+    outcome.trials_unchanged = [i for i in known if i not in updated]
+    to_fetch = new + updated
+    outcome.trials_fetched = to_fetch
+    clean = True
+    if to_fetch:
+        result = ctgov.fetch_by_ids(to_fetch)
+        for nct, message in result.unknown.items():
+            _fail(stats, nct, f"unknown NCT id: {message}")
+            if stamp:
+                unknown_at[nct] = stamp
+        for nct, message in result.malformed.items():
+            _fail(stats, nct, f"malformed NCT id: {message}")
+        for nct, message in result.errors.items():
+            _fail(stats, nct, message)
+        clean = not result.errors
+        for nct in to_fetch:
+            if nct in result.studies:
+                fetched_on[nct] = today
+        for alias, real in result.aliases.items():
+            log.info("%s is an alias of %s", alias, real)
+        tick()
+    cstate["trials"] = dict(sorted(fetched_on.items()))
+    cstate["unknown"] = {k: v for k, v in sorted(unknown_at.items()) if k not in fetched_on}
+    if stamp and clean:
+        cstate["data_timestamp"] = stamp
+        cstate["last_success"] = today
+        outcome.data_timestamps["ctgov"] = stamp
+
+
+def _updated_since(ctgov: CtgovFetcher, known: list[str], fetched_on: Mapping[str, str], stats: RunStats) -> list[str]:
+    """Known ids whose LastUpdatePostDate is on/after their last fetch day (a failing check re-fetches all)."""
+    since = min(fetched_on[i] for i in known)
+    updated: list[str] = []
+    size = ctgov.page_size
+    for start in range(0, len(known), size):
+        batch = known[start : start + size]
+        try:
+            for hit in ctgov.search(updated_since=since, fields=["NCTId", "LastUpdatePostDate"],
+                                    extra={"filter.ids": ",".join(batch)}, page_size=len(batch)):
+                posted = _last_update(hit.study)
+                if hit.nct_id in batch and (not posted or posted >= fetched_on.get(hit.nct_id, "")):
+                    updated.append(hit.nct_id)
+        except OncoTriplesError as exc:
+            log.warning("CT.gov update check failed (%s); re-fetching %d trials", exc, len(batch))
+            updated.extend(batch)
+    log.info("CT.gov: %d of %d known trials updated since %s", len(set(updated)), len(known), since)
+    return list(dict.fromkeys(updated))
+
+
+def _last_update(study: Mapping[str, Any]) -> str:
+    status = (study.get("protocolSection") or {}).get("statusModule") or {}
+    value = str((status.get("lastUpdatePostDateStruct") or {}).get("date") or "")
+    try:  # partial dates ("2026-08") compare as the first day of the month
+        return date.fromisoformat(value if len(value) == 10 else f"{value}-01").isoformat()
+    except ValueError:
+        return ""
+
+
+# -- figures ------------------------------------------------------------------------------------
+
+
+def _changed_documents(work: WorkDir, before: Mapping[tuple[str, str], str], skip: Iterable[tuple[str, str]] = ()) -> int:
+    """Document records new or changed since ``before`` (``skip``: metadata-only full texts, not used)."""
+    count = 0
+    skipped = set(skip)
+    for rec in work.raw.latest_records():
+        if not is_parse_input(rec) or rec.format_hint not in DOCUMENT_FORMATS or rec.status >= 400:
+            continue
+        if (rec.source, rec.source_id) in skipped:
+            continue
+        if before.get((rec.source, rec.source_id)) != rec.sha256:
+            count += 1
+    return count
+
+
+def _source_facts(outcome: FetchOutcome, state: Mapping[str, Any], today: str, settings: Settings) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    if outcome.pmids:
+        facts["pubmed"] = f"E-utilities efetch {today}: {len(outcome.pmids)} PMIDs"
+    if outcome.pmcids_full_text or outcome.pmcids_metadata_only:
+        facts["pmc"] = (f"E-utilities efetch db=pmc {today}: {len(outcome.pmcids_full_text)} full texts, "
+                        f"{len(outcome.pmcids_metadata_only)} metadata-only")
+    if outcome.nct_ids:
+        stamp = (state.get("ctgov") or {}).get("data_timestamp", "")
+        facts["ctgov"] = f"ClinicalTrials.gov API v2 dataTimestamp {stamp or 'unknown'}: {len(outcome.nct_ids)} trials"
+    return facts

@@ -1,0 +1,447 @@
+"""Release writing: versioned, checksummed, documented dataset folders that are never overwritten.
+
+A release is written into a temporary folder beside its final place and
+renamed into ``releases/<semver>/`` in one step, so readers never see half a
+release. Nothing in it depends on the wall clock: identical inputs give
+byte-identical files.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__ as PIPELINE_VERSION
+from pipeline.stages.release_list import list_releases as list_releases  # re-export
+from schemas.errors import InputError, ReleaseExistsError
+from schemas.export import flatten, table_columns, table_schema
+from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
+
+log = logging.getLogger(__name__)
+
+CHANGE_FIELDS = (
+    "evidence", "evidence_level", "measures", "nct_ids", "drug_class", "confidence", "section",
+    "negated", "hedged", "curation_status", "alteration_type", "hgvs",
+)
+"""Fields compared to call a kept triple 'changed' between releases (the key fields define identity)."""
+
+CIVIC_COLUMNS = ["molecular_profile", "therapies", "therapy_interaction_type", "disease", "evidence_type", "evidence_direction", "significance", "evidence_level", "source", "statement", "triple_id"]
+
+
+@dataclass
+class ReleaseContent:
+    """Everything a release holds, already curated (rejected triples separated)."""
+
+    triples: list[Triple]
+    documents: list[Document] = field(default_factory=list)
+    trials: list[Trial] = field(default_factory=list)
+    links: list[DocumentTrialLink] = field(default_factory=list)
+    rejected: list[Triple] = field(default_factory=list)
+    curation: dict[str, dict[str, str]] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    run_id: str = ""
+    created: str = ""
+    demo: bool = False
+
+
+@dataclass
+class ChangeSet:
+    added: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+# ------------------------------------------------------------------ versions
+
+
+def next_version(previous: str | None, previous_schema: str | None, changes: ChangeSet) -> str | None:
+    """Major on a schema change, minor when triples are added/removed, patch for corrections; None when nothing changed."""
+    if previous is None:
+        return f"{SCHEMA_VERSION.split('.')[0]}.0.0"
+    major, minor, patch = (int(x) for x in previous.split("."))
+    if previous_schema is not None and previous_schema.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        return f"{major + 1}.0.0"
+    if changes.added or changes.removed:
+        return f"{major}.{minor + 1}.0"
+    if changes.changed:
+        return f"{major}.{minor}.{patch + 1}"
+    return None
+
+
+def load_release_triples(path: Path) -> dict[str, dict[str, Any]]:
+    """The triples of a release (and its rejected ones, marked) keyed by triple_id."""
+    rows: dict[str, dict[str, Any]] = {}
+    for name in ("triples.jsonl",):
+        p = path / name
+        if p.is_file():
+            for line in p.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    r = json.loads(line)
+                    rows[r["triple_id"]] = r
+    return rows
+
+
+def diff_triples(old: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]) -> ChangeSet:
+    """Triples added, removed and changed (with the fields that changed)."""
+    cs = ChangeSet()
+    for tid in sorted(new.keys() - old.keys()):
+        cs.added.append(_summary(new[tid]))
+    for tid in sorted(old.keys() - new.keys()):
+        cs.removed.append(_summary(old[tid]))
+    for tid in sorted(old.keys() & new.keys()):
+        fields = [f for f in CHANGE_FIELDS if old[tid].get(f) != new[tid].get(f)]
+        if fields:
+            cs.changed.append({**_summary(new[tid]), "fields": fields})
+    return cs
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row.get(k) for k in ("triple_id", "doc_id", "drugs", "gene", "alteration", "outcome")}
+
+
+# ------------------------------------------------------------------ writing
+
+
+def _csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_value(v) for k, v in row.items()})
+    return buf.getvalue().encode("utf-8")
+
+
+def _csv_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return v
+
+
+def _parquet_bytes(rows: list[dict[str, Any]], table: str) -> bytes:
+    import pyarrow as pa  # imported only when a release is written (a no-op run stays fast)
+    import pyarrow.parquet as pq
+
+    arrow_types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "array": pa.string(), "object": pa.string()}
+    schema = table_schema(table)
+    arrow_schema = pa.schema([(f["name"], arrow_types[f["type"]]) for f in schema["fields"]])
+    cols: dict[str, list[Any]] = {f.name: [] for f in arrow_schema}
+    for row in rows:
+        for f in arrow_schema:
+            v = row.get(f.name)
+            cols[f.name].append(None if v == "" and f.type != pa.string() else v)
+    arrow_table = pa.table(cols, schema=arrow_schema)
+    sink = io.BytesIO()
+    pq.write_table(arrow_table, sink, compression="snappy", write_statistics=True)
+    return sink.getvalue()
+
+
+def _jsonl_bytes(records: Iterable[dict[str, Any]]) -> bytes:
+    lines = [json.dumps(r, ensure_ascii=False, separators=(", ", ": ")) for r in records]
+    return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def civic_rows(triples: list[Triple]) -> list[dict[str, Any]]:
+    """CIViC-style evidence rows so curators can compare with CIViC."""
+    level_map = {"preclinical": "D", "case_report": "C", "retrospective": "B", "clinical_trial": "B", "review": "E"}
+    rows = []
+    for t in triples:
+        if t.outcome == "investigation":
+            significance, direction = "", ""
+        else:
+            significance = "Resistance" if t.outcome == "resistance" else "Sensitivity/Response"
+            direction = "Supports"
+        rows.append(
+            {
+                "molecular_profile": f"{t.gene} {t.alteration}",
+                "therapies": ",".join(t.drugs),
+                "therapy_interaction_type": "Combination" if len(t.drugs) > 1 else "",
+                "disease": "Non-small Cell Lung Carcinoma",
+                "evidence_type": "Predictive",
+                "evidence_direction": direction,
+                "significance": significance,
+                "evidence_level": level_map.get(t.evidence_level, "E"),
+                "source": t.source_id or t.doc_id,
+                "statement": t.evidence,
+                "triple_id": t.triple_id,
+            }
+        )
+    return rows
+
+
+def _counts(triples: list[Triple]) -> dict[str, dict[str, int]]:
+    return {
+        "gene": dict(sorted(Counter(t.gene for t in triples).items())),
+        "drug": dict(sorted(Counter(d for t in triples for d in t.drugs).items())),
+        "outcome": dict(sorted(Counter(t.outcome for t in triples).items())),
+        "evidence_level": dict(sorted(Counter(t.evidence_level for t in triples).items())),
+        "curation_status": dict(sorted(Counter(t.curation_status for t in triples).items())),
+    }
+
+
+def _triple_rows(triples: list[Triple], curation: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    rows = []
+    for t in triples:
+        row = flatten(t, "triples")
+        c = curation.get(t.triple_id, {})
+        row["curator"] = c.get("curator", "")
+        row["curated_at"] = c.get("curated_at", "")
+        row["curation_note"] = c.get("note", "")
+        rows.append(row)
+    return rows
+
+
+def render_changelog(version: str, previous: str | None, cs: ChangeSet) -> str:
+    lines = [f"# Changelog {version}", ""]
+    lines.append(f"Compared with {previous}." if previous else "First release.")
+    lines += ["", f"- added: {len(cs.added)}", f"- removed: {len(cs.removed)}", f"- changed: {len(cs.changed)}", ""]
+    for title, items in (("Added", cs.added), ("Removed", cs.removed), ("Changed", cs.changed)):
+        if not items:
+            continue
+        lines += [f"## {title}", ""]
+        by_gene = Counter(i["gene"] for i in items)
+        by_outcome = Counter(i["outcome"] for i in items)
+        by_drug = Counter(d for i in items for d in i["drugs"])
+        lines.append("By gene: " + ", ".join(f"{k} {v}" for k, v in sorted(by_gene.items())))
+        lines.append("By drug: " + ", ".join(f"{k} {v}" for k, v in sorted(by_drug.items())))
+        lines.append("By outcome: " + ", ".join(f"{k} {v}" for k, v in sorted(by_outcome.items())))
+        lines.append("")
+        for i in items:
+            extra = f" (fields: {', '.join(i['fields'])})" if "fields" in i else ""
+            lines.append(f"- `{i['triple_id']}` {i['doc_id']}: {' + '.join(i['drugs'])} · {i['gene']} {i['alteration']} · {i['outcome']}{extra}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _dataset_card(version: str, content: ContentSummary) -> str:
+    c = content
+    lines = [
+        f"# OncoTriples dataset {version}",
+        "",
+        ("**DEMO DATA** — built from the bundled demo snapshot (`oncotriples run --offline`), not a real data release.\n" if c.demo else ""),
+        "Drug – molecular alteration – outcome triples extracted from oncology literature and ClinicalTrials.gov "
+        "records about resistance to targeted therapy and immunotherapy in non-small-cell lung cancer.",
+        "",
+        "## Files",
+        "",
+        "| file | rows | what |",
+        "|---|---|---|",
+        f"| `triples.parquet`, `triples.csv`, `triples.jsonl` | {c.n_triples} | the same triples in three formats (rejected triples left out) |",
+        f"| `documents.csv` | {c.n_documents} | source documents with identifiers and parser notes |",
+        f"| `trials.csv` | {c.n_trials} | ClinicalTrials.gov records linked from the documents |",
+        f"| `document_trials.csv` | {c.n_links} | document ↔ trial links |",
+        f"| `rejected.jsonl` | {c.n_rejected} | triples curators rejected |",
+        "| `civic_evidence.tsv` | same as triples | CIViC-style evidence rows |",
+        "| `changes.jsonl`, `CHANGELOG.md` | | changes against the previous release |",
+        "| `datapackage.json` | | Frictionless descriptor (`frictionless validate datapackage.json`) |",
+        "| `SHA256SUMS`, `manifest.json` | | checksums (`oncotriples verify VERSION`) and provenance |",
+        "",
+        "## Counts",
+        "",
+    ]
+    for k, v in c.counts.items():
+        lines.append(f"- by {k}: " + (", ".join(f"{name} {n}" for name, n in v.items()) or "none"))
+    lines += [
+        "",
+        "## Provenance",
+        "",
+        f"- schema version {SCHEMA_VERSION}, pipeline version {PIPELINE_VERSION}, run `{c.run_id}`",
+        *[f"- {k}: {v}" for k, v in sorted(c.versions.items())],
+        *[f"- source {k}: {v}" for k, v in sorted(c.sources.items())],
+        "",
+        "## Fields",
+        "",
+        "The scored fields follow the annotation guideline: `doc_id, evidence, drugs, drug_class, gene, alteration, outcome, measures, evidence_level, nct_ids`; "
+        "provenance fields (`triple_id`, `section`, offsets, `rule_ids`, `negated`, `hedged`, `confidence`, `curation_status`) follow. "
+        "`triple_id` is a hash of (doc_id, drugs, gene, alteration, outcome) and is stable across re-runs. "
+        "Array and object columns are JSON text in CSV and Parquet.",
+        "",
+        "## Loading",
+        "",
+        "```python",
+        "import pandas as pd; df = pd.read_parquet('triples.parquet')",
+        "import duckdb; duckdb.sql(\"select gene, count(*) from 'triples.parquet' group by gene\")",
+        "```",
+        "",
+        "## License notes",
+        "",
+        "Evidence sentences are short quotations from the source documents for curation and research; the source "
+        "documents keep their own licenses (see each document's identifiers). ClinicalTrials.gov records are public domain. "
+        "Extraction is automatic: check `curation_status` before relying on a triple.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+@dataclass
+class ContentSummary:
+    n_triples: int
+    n_documents: int
+    n_trials: int
+    n_links: int
+    n_rejected: int
+    counts: dict[str, dict[str, int]]
+    versions: dict[str, str]
+    sources: dict[str, str]
+    run_id: str
+    demo: bool
+
+
+def build_release_files(version: str, content: ReleaseContent, previous: str | None, changes: ChangeSet) -> dict[str, bytes]:
+    """Every file of a release as bytes (pure: no I/O, no clock)."""
+    files: dict[str, bytes] = {}
+    triples = sorted(content.triples, key=lambda t: (t.doc_id, t.triple_id))
+    trip_rows = _triple_rows(triples, content.curation)
+    files["triples.csv"] = _csv_bytes(trip_rows, table_columns("triples"))
+    files["triples.parquet"] = _parquet_bytes(trip_rows, "triples")
+    files["triples.jsonl"] = _jsonl_bytes(
+        {**t.model_dump(mode="json"), **{k: r[k] for k in ("curator", "curated_at", "curation_note")}} for t, r in zip(triples, trip_rows, strict=True)
+    )
+    docs = sorted(content.documents, key=lambda d: d.doc_id)
+    files["documents.csv"] = _csv_bytes([flatten(d, "documents") for d in docs], table_columns("documents"))
+    trials = sorted(content.trials, key=lambda t: t.nct_id)
+    files["trials.csv"] = _csv_bytes([flatten(t, "trials") for t in trials], table_columns("trials"))
+    links = sorted(content.links, key=lambda link: (link.doc_id, link.nct_id, link.how))
+    files["document_trials.csv"] = _csv_bytes([flatten(link, "document_trials") for link in links], table_columns("document_trials"))
+    files["rejected.jsonl"] = _jsonl_bytes(t.model_dump(mode="json") for t in sorted(content.rejected, key=lambda t: t.triple_id))
+    civic = io.StringIO()
+    w = csv.DictWriter(civic, fieldnames=CIVIC_COLUMNS, delimiter="\t", lineterminator="\n")
+    w.writeheader()
+    w.writerows(civic_rows(triples))
+    files["civic_evidence.tsv"] = civic.getvalue().encode("utf-8")
+    change_rows = [{"change": "added", **a} for a in changes.added] + [{"change": "removed", **r} for r in changes.removed] + [{"change": "changed", **c} for c in changes.changed]
+    files["changes.jsonl"] = _jsonl_bytes(change_rows)
+    files["CHANGELOG.md"] = render_changelog(version, previous, changes).encode("utf-8")
+    summary = ContentSummary(len(triples), len(docs), len(trials), len(links), len(content.rejected), _counts(triples), content.versions, content.sources, content.run_id, content.demo)
+    files["README.md"] = _dataset_card(version, summary).encode("utf-8")
+    files["datapackage.json"] = _datapackage(version, content, files)
+    manifest = {
+        "version": version,
+        "previous": previous,
+        "schema_version": SCHEMA_VERSION,
+        "pipeline_version": PIPELINE_VERSION,
+        "run_id": content.run_id,
+        "created": content.created,
+        "demo": content.demo,
+        "versions": dict(sorted(content.versions.items())),
+        "sources": dict(sorted(content.sources.items())),
+        "counts": {"triples": len(triples), "documents": len(docs), "trials": len(trials), "links": len(links), "rejected": len(content.rejected)},
+        "changes": {"added": len(changes.added), "removed": len(changes.removed), "changed": len(changes.changed)},
+        "files": {name: _sha256(data) for name, data in sorted(files.items())},
+    }
+    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    files["SHA256SUMS"] = "".join(f"{_sha256(data)}  {name}\n" for name, data in sorted(files.items())).encode("utf-8")
+    return files
+
+
+def _datapackage(version: str, content: ReleaseContent, files: dict[str, bytes]) -> bytes:
+    resources = []
+    for table in ("triples", "documents", "trials", "document_trials"):
+        name = f"{table}.csv"
+        resources.append(
+            {
+                "name": table,
+                "path": name,
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "hash": f"sha256:{_sha256(files[name])}",
+                "bytes": len(files[name]),
+                "schema": table_schema(table),
+            }
+        )
+    resources.append(
+        {
+            "name": "triples_parquet",
+            "path": "triples.parquet",
+            "format": "parquet",
+            "mediatype": "application/vnd.apache.parquet",
+            "description": "the rows of triples.csv as Parquet (same schema; checksum in SHA256SUMS)",
+            "schema": table_schema("triples"),
+        }
+    )
+    descriptor = {
+        "name": "oncotriples",
+        "title": "OncoTriples: drug – alteration – outcome triples in NSCLC resistance",
+        "version": version,
+        "created": content.created or None,
+        "licenses": [{"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/", "title": "Creative Commons Attribution 4.0"}],
+        "sources": [{"title": k, "path": v} for k, v in sorted(content.sources.items()) if v.startswith("http")] or None,
+        "resources": resources,
+    }
+    descriptor = {k: v for k, v in descriptor.items() if v is not None}
+    return (json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def write_release(releases_dir: Path, version: str, files: dict[str, bytes]) -> Path:
+    """Write all files into a temp folder, fsync, then rename into place; never overwrite."""
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    final = releases_dir / version
+    if final.exists():
+        raise ReleaseExistsError(f"release {final} already exists and is never overwritten")
+    tmp = Path(tempfile.mkdtemp(dir=releases_dir, prefix=f".tmp-{version}-"))
+    try:
+        for name, data in files.items():
+            with open(tmp / name, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o755)
+        try:
+            os.rename(tmp, final)  # fails if final appeared meanwhile (non-empty dir)
+        except OSError as exc:
+            raise ReleaseExistsError(f"release {final} already exists and is never overwritten") from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("release %s written to %s", version, final)
+    return final
+
+
+def clean_stale_temp(releases_dir: Path) -> None:
+    """Remove temp folders a killed release left behind (they were never visible as releases)."""
+    if releases_dir.is_dir():
+        for p in releases_dir.glob(".tmp-*"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def verify_release(path: Path) -> list[str]:
+    """Check every file against SHA256SUMS; return the problems (empty when all is well)."""
+    sums = path / "SHA256SUMS"
+    if not sums.is_file():
+        raise InputError(f"{path}: no SHA256SUMS (not a release folder?)")
+    problems = []
+    listed = set()
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        digest, name = line.split("  ", 1)
+        listed.add(name)
+        f = path / name
+        if not f.is_file():
+            problems.append(f"{name}: missing")
+        elif _sha256(f.read_bytes()) != digest:
+            problems.append(f"{name}: checksum mismatch")
+    for f in sorted(path.iterdir()):
+        if f.is_file() and f.name not in listed and f.name != "SHA256SUMS":
+            problems.append(f"{f.name}: not in SHA256SUMS")
+    return problems

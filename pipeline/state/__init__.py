@@ -1,0 +1,1 @@
+"""Run state: the SQLite database of runs, documents, triples and curation decisions."""

@@ -1,0 +1,59 @@
+"""Versioned names of every rule set and lexicon, in one spaCy-free module.
+
+Each extractor module re-exports its own constant; releases and the
+incremental extract stage read them from here, so deciding that nothing
+needs re-extracting does not require importing spaCy or loading a model.
+Bump a version whenever its rules or data change what is extracted.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+
+PARSER_VERSION = "parse-1.0.0"
+"""Document parsers (pipeline.parsers): bump when a parser changes a document's text or sections."""
+SENTENCE_RULES_VERSION = "sentences-1.0.0"
+CUE_RULESET_VERSION = "cues-1.0.0"
+MEASURE_RULES_VERSION = "measures-1.0.0"
+TRIPLE_RULESET_VERSION = "triples-1.0.0"
+VARIANT_RULESET_VERSION = "variants-1.1.0"
+DRUG_LEXICON_VERSION = "drugs-2026.11.1"
+GENE_LEXICON_VERSION = "genes-2026.11.1"
+
+
+def ner_model_version(ner_model: str) -> str:
+    """``bundled:<meta version>``, an installed package's ``name==version``, or ``none``."""
+    if ner_model == "bundled":
+        from schemas.resources import data_path
+
+        try:
+            meta = json.loads(data_path("ner", "model", "meta.json").read_text(encoding="utf-8"))
+        except OSError:
+            return "bundled:unknown"
+        return f"bundled:{meta.get('version', 'unknown')}"
+    if ner_model in ("", "none"):
+        return "none"
+    try:
+        return f"{ner_model}=={metadata.version(ner_model)}"
+    except metadata.PackageNotFoundError:
+        return ner_model
+
+
+def rule_versions(ner_model: str) -> dict[str, str]:
+    """Everything that decides what a document's extraction contains (recorded in releases)."""
+    try:
+        spacy_version = metadata.version("spacy")
+    except metadata.PackageNotFoundError:
+        spacy_version = "unknown"
+    return {
+        "sentences": SENTENCE_RULES_VERSION,
+        "cues": CUE_RULESET_VERSION,
+        "measures": MEASURE_RULES_VERSION,
+        "triples": TRIPLE_RULESET_VERSION,
+        "variants": VARIANT_RULESET_VERSION,
+        "drug_lexicon": DRUG_LEXICON_VERSION,
+        "gene_lexicon": GENE_LEXICON_VERSION,
+        "ner_model": ner_model_version(ner_model),
+        "spacy": spacy_version,
+    }
