@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from extractors.text.cleanup import Seg, _append_seg, clean_text, compose, run_steps
+from extractors.text.cleanup import Seg, append_seg, clean_text, compose, run_steps
 from schemas.errors import InputError
 from schemas.models import EXTRACTABLE_SECTIONS, Section
 from schemas.versions import PARSER_VERSION as PARSER_VERSION
@@ -192,7 +192,7 @@ class DocBuilder:
                 continue
             if locate:
                 for c, r, n in self.locator.locate(text):
-                    _append_seg(node_segs, offset + c, r, n)
+                    append_seg(node_segs, offset + c, r, n)
             pieces.append(text)
             offset += len(text)
         block_raw = "".join(pieces)
@@ -209,7 +209,7 @@ class DocBuilder:
             self.pos += 2
         start = self.pos
         for c, r, n in segs:
-            _append_seg(self.segments, start + c, r, n)
+            append_seg(self.segments, start + c, r, n)
         self.parts.append(text)
         self.pos += len(text)
         last = self.sections[-1] if self.sections else None

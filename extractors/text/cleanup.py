@@ -111,12 +111,13 @@ def compose(outer: list[Seg], inner: list[Seg]) -> list[Seg]:
             lo = max(ic, m_start)
             hi = min(ic + il, m_end)
             if hi > lo:
-                _append_seg(result, o_start + (lo - m_start), ir + (lo - ic), hi - lo)
+                append_seg(result, o_start + (lo - m_start), ir + (lo - ic), hi - lo)
             k += 1
     return result
 
 
-def _append_seg(segs: list[Seg], c: int, r: int, n: int) -> None:
+def append_seg(segs: list[Seg], c: int, r: int, n: int) -> None:
+    """Append the segment ``(c, r, n)``, merging it into the last one when both sides continue it."""
     if segs:
         pc, pr, pn = segs[-1]
         if pc + pn == c and pr + pn == r:
@@ -136,11 +137,6 @@ def raw_offset(segments: list[Seg], clean_pos: int) -> int:
     if clean_pos < c + n:
         return r + (clean_pos - c)
     return r + n
-
-
-def shift_segments(segments: Iterable[Seg], clean_delta: int, raw_delta: int) -> list[Seg]:
-    """Move a map's clean and raw sides (used when joining blocks into one document)."""
-    return [(c + clean_delta, r + raw_delta, n) for c, r, n in segments]
 
 
 Step = Callable[[str], list[Edit]]
