@@ -8,6 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 import extractors.nlp.ner as ner
+from extractors.nlp.extensions import register_extensions
 from schemas.errors import ModelNotInstalledError
 from schemas.resources import data_path
 
@@ -41,7 +42,7 @@ def test_add_ner_writes_span_group_with_source():
     nlp = spacy.blank("en")
     ner.add_ner(nlp, "bundled")
     ner.add_ner(nlp, "none", name="ner_none", spans_key="nothing")
-    ner.ensure_extensions()  # idempotent
+    register_extensions()  # idempotent
     doc = nlp(TEXT)
     spans = list(doc.spans["ner"])
     assert spans, "bundled model found nothing in an easy sentence"

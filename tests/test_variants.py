@@ -202,16 +202,10 @@ def test_ruleset_version() -> None:
 
 
 def test_spacy_component() -> None:
-    spacy = pytest.importorskip("spacy")
     import extractors.nlp.variants  # noqa: F401  (registers the factory)
+    from extractors.nlp.tokenizer import make_tokenizer_nlp
 
-    nlp = spacy.blank("en")
-    try:
-        from scispacy.custom_tokenizer import combined_rule_tokenizer
-
-        nlp.tokenizer = combined_rule_tokenizer(nlp)
-    except ImportError:  # pragma: no cover
-        pass
+    nlp = make_tokenizer_nlp()
     nlp.add_pipe("oncotriples_variants")
     nlp.add_pipe("oncotriples_variants", name="again")  # idempotent extension registration
     doc = nlp("Osimertinib resistance arose via T790M-positive EGFR C797S and EML4-ALK fusion.")
@@ -363,8 +357,9 @@ def test_exact_gene_offsets_in_spacy_component() -> None:
 # variants-1.1.0: coordination, one alteration per gene
 # ---------------------------------------------------------------------------
 def _lex_hits(text: str) -> list[GeneHit]:
-    lexicons = pytest.importorskip("extractors.lexicons")
-    return [GeneHit(h.start, h.end, h.value.symbol) for h in lexicons.load_gene_lexicon().scan(text)]
+    from extractors.nlp.lexicons import load_gene_lexicon
+
+    return [GeneHit(h.start, h.end, h.value.symbol) for h in load_gene_lexicon().scan(text)]
 
 
 COORDINATION = [

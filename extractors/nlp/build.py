@@ -1,4 +1,4 @@
-"""Build the project's spaCy pipeline: scispaCy tokenizer → sentences → abbreviations → lexicons → NER → variants → triples.
+"""Build the project's spaCy pipeline: project tokenizer (:mod:`extractors.nlp.tokenizer`) → sentences → abbreviations → lexicons → NER → variants → triples.
 
 The pipeline is built once per process by the caller (the CLI or a stage
 function) and passed explicitly; nothing here is cached globally.
@@ -9,14 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import spacy
 from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers "abbreviation_detector")
-from scispacy.custom_tokenizer import combined_rule_tokenizer
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 import extractors.nlp.sentences  # noqa: F401  (registers "oncotriples_sentences")
 import extractors.nlp.triples  # noqa: F401  (registers "oncotriples_triples")
+from extractors.nlp.tokenizer import make_tokenizer_nlp
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +35,7 @@ def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True) -> Langu
     import extractors.nlp.lexicons  # noqa: F401  (registers the lexicon rulers)
     import extractors.nlp.variants  # noqa: F401  (registers "oncotriples_variants")
 
-    nlp = spacy.blank("en")
-    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    nlp = make_tokenizer_nlp()
     nlp.add_pipe("oncotriples_sentences")
     nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("oncotriples_drug_ruler")

@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from schemas.versions import CUE_RULESET_VERSION  # noqa: E402,F401  (re-export)
-
 
 @dataclass(frozen=True)
 class Cue:

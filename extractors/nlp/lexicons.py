@@ -1,7 +1,7 @@
 """Drug, drug-class and gene lexicons and their spaCy ruler components.
 
 Lexicon data lives in ``data/lexicons/*.tsv`` (see ``data/lexicons/SOURCES.md``)
-and is located with :func:`pipeline.resources.data_path`. Each lexicon is
+and is located with :func:`schemas.resources.data_path`. Each lexicon is
 loaded once per process through a cached ``load_*()`` factory.
 
 Matching works on character offsets of ``doc.text``, not on spaCy tokens:
@@ -41,14 +41,8 @@ from typing import Any, Generic, Literal, TypeVar
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from extractors.nlp.extensions import register_extensions
 from schemas.resources import data_path
-from schemas.versions import DRUG_LEXICON_VERSION  # noqa: E402,F401  (re-export)
-
-"""Version of ``drugs.tsv`` + ``drug_classes.tsv`` + the class grammar below (recorded in releases)."""
-
-from schemas.versions import GENE_LEXICON_VERSION  # noqa: E402,F401  (re-export)
-
-"""Version of ``genes.tsv`` and the gene stoplist (recorded in releases)."""
 
 T = TypeVar("T")
 
@@ -759,33 +753,6 @@ class LexiconMention:
     kind: str = ""
     """Synonym kind: inn|brand|code|alias (drugs), approved|alias|previous|name (genes), class head (classes)."""
     target: str | None = None
-
-
-def _span_key(span: Span, name: str) -> tuple[Any, ...]:
-    # richer than spaCy's (start_char, end_char) key: two spans expanded to the
-    # same token (EML4 and ALK in "EML4-ALK") keep their own values
-    return ("oncotriples._.", name, span.start_char, span.end_char, span.label, span.kb_id)
-
-
-def _span_ext(name: str) -> tuple[Any, Any]:
-    def getter(span: Span) -> Any:
-        return span.doc.user_data.get(_span_key(span, name))
-
-    def setter(span: Span, value: Any) -> None:
-        span.doc.user_data[_span_key(span, name)] = value
-
-    return getter, setter
-
-
-def register_extensions() -> None:
-    """Register the Span/Doc extensions used by the rulers (idempotent)."""
-    for name in ("norm_id", "ent_source", "char_start", "char_end"):
-        if not Span.has_extension(name):
-            getter, setter = _span_ext(name)
-            Span.set_extension(name, getter=getter, setter=setter)
-    for name in ("drug_mentions", "drug_class_mentions", "gene_mentions"):
-        if not Doc.has_extension(name):
-            Doc.set_extension(name, default=None)
 
 
 def _make_spans(doc: Doc, mentions: list[LexiconMention]) -> list[Span]:

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 from schemas.models import Measure
-from schemas.versions import MEASURE_RULES_VERSION  # noqa: E402,F401  (re-export)
 
 _NUM = r"[<>≤≥]?\s?\d+(?:[.·]\d+)?"
 _RANGE = rf"{_NUM}(?:\s?[–—-]\s?{_NUM})?"

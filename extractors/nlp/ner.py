@@ -28,6 +28,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from extractors.nlp.extensions import register_extensions
 from schemas.errors import ModelNotInstalledError
 from schemas.resources import data_path
 
@@ -43,7 +44,6 @@ __all__ = [
     "NERModel",
     "add_ner",
     "bundled_model_version",
-    "ensure_extensions",
     "install_command",
     "load_ner_model",
     "read_family_lexicon",
@@ -130,18 +130,6 @@ def install_command(name: str) -> str:
         return (f"pip install {SCISPACY_RELEASES}/v{SCISPACY_MODELS_VERSION}/"
                 f"{name}-{SCISPACY_MODELS_VERSION}.tar.gz")
     return f"pip install {name}"
-
-
-def ensure_extensions() -> None:
-    """Register ``Span._.ent_source`` (idempotent; the lexicons' registration when available)."""
-    try:
-        from extractors.nlp.lexicons import register_extensions
-    except ImportError:
-        register_extensions = None
-    if register_extensions is not None:
-        register_extensions()
-    if not Span.has_extension("ent_source"):
-        Span.set_extension("ent_source", default=None)
 
 
 class NERModel:
@@ -408,7 +396,7 @@ class OncoTriplesNER:
     """Pipeline component writing model entities to ``doc.spans[spans_key]``."""
 
     def __init__(self, nlp: Language, name: str, model: str, spans_key: str) -> None:
-        ensure_extensions()
+        register_extensions()
         self.name = name
         self.model_name = model
         self.spans_key = spans_key
@@ -454,7 +442,7 @@ def add_ner(nlp: Language, model: str = BUNDLED, *, name: str = "oncotriples_ner
     ``model="none"`` adds a component that leaves the span group empty.
     Raises :class:`ModelNotInstalledError` at once when the model is missing.
     """
-    ensure_extensions()
+    register_extensions()
     nlp.add_pipe("oncotriples_ner", name=name, config={"model": model, "spans_key": spans_key},
                  **add_pipe_kwargs)
 

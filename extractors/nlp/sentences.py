@@ -16,7 +16,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from schemas.versions import SENTENCE_RULES_VERSION  # noqa: E402,F401  (re-export)
+from schemas.versions import SENTENCE_RULES_VERSION
 
 ABBREVIATIONS = frozenset(
     {

@@ -1,9 +1,18 @@
-"""The project tokenizer: scispaCy's rule tokenizer plus affix rules, used by the NER model, ``mentions`` and training."""
+"""The project tokenizer: scispaCy's rule tokenizer plus affix rules, used by extraction, the NER model, ``mentions`` and training.
+
+It is registered once as ``oncotriples.Tokenizer.v1`` (spaCy's tokenizer
+registry, usable in a config's ``[nlp.tokenizer]``) and as the training
+callback ``oncotriples.tokenizer.v1``; every pipeline of the project gets it
+through :func:`make_tokenizer_nlp`.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.util import registry
 
 # "Li/DVP" and "Bak(-/-)" as one token, so ~10% of BC5CDR chemical and 11-22% of
@@ -30,7 +39,7 @@ EXTRA_PREFIXES = [rf"^\((?=[{_A}0-9][^()\s]*\)-)"]
 EXTRA_SUFFIXES = [rf"(?<=[{_A}0-9]{{2}})-$", rf"(?<=[{_A}])\+$", r"(?<=[a-z][A-Z])\.$"]
 
 
-def oncotriples_tokenizer(nlp):
+def oncotriples_tokenizer(nlp: Language) -> Tokenizer:
     """scispaCy's ``combined_rule_tokenizer`` plus :data:`EXTRA_INFIXES`, :data:`EXTRA_PREFIXES`, :data:`EXTRA_SUFFIXES`.
 
     The rules serialize with the pipeline (``tokenizer`` file), so a saved
@@ -50,7 +59,13 @@ def oncotriples_tokenizer(nlp):
     return tok
 
 
-def make_tokenizer_nlp():
+@registry.tokenizers("oncotriples.Tokenizer.v1")
+def create_tokenizer() -> Callable[[Language], Tokenizer]:
+    """The registered tokenizer factory: ``[nlp.tokenizer] @tokenizers = "oncotriples.Tokenizer.v1"``."""
+    return oncotriples_tokenizer
+
+
+def make_tokenizer_nlp() -> Language:
     """A blank English pipeline with the project tokenizer (scispaCy rules + extra infixes)."""
     import spacy
 
@@ -60,10 +75,10 @@ def make_tokenizer_nlp():
 
 
 @registry.callbacks("oncotriples.tokenizer.v1")
-def tokenizer_callback():
+def tokenizer_callback() -> Callable[[Language], Language]:
     """The training config's ``[initialize] before_init``: install the project tokenizer before init."""
 
-    def before_init(nlp):
+    def before_init(nlp: Language) -> Language:
         nlp.tokenizer = oncotriples_tokenizer(nlp)
         return nlp
 

@@ -19,11 +19,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractors.nlp import cues as C
-from extractors.nlp.measures import MEASURE_RULES_VERSION, MeasureHit, find_measures
+from extractors.nlp.extensions import register_extensions
+from extractors.nlp.measures import MeasureHit, find_measures
 from extractors.nlp.merge import merge_by_key
 from extractors.nlp.therapies import DrugHit, Therapy, group_therapies
 from schemas.models import EXTRACTABLE_SECTIONS, Triple
-from schemas.versions import TRIPLE_RULESET_VERSION  # noqa: E402,F401  (re-export)
+from schemas.versions import CUE_RULESET_VERSION, MEASURE_RULES_VERSION, TRIPLE_RULESET_VERSION
 from schemas.vocab import GENERIC_ALTERATIONS, triple_key_id
 
 NCT_RE = re.compile(r"\bNCT\s?\d{7,8}\b")
@@ -186,19 +187,13 @@ def make_triple_assembler(nlp: Language, name: str, max_evidence_chars: int, min
     return TripleAssembler(max_evidence_chars=max_evidence_chars, min_confidence=min_confidence, use_context=use_context)
 
 
-def _register_extensions() -> None:
-    for attr, default in (("doc_id", ""), ("sections", None), ("triples", None), ("default_level", "review"), ("source", "file"), ("source_id", "")):
-        if not Doc.has_extension(attr):
-            Doc.set_extension(attr, default=default)
-
-
 class TripleAssembler:
     """spaCy component writing ``doc._.triples`` (list of :class:`schemas.models.Triple`)."""
 
     version = TRIPLE_RULESET_VERSION
 
     def __init__(self, *, max_evidence_chars: int = 300, min_confidence: float = 0.0, use_context: bool = True) -> None:
-        _register_extensions()
+        register_extensions()
         self.max_evidence_chars = max_evidence_chars
         self.min_confidence = min_confidence
         self.use_context = use_context
@@ -389,7 +384,7 @@ class TripleAssembler:
             hedged=hedged,
             confidence=round(conf, 3),
             rule_ids=sorted({*rule_ids, *(r for r in [alt.rule_id] if r), *(f"drug:{m.source}" for m in therapy.members)}),
-            extractor_version=f"{TRIPLE_RULESET_VERSION}+{C.CUE_RULESET_VERSION}+{MEASURE_RULES_VERSION}",
+            extractor_version=f"{TRIPLE_RULESET_VERSION}+{CUE_RULESET_VERSION}+{MEASURE_RULES_VERSION}",
         )
 
 

@@ -6,17 +6,14 @@ documents with the pipeline's own mention lines
 ``PMID<TAB>start<TAB>end<TAB>text<TAB>TYPE<TAB>ID``:
 
 * ``Chemical`` / ``Gene`` / ``Disease`` from the NER model (``model=``, see
-  :mod:`extractors.ner`); ID is the lexicon's canonical drug name / HGNC
+  :mod:`extractors.nlp.ner`); ID is the lexicon's canonical drug name / HGNC
   symbol when a lexicon entry covers the same span, otherwise the mention
   text;
 * ``Chemical`` / ``Gene`` from the drug and gene lexicons
-  (:mod:`extractors.lexicons`) where the model found nothing overlapping —
+  (:mod:`extractors.nlp.lexicons`) where the model found nothing overlapping —
   the lexicon normalizes, the model finds what the lexicon misses;
-* ``SequenceVariant`` from the variant grammar (:mod:`extractors.variants`),
+* ``SequenceVariant`` from the variant grammar (:mod:`extractors.nlp.variants`),
   ID the normalized variant.
-
-The lexicon and variant modules are optional at import time: when one is
-not installed the corresponding mentions are simply not produced.
 """
 
 from __future__ import annotations
@@ -25,6 +22,11 @@ import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from spacy.language import Language
+
+import extractors.nlp.lexicons  # noqa: F401  (registers the ruler factories)
+from extractors.nlp.tokenizer import make_tokenizer_nlp
+from extractors.nlp.variants import variant_mentions_for_pubtator
 from extractors.text.pubtator import Mention, PubTatorDoc, iter_pubtator, write_pubtator
 from schemas.errors import InputError
 
@@ -36,30 +38,12 @@ MENTION_TYPES = ("Chemical", "Gene", "SequenceVariant", "Disease")
 _TYPE_KEYS = {"Chemical": "drugs", "Gene": "genes"}
 
 
-def _lexicon_nlp():
-    """A tokenizer-only pipeline with the drug and gene rulers, or ``None`` when unavailable."""
-    try:
-        import spacy
-
-        import extractors.nlp.lexicons  # noqa: F401  (registers the ruler factories)
-        from extractors.nlp.tokenizer import oncotriples_tokenizer
-    except ImportError as exc:
-        log.info("lexicons unavailable (%s); NER mentions only", exc)
-        return None
-    nlp = spacy.blank("en")
-    nlp.tokenizer = oncotriples_tokenizer(nlp)
+def _lexicon_nlp() -> Language:
+    """A tokenizer-only pipeline (the project tokenizer) with the drug and gene rulers."""
+    nlp = make_tokenizer_nlp()
     nlp.add_pipe("oncotriples_drug_ruler")
     nlp.add_pipe("oncotriples_gene_ruler")
     return nlp
-
-
-def _variant_fn():
-    try:
-        from extractors.nlp.variants import variant_mentions_for_pubtator
-    except ImportError as exc:
-        log.info("variant grammar unavailable (%s); no SequenceVariant mentions", exc)
-        return None
-    return variant_mentions_for_pubtator
 
 
 def _lexicon_hits(lexdoc) -> dict[str, dict[tuple[int, int], str]]:
@@ -95,7 +79,7 @@ class MentionAnnotator:
         self.model_name = model
         self.ner = load_ner_model(model)
         self.lexicon_nlp = _lexicon_nlp() if lexicons else None
-        self.variant_fn = _variant_fn() if variants else None
+        self.variant_fn = variant_mentions_for_pubtator if variants else None
         self.natural_language_variants = natural_language_variants
 
     def annotate(self, texts: list[str], batch_size: int = 64) -> Iterator[list[Mention]]:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import random
 import shutil
@@ -57,11 +58,14 @@ from extractors.nlp.tokenizer import make_tokenizer_nlp, oncotriples_tokenizer  
 from extractors.text.pubtator import PubTatorDoc, read_pubtator, write_pubtator
 from schemas.resources import data_path
 
+log = logging.getLogger(__name__)
+
 SEED = 42
 MODEL_VERSION = "0.5.0"  # written to the assembled model's meta.json (see data/ner/MODEL_CARD.md)
 HOLDOUT_EVERY = 10  # gene corpora: every 10th doc by sorted PMID is held out
 DEFAULT_CORPORA = Path(__file__).resolve().parents[3] / "shared" / "corpora"
-DEFAULT_WORK = Path(os.environ.get("ONCOTRIPLES_NER_WORK", "/tmp/oncotriples_ner"))
+DEFAULT_WORK = Path("/tmp/oncotriples_ner")
+"""Work folder when neither ``--work`` nor ``ONCOTRIPLES_NER_WORK`` names one (read by :func:`main`)."""
 
 CHEM_MAP = {
     "Chemical": "Chemical",
@@ -374,7 +378,7 @@ def build_vectors(corpora: Path, work: Path) -> Path:
     (work / "vectors_report.json").write_text(json.dumps(
         {"docs": len(lines), "tokens": n_tok, "excluded_dev_pmids": len(dev_pmids(corpora)),
          "seconds": round(time.time() - t0, 1), **FLORET}, indent=2))
-    print(f"vectors: {len(lines)} docs, {n_tok} tokens, {time.time() - t0:.0f}s -> {out}", flush=True)
+    log.info("vectors: %d docs, %d tokens, %.0fs -> %s", len(lines), n_tok, time.time() - t0, out)
     return out
 
 
@@ -467,7 +471,7 @@ def evaluate(work: Path, model: str = "bundled", corpora: Path = DEFAULT_CORPORA
                                    capture_output=True, text=True, check=True)
                 line = r.stdout.strip().splitlines()[0]
                 results[f"{name}/{g}/{'ner' if ner_only else 'ner+lexicons'}"] = line
-                print(f"{name:18s} {'ner' if ner_only else 'ner+lex':8s} {line}", flush=True)
+                log.info("%-18s %-8s %s", name, "ner" if ner_only else "ner+lex", line)
     (work / "eval.json").write_text(json.dumps(results, indent=2))
     return results
 
@@ -484,21 +488,21 @@ def _train_in_parallel(models: list[str], a: argparse.Namespace) -> None:
     while pending or running:
         while pending and len(running) < a.jobs:
             m = pending.pop(0)
-            cmd = [sys.executable, "-m", "pipeline.ner_training", "train", "--model", m,
+            cmd = [sys.executable, "-m", "pipeline.training.ner", "train", "--model", m,
                    "--corpora", str(a.corpora), "--work", str(a.work)]
             if a.max_steps:
                 cmd += ["--max-steps", str(a.max_steps)]
             if a.config:
                 cmd += ["--config", str(a.config)]
-            log = open(a.work / f"train_{m}.log", "w", encoding="utf-8")  # the child keeps its own copy
-            running.append((m, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)))
-            print(f"train {m}: started (log {a.work / f'train_{m}.log'})", flush=True)
-            log.close()
+            logfile = open(a.work / f"train_{m}.log", "w", encoding="utf-8")  # the child keeps its own copy
+            running.append((m, subprocess.Popen(cmd, stdout=logfile, stderr=subprocess.STDOUT, env=env)))
+            log.info("train %s: started (log %s)", m, a.work / f"train_{m}.log")
+            logfile.close()
         time.sleep(5)
         for m, proc in list(running):
             if proc.poll() is not None:
                 running.remove((m, proc))
-                print(f"train {m}: exit {proc.returncode}", flush=True)
+                log.info("train %s: exit %s", m, proc.returncode)
                 if proc.returncode:
                     failed.append(m)
     if failed:
@@ -506,10 +510,13 @@ def _train_in_parallel(models: list[str], a: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: run one step (or ``all``); progress and results are logged to stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     ap = argparse.ArgumentParser(prog="python -m pipeline.training.ner", description=__doc__.split("\n")[0])
     ap.add_argument("step", choices=["convert", "vectors", "train", "assemble", "evaluate", "all"])
     ap.add_argument("--corpora", type=Path, default=DEFAULT_CORPORA)
-    ap.add_argument("--work", type=Path, default=DEFAULT_WORK)
+    ap.add_argument("--work", type=Path, default=Path(os.environ.get("ONCOTRIPLES_NER_WORK", DEFAULT_WORK)),
+                    help="work folder (default: $ONCOTRIPLES_NER_WORK, else %(default)s)")
     ap.add_argument("--model", choices=[*RUNS, "shipped"], default="shipped",
                     help="training run (default: the two runs the bundled model ships)")
     ap.add_argument("--max-steps", type=int, default=None, help="override training.max_steps")
@@ -520,7 +527,7 @@ def main(argv: list[str] | None = None) -> None:
     a = ap.parse_args(argv)
     models = list(SHIPPED.values()) if a.model == "shipped" else [a.model]
     if a.step in ("convert", "all"):
-        print(json.dumps(convert(a.corpora, a.work), indent=2), flush=True)
+        log.info("%s", json.dumps(convert(a.corpora, a.work), indent=2))
     if a.step in ("vectors", "all"):
         build_vectors(a.corpora, a.work)
     if a.step in ("train", "all"):
@@ -530,7 +537,7 @@ def main(argv: list[str] | None = None) -> None:
             for m in models:
                 train(m, a.work, a.config, {"training.max_steps": a.max_steps or MAX_STEPS[m]})
     if a.step in ("assemble", "all"):
-        print(assemble(a.work, a.dest, corpora=a.corpora), flush=True)
+        log.info("%s", assemble(a.work, a.dest, corpora=a.corpora))
     if a.step in ("evaluate", "all"):
         evaluate(a.work, corpora=a.corpora)
 
