@@ -30,10 +30,10 @@ sys.path.insert(0, str(REPO))
 from extractors.nlp.variants import (  # noqa: E402
     NATURAL_LANGUAGE_RULES,
     SEQUENCE_VTYPES,
-    VARIANT_RULESET_VERSION,
     find_variants,
     variant_mentions_for_pubtator,
 )
+from schemas.versions import VARIANT_RULESET_VERSION  # noqa: E402
 
 WNM = re.compile(r"[A-Z]\d+[A-Z*]")
 PROTEIN_POINT = {"substitution", "residue_class", "nonsense"}

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from extractors.nlp.variants import (
-    VARIANT_RULESET_VERSION,
     GeneHit,
     VariantMention,
     attach_genes,
     find_variants,
     variant_mentions_for_pubtator,
 )
+from schemas.versions import VARIANT_RULESET_VERSION
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

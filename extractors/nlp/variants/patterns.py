@@ -8,8 +8,7 @@ Linear-time discipline: no pattern nests an unbounded quantifier inside
 another unbounded quantifier; repetitions of digits and letters are bounded
 (``{1,6}``), so a match attempt at one position costs O(1) and a scan O(n).
 The hypothesis test in ``tests/test_variants_property.py`` checks this on
-adversarial input (1 MB lines, ``"p." * 50000`` ...).
-"""
+adversarial input (1 MB lines, ``"p." * 50000`` ...)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,65 @@
+"""Small shared pieces of the rule builders: residue codes, HGVS strings, sentence bounds, exact spans."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from extractors.nlp.variants import patterns as P
+from extractors.nlp.variants.mention import VariantMention
+
+
+def aa1(s: str) -> str | None:
+    if not s:
+        return None
+    if len(s) == 1:
+        return s if s in P.AA1 or s in "X*" else None
+    low = s.lower()
+    if low in P.AA3_TO_1:
+        return P.AA3_TO_1[low]
+    return P.AA_NAME_TO_1.get(low)
+
+
+def hgvs_sub(wt: str, pos: str, mt: str) -> str | None:
+    if wt not in P.AA1_TO_3 or mt not in P.AA1_TO_3 or mt == "X":
+        return None
+    return f"p.{P.AA1_TO_3[wt]}{pos}{P.AA1_TO_3[mt]}"
+
+
+def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    lo = max(0, pos - 400)
+    hi = min(len(text), pos + 400)
+    s = lo
+    for m in P.SENTENCE_BREAK.finditer(text, lo, pos):
+        s = m.end()
+    e = hi
+    m2 = P.SENTENCE_BREAK.search(text, pos, hi)
+    if m2:
+        e = m2.start()
+    return s, e
+
+
+def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    # unbalanced trailing ")" / leading "("
+    frag = text[s:e]
+    if frag.endswith(")") and frag.count(")") > frag.count("("):
+        e -= 1
+    if frag.startswith("(") and frag.count("(") > frag.count(")"):
+        s += 1
+    return s, e
+
+
+#: a rule builder: reads one regex match of the text, returns its mention or None (rejected)
+Builder = Callable[[re.Match[str], str], "VariantMention | None"]
+
+
+def make_mention(text: str, s: int, e: int, **kw: Any) -> VariantMention | None:
+    s, e = _strip_span(text, s, e)
+    if e <= s:
+        return None
+    return VariantMention(start=s, end=e, text=text[s:e], **kw)

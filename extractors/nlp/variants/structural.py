@@ -1,0 +1,185 @@
+"""Builders of the exon-level, fusion, copy-number and gene-word rules (``MET amplification``, ``EGFR-mutant``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from extractors.nlp.variants import patterns as P
+from extractors.nlp.variants.genes import normalize_gene
+from extractors.nlp.variants.helpers import Builder, make_mention
+from extractors.nlp.variants.mention import VariantMention
+
+
+# --- exon level ---------------------------------------------------------------
+def _exon_op(op: str) -> tuple[str, str] | None:
+    o = op.lower().replace("in-frame ", "").replace("inframe ", "")
+    if o.startswith("del"):
+        return "deletion", "exon_deletion"
+    if o.startswith("ins"):
+        return "insertion", "exon_insertion"
+    if o.startswith("skip"):
+        return "skipping", "exon_skipping"
+    if o.startswith("dup"):
+        return "duplication", "exon_insertion"
+    if o.startswith(("mut", "alter", "variant", "subst", "point")):
+        return "mutation", "mutation"
+    return None
+
+
+def _exon_mention(text: str, s: int, e: int, nums: list[str], op: str, rule: str,
+                  gene: str | None = None) -> VariantMention | None:
+    eo = _exon_op(op)
+    if eo is None:
+        return None
+    word, vt = eo
+    norms = tuple(f"exon {n} {word}" for n in nums)
+    if gene is None and vt == "exon_skipping":
+        gene = None
+    return make_mention(text, s, e, normalized=norms[0], alternatives=norms, vtype=vt, rule_id=rule, gene=gene,
+               gene_in_mention=gene is not None)
+
+
+def build_exon_first(m: re.Match[str], text: str) -> VariantMention | None:
+    nums = [m.group("n")] + re.findall(r"\d+", m.group("more") or "")
+    s = m.start()
+    gene = None
+    if m.group("gene"):
+        gene = normalize_gene(m.group("gene").strip())
+        if gene is None:
+            s = m.start() + len(m.group("gene"))
+    return _exon_mention(text, s, m.end(), nums, m.group("op"), "exon_level", gene)
+
+
+def build_exon_glued(m: re.Match[str], text: str) -> VariantMention | None:
+    op = m.group("op") or ("skipping" if m.group("gene") == "MET" and m.group("n") == "14" else "mutation")
+    return _exon_mention(text, m.start(), m.end(), [m.group("n")], op, "exon_glued", normalize_gene(m.group("gene")))
+
+
+def build_exon_short(m: re.Match[str], text: str) -> VariantMention | None:
+    n = m.group("n1") or m.group("n2")
+    op = m.group("op1") or m.group("op2")
+    return _exon_mention(text, m.start(), m.end(), [n], op, "exon_short")
+
+
+_SIZE_BEFORE = re.compile(r"(?:bp|base[\s-]?pairs?|bases?|nucleotides?|nt|kb|amino\sacids?|codons?|\))[\s-]$")
+
+
+def build_exon_after(m: re.Match[str], text: str) -> VariantMention | None:
+    if _SIZE_BEFORE.search(text, max(0, m.start() - 20), m.start()):
+        return None
+    return _exon_mention(text, m.start(), m.end(), [m.group("n")], m.group("op"), "exon_after")
+
+
+# --- structural / copy number ----------------------------------------------
+_FUSION_STOP = frozenset("TKI TKIS TKD WT MUT NSCLC AMP POS NEG KD RT PCR IHC FISH NGS".split())
+
+
+def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
+    g1t, g2t = m.group("g1"), m.group("g2")
+    if g1t.upper() in _FUSION_STOP or g2t.upper() in _FUSION_STOP or g1t == g2t:
+        return None
+    g1, g2 = normalize_gene(g1t), normalize_gene(g2t)
+    drivers = [g for g in (g2, g1) if g in P.FUSION_DRIVERS]
+    if not drivers:
+        return None
+    if g1 is None and g2 is None:
+        return None
+    sep = text[m.end("b1"):m.start("g2")].strip()
+    if sep == "/" and not m.group("kind"):
+        return None  # "EGFR/ALK" lists genes, not a fusion
+    if sep in ("/", ",") and g1 in P.FUSION_DRIVERS and g2 in P.FUSION_DRIVERS:
+        return None  # "ALK/ROS1 fusions": a list of fusion drivers (expanded by expand_coordination)
+    partner_other = g1 if drivers[0] == g2 else g2
+    if partner_other is None and normalize_gene(g1t if drivers[0] == g2 else g2t, strict=False) is None:
+        return None
+    if partner_other in P.FUSION_DRIVERS and not m.group("kind") and not m.group("b1") and not m.group("b2"):
+        # "EGFR-ALK" / "ALK-MET" lists two drivers unless a fusion word follows
+        if {g1, g2} - {"FGFR3"} == {g1, g2}:
+            return None
+    gene = drivers[0]
+    # the driver gene is normalized; the partner is kept as written ("NPM-ALK", not NPM1-ALK)
+    p1 = gene if g1 == gene else g1t.upper()
+    p2 = gene if g2 == gene and g1 != gene else g2t.upper()
+    norm = f"fusion {p1}-{p2}"
+    e = m.end()
+    kind = m.group("kind") or ""
+    if kind.strip().lower() == "positive":
+        e = m.end("kind")
+    return make_mention(text, m.start(), e, normalized=norm, vtype="fusion", rule_id="fusion_partners", gene=gene,
+               partners=(p1, p2), gene_in_mention=True)
+
+
+def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None:
+    gtok = m.group("gene") or m.group("gene2")
+    gene = normalize_gene(gtok)
+    if gene is None:
+        return None
+    w = (m.group("w") or "+").lower()
+    if m.group("plus") and m.group("plus").startswith(" "):
+        # "ALK + non-small cell lung cancer" (table captions); not "EGFR + MET"
+        nxt = re.match(r"\s\+\s([A-Za-z][A-Za-z0-9-]{0,12})", text[m.end("gene2"):m.end("gene2") + 18])
+        if nxt is None or normalize_gene(nxt.group(1)) is not None:
+            return None
+    if gene in P.FUSION_POSITIVE or "rearrang" in w or "fusion" in w or "transloc" in w:
+        return make_mention(text, m.start(), m.end(), normalized="fusion", vtype="fusion" if "fusion" in w or "+" in w or "posit" in w else "rearrangement",
+                   rule_id="gene_fusion_word", gene=gene, gene_in_mention=True)
+    if gene == "ERBB2":
+        return make_mention(text, m.start(), m.end(), normalized="overexpression", vtype="overexpression",
+                   rule_id="gene_positive", gene=gene, gene_in_mention=True)
+    if "posit" in w or "+" in w:
+        return make_mention(text, m.start(), m.end(), normalized="mutation", vtype="mutation", rule_id="gene_positive",
+                   gene=gene, gene_in_mention=True)
+    return None
+
+
+def build_fusion_of_gene(m: re.Match[str], text: str) -> VariantMention | None:
+    gene = normalize_gene(m.group("gene"))
+    if gene is None:
+        return None
+    return make_mention(text, m.start(), m.end(), normalized="fusion", vtype="fusion", rule_id="fusion_of_gene", gene=gene,
+               gene_in_mention=True)
+
+
+def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = False) -> Builder:
+    def build(m: re.Match[str], text: str) -> VariantMention | None:
+        gd = m.groupdict()
+        s, e = m.start(), m.end()
+        gtok = gd.get("gene") or gd.get("gene2")
+        gene = normalize_gene(gtok) if gtok else None
+        if gtok and gene is None and gtok.upper() in P.NOT_GENES and gd.get("gene"):
+            return None  # "PCR amplification", "DNA loss"
+        if gtok and gene is None:
+            # the token before the keyword is not a gene: drop it from the span
+            if gd.get("gene"):
+                s = m.start("w") if gd.get("w") else m.end("gene")
+            if gd.get("gene2") and gd.get("w2") is None and gd.get("w"):
+                e = m.end("w")
+            elif gd.get("gene2"):
+                return None
+        if need_gene and gene is None:
+            return None
+        return make_mention(text, s, e, normalized=normalized, vtype=vtype, rule_id=rule, gene=gene,
+                   gene_in_mention=gene is not None)
+
+    return build
+
+
+def build_mutation_word(m: re.Match[str], text: str) -> VariantMention | None:
+    v = build_gene_word("mutation_word", "mutation", "mutation", True)(m, text)
+    if v is not None and v.gene in P.FUSION_POSITIVE and (m.group("w") or m.group("w2") or "").lower().startswith("alter"):
+        # "ALK-altered", "ALK genomic alterations": for fusion drivers the alteration is the fusion
+        v = replace(v, normalized="fusion", alternatives=("fusion",), vtype="fusion")
+    return v
+
+
+def build_wild_type(m: re.Match[str], text: str) -> VariantMention | None:
+    w = m.group("w")
+    gene = normalize_gene(m.group("gene")) if m.group("gene") else None
+    gene2 = normalize_gene(m.group("gene2")) if m.group("gene2") else None
+    if w.lower() == "wt" and not (gene or gene2):
+        return None
+    s = m.start() if gene else m.start("w")
+    e = m.end() if gene2 else m.end("w")
+    return make_mention(text, s, e, normalized="wild-type", vtype="wild_type", rule_id="wild_type", gene=gene or gene2,
+               gene_in_mention=bool(gene or gene2))
