@@ -2,36 +2,25 @@
 
 Every stage reads and writes these models; JSON Schema and Frictionless
 Table Schemas are exported from them (see ``schemas.export``), so a field
-added here appears everywhere at once.
+added here appears everywhere at once. Enumerated fields take their values
+from ``schemas.vocab``.
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.vocab import (
+    EXTRACTABLE_SECTIONS,
+    SOURCE_FILE,
+    CurationStatus,
+    EvidenceLevel,
+    Outcome,
+    SectionLabel,
+)
 
 SCHEMA_VERSION = "1.0.0"
 """Bump major when a field is removed or changes meaning (releases follow)."""
-
-SectionLabel = Literal[
-    "title",
-    "abstract",
-    "body",
-    "table",
-    "caption",
-    "references",
-    "declarations",
-    "front_matter",
-    "boilerplate",
-]
-"""Labels a parser may give a section; only EXTRACTABLE_SECTIONS feed extraction."""
-
-EXTRACTABLE_SECTIONS: frozenset[str] = frozenset({"title", "abstract", "body", "table", "caption"})
-
-Outcome = Literal["resistance", "sensitivity", "investigation"]
-EvidenceLevel = Literal["preclinical", "case_report", "retrospective", "clinical_trial", "review"]
-CurationStatus = Literal["pending", "accepted", "rejected", "edited", "needs_review"]
 
 
 class _Record(BaseModel):
@@ -78,7 +67,7 @@ class Document(_Record):
     """A parsed document: clean text, labeled sections, and a map back to the raw text."""
 
     doc_id: str
-    source: str = "file"
+    source: str = SOURCE_FILE
     source_id: str = ""
     title: str = ""
     text: str
@@ -130,7 +119,7 @@ class Triple(_Record):
     nct_ids: list[str] = Field(default_factory=list)
     # identity and provenance
     triple_id: str = Field(default="", description="sha1 of the scoring key; stable across re-runs")
-    source: str = "file"
+    source: str = SOURCE_FILE
     source_id: str = ""
     section: str = "body"
     sentence_start: int = 0
@@ -229,14 +218,3 @@ class DocumentTrialLink(_Record):
     nct_id: str
     how: str = Field(description="text, metadata, malformed")
     as_written: str = ""
-
-
-class Mention(_Record):
-    """An entity mention in PubTator terms (offsets into the document text)."""
-
-    start: int
-    end: int
-    text: str
-    type: Literal["Chemical", "Gene", "SequenceVariant", "Disease"]
-    id: str = ""
-    source: str = Field(default="", description="lexicon, model, variant rule id")

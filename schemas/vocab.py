@@ -1,7 +1,10 @@
-"""The project's one vocabulary: identifier patterns, the alteration key and the triple id.
+"""The project's one vocabulary: enums, identifier patterns, the alteration keys and the triple id.
 
 Every enum, id pattern and shared rule is defined here and imported everywhere
-else, so the JSON/Table Schemas, the SQL checks and the code cannot drift apart.
+else, so the JSON/Table Schemas (``schemas.models`` Literal types), the SQL
+checks of the state database and the code cannot drift apart. Enums are
+``Literal`` types (for the models and type checkers) with the tuple of their
+values next to them (for membership tests, messages and SQL).
 
 NCT ids: reviews write trial ids loosely (``nct 04291196``, ``NCT-04291196``) and
 sometimes wrongly (``NCT0429119`` with seven digits). A well-formed id is ``NCT``
@@ -15,12 +18,124 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
+
+# ------------------------------------------------------------------ record enums
+
+Outcome = Literal["resistance", "sensitivity", "investigation"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+EvidenceLevel = Literal["preclinical", "case_report", "retrospective", "clinical_trial", "review"]
+EVIDENCE_LEVELS: tuple[EvidenceLevel, ...] = get_args(EvidenceLevel)
+
+SectionLabel = Literal[
+    "title",
+    "abstract",
+    "body",
+    "table",
+    "caption",
+    "references",
+    "declarations",
+    "front_matter",
+    "boilerplate",
+]
+"""Labels a parser may give a section; only EXTRACTABLE_SECTIONS feed extraction."""
+SECTION_LABELS: tuple[SectionLabel, ...] = get_args(SectionLabel)
+EXTRACTABLE_SECTIONS: frozenset[str] = frozenset({"title", "abstract", "body", "table", "caption"})
+
+ALTERATION_TYPES: tuple[str, ...] = (
+    # sequence variants (protein and DNA level)
+    "substitution", "residue_class", "nonsense", "deletion", "insertion", "duplication", "delins", "frameshift",
+    "splice", "dna_substitution", "snp_id", "allele", "repeat", "compound",
+    # exon-level events
+    "exon_deletion", "exon_insertion", "exon_skipping",
+    # gene-level alterations and populations
+    "fusion", "rearrangement", "amplification", "overexpression", "activation", "loss", "mutation", "wild_type",
+)
+"""Values of ``Triple.alteration_type`` (the variant grammar's ``vtype``; empty when unknown)."""
+
+# ------------------------------------------------------------------ curation
+
+CurationStatus = Literal["pending", "accepted", "rejected", "edited", "needs_review"]
+CURATION_STATUSES: tuple[CurationStatus, ...] = get_args(CurationStatus)
+REVIEW_STATUS_ORDER: tuple[CurationStatus, ...] = ("pending", "needs_review", "accepted", "edited", "rejected")
+"""The curation statuses in review-queue order: open first, then by decision."""
+OPEN_STATUSES: frozenset[CurationStatus] = frozenset({"pending", "needs_review"})
+"""Statuses still waiting for a curator."""
+
+DecisionKind = Literal["accept", "reject", "edit"]
+DECISIONS: tuple[DecisionKind, ...] = get_args(DecisionKind)
+
+ReasonCode = Literal["wrong_drug", "wrong_alteration", "wrong_outcome", "not_asserted", "duplicate", "other"]
+REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
+"""Why a triple was rejected (the review app's keys 1-6 follow this order)."""
+
+EDITABLE_FIELDS: tuple[str, ...] = ("drugs", "gene", "alteration", "outcome", "evidence_level")
+"""Triple fields an ``edit`` decision may correct: the ones the review spreadsheet and web app offer.
+
+Identity and provenance fields are never edited; an edited triple keeps its ``triple_id``.
+"""
+
+
+def reason_code(value: str) -> str:
+    """A reason as curators write it (``Wrong drug``, ``not-asserted``) in code form (``wrong_drug``)."""
+    return re.sub(r"[\s\-]+", "_", value.strip().lower())
+
+
+RunOutcome = Literal["running", "ok", "partial", "error", "interrupted"]
+RUN_OUTCOMES: tuple[RunOutcome, ...] = get_args(RunOutcome)
+"""How a run recorded in the state database ended (``running`` while it runs)."""
+
+
+# ------------------------------------------------------------------ sources
+
+SOURCE_FILE = "file"
+SOURCE_DEMO = "demo"
+SOURCE_PUBMED = "pubmed"
+SOURCE_PUBMED_BATCH = "pubmed-batch"
+SOURCE_PUBMED_SEARCH = "pubmed-search"
+SOURCE_ELINK = "elink"
+SOURCE_PMC = "pmc"
+SOURCE_BIOC = "pmc-bioc"
+SOURCE_EUROPEPMC = "europepmc"
+SOURCE_EUROPEPMC_SEARCH = "europepmc-search"
+SOURCE_CTGOV = "ctgov"
+SOURCE_REJECTED = "rejected"
+"""Raw-record sources (``RawRecord.source``, carried on to documents and triples).
+
+They are written to disk (raw store, document ids ``source:id``), so a value never changes.
+"""
+
+LOCAL_SOURCES = frozenset({SOURCE_FILE, SOURCE_DEMO})
+"""Sources whose document id is the bare source id (no ``source:`` prefix)."""
+FULL_TEXT_SOURCES: tuple[str, ...] = (SOURCE_PMC, SOURCE_EUROPEPMC, SOURCE_BIOC)
+"""Sources whose documents are an article's full text (id = PMCID), preferred over its PubMed abstract."""
+NOT_PARSED_SOURCES = frozenset({SOURCE_PUBMED_BATCH, SOURCE_PUBMED_SEARCH, SOURCE_ELINK, SOURCE_REJECTED, SOURCE_EUROPEPMC_SEARCH})
+"""Raw-store sources that are not documents (batch containers, search answers, refused bodies)."""
+
+SERVICE_NCBI = "ncbi"
+SERVICE_BIOC = "bioc"
+SERVICE_CTGOV = "ctgov"
+SERVICE_EUROPEPMC = "europepmc"
+"""Web services as the HTTP client names them (rate limit, request log); ``bioc`` shares NCBI's limit."""
 
 # ------------------------------------------------------------------ identifiers
 
 NCT_RE = re.compile(r"^NCT\d{8}$")
 """A canonical, well-formed NCT id."""
+PMID_RE = re.compile(r"^\d{1,9}$")
+"""A PubMed id."""
+PMCID_RE = re.compile(r"^PMC\d{1,9}$")
+"""A PubMed Central id (upper case)."""
+PMCID_IN_TEXT_RE = re.compile(r"PMC\d+")
+"""A PubMed Central id inside a longer string (an article URL, a metadata field)."""
+
+NCT_IN_TEXT_RE = re.compile(r"\bNCT\s?(?P<digits>\d{7,8})\b")
+"""An NCT id as extraction reads it: upper-case ``NCT``, at most one space, seven or eight digits.
+
+Stricter about the prefix than ``find_nct_ids`` (which also reads ``nct-``) and looser
+about the digits: a seven-digit typo still marks a sentence as a trial report.
+"""
 
 # "NCT" then an optional separator (space, hyphen, colon, NBSP) then a run of digits.
 # Letters/digits around the match are excluded so "FNCT12345678" or "NCT123456789012"
@@ -93,6 +208,16 @@ def unique_nct_ids(text: str) -> tuple[list[str], list[str]]:
     return good, bad
 
 
+def nct_ids_written(text: str) -> list[tuple[int, str]]:
+    """(offset, ``NCT`` + digits) of every id ``NCT_IN_TEXT_RE`` finds, seven-digit ones included."""
+    return [(m.start(), "NCT" + m.group("digits")) for m in NCT_IN_TEXT_RE.finditer(text)]
+
+
+def well_formed_nct_ids(text: str) -> list[str]:
+    """The eight-digit ids ``NCT_IN_TEXT_RE`` finds, canonical, in order (repeats kept)."""
+    return ["NCT" + m.group("digits") for m in NCT_IN_TEXT_RE.finditer(text) if len(m.group("digits")) == 8]
+
+
 # ------------------------------------------------------------------ triple identity
 
 
@@ -101,8 +226,29 @@ GENERIC_ALTERATIONS = frozenset({"fusion", "mutation", "wild-type"})
 
 
 def norm_alteration_key(alteration: str) -> str:
-    """Compound order and dash style do not change identity (``T790M+C797S`` = ``C797S+T790M``)."""
+    """Compound order and dash style do not change identity (``T790M+C797S`` = ``C797S+T790M``).
+
+    Part of the triple id, so it never changes (curation decisions are keyed by that id).
+    """
     parts = [p.strip().lower() for p in alteration.replace("–", "-").split("+")]
+    return "+".join(sorted(parts))
+
+
+def scorer_alteration_key(alteration: str) -> str:
+    """The alteration as the shared scorer (``shared/tools/score_triples.py``) compares it.
+
+    Looser than ``norm_alteration_key``: whitespace runs and both dash styles are
+    folded and a ``p.`` prefix on a simple substitution is dropped (``p.T790M`` =
+    ``T790M``). Kept apart from the identity key so evaluation mirrors the scorer
+    while triple ids stay stable.
+    """
+    a = re.sub(r"\s+", " ", str(alteration).strip()).replace("–", "-").replace("—", "-")
+    parts = []
+    for part in a.split("+"):
+        part = part.strip()
+        if re.fullmatch(r"p\.[A-Za-z]\d+[A-Za-z*]", part):
+            part = part[2:]
+        parts.append(part.lower())
     return "+".join(sorted(parts))
 
 

@@ -288,6 +288,16 @@ def test_source_and_trial_links(client):
     assert "ORR 60 %" in html
 
 
+def test_bioc_full_text_links_to_pmc_without_document_metadata():
+    """BioC documents are stored with the source ``pmc-bioc`` (``SOURCE_BIOC``); their id is a PMCID."""
+    from schemas.vocab import SOURCE_BIOC
+
+    t = Triple(triple_id="t_bioc", doc_id=f"{SOURCE_BIOC}:PMC1112223", source=SOURCE_BIOC, source_id="PMC1112223",
+               evidence="e", drugs=["x"], gene="ALK", alteration="G1202R", outcome="resistance")
+    assert review.source_links(t, None) == [("PMC PMC1112223", "https://pmc.ncbi.nlm.nih.gov/articles/PMC1112223/")]
+    assert review.source_links(t.model_copy(update={"source_id": "PMC12<script>"}), None) == []
+
+
 def test_bad_confidence_filter_is_a_400(client):
     assert client.get("/?min_conf=abc").status_code == 400
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from pipeline.curation.decisions import (
     apply_curation,
     decision_history,
     latest_decisions,
+    make_decision,
     record_decision,
+    save_decisions,
 )
 from pipeline.state.db import (
     MIGRATIONS,
@@ -24,79 +27,13 @@ from pipeline.state.db import (
 )
 from schemas.errors import ConfigError, InputError
 from schemas.models import Triple
+from schemas.vocab import DECISIONS, REASON_CODES, triple_key_id
 
-# The version-1 schema exactly as oncotriples first shipped it (frozen here on purpose: a
-# database written by that version must keep opening and be upgraded, whatever later
-# migrations do).
-V1_SQL = """
-CREATE TABLE documents (
-    doc_id TEXT PRIMARY KEY,
-    source TEXT NOT NULL,
-    source_id TEXT NOT NULL,
-    content_sha256 TEXT NOT NULL,
-    versions_fingerprint TEXT NOT NULL DEFAULT '',
-    versions TEXT NOT NULL DEFAULT '{}',
-    last_fetched TEXT NOT NULL DEFAULT '',
-    last_extracted TEXT NOT NULL DEFAULT '',
-    status TEXT NOT NULL DEFAULT 'fetched',
-    error TEXT NOT NULL DEFAULT '',
-    output_sha256 TEXT NOT NULL DEFAULT '',
-    triples INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX documents_by_source ON documents (source, source_id);
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_key TEXT NOT NULL DEFAULT '',
-    started_at TEXT NOT NULL,
-    ended_at TEXT NOT NULL DEFAULT '',
-    figures TEXT NOT NULL DEFAULT '{}',
-    outcome TEXT NOT NULL DEFAULT 'running',
-    exit_code INTEGER,
-    release TEXT NOT NULL DEFAULT '',
-    pid INTEGER,
-    error TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE triples (
-    triple_id TEXT PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    drugs TEXT NOT NULL,
-    gene TEXT NOT NULL,
-    alteration TEXT NOT NULL,
-    outcome TEXT NOT NULL,
-    sentence_start INTEGER NOT NULL DEFAULT 0,
-    sentence_end INTEGER NOT NULL DEFAULT 0,
-    evidence_sha256 TEXT NOT NULL DEFAULT '',
-    first_seen_run INTEGER,
-    last_seen_run INTEGER,
-    current INTEGER NOT NULL DEFAULT 1
-);
-CREATE INDEX triples_by_span ON triples (doc_id, sentence_start, sentence_end);
-CREATE TABLE decisions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    triple_id TEXT NOT NULL,
-    decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'edit')),
-    reason TEXT CHECK (reason IS NULL OR reason IN
-        ('wrong_drug', 'wrong_alteration', 'wrong_outcome', 'not_asserted', 'duplicate', 'other')),
-    edits TEXT NOT NULL DEFAULT '{}',
-    curator TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    doc_id TEXT NOT NULL DEFAULT '',
-    sentence_start INTEGER NOT NULL DEFAULT 0,
-    sentence_end INTEGER NOT NULL DEFAULT 0,
-    evidence_sha256 TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX decisions_by_triple ON decisions (triple_id, id);
-CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
-    BEGIN SELECT RAISE(ABORT, 'curation decisions are append-only'); END;
-CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
-    BEGIN SELECT RAISE(ABORT, 'curation decisions are append-only'); END;
-"""
+# The version-1 schema exactly as oncotriples first shipped it, frozen in a fixture file.
+V1_SQL = (Path(__file__).parent / "fixtures" / "state_v1.sql").read_text(encoding="utf-8")
 
 
 def _triple(doc_id: str, drug: str, gene: str, alt: str, outcome: str = "resistance", start: int = 0, end: int = 50, evidence: str = "") -> Triple:
-    from extractors.nlp.triples import triple_key_id
-
     return Triple(
         doc_id=doc_id,
         evidence=evidence or f"{drug} {gene} {alt} {outcome}.",
@@ -281,11 +218,13 @@ def test_decisions_are_append_only_with_history(db: StateDB) -> None:
 @pytest.mark.parametrize(
     ("decision", "kwargs", "message"),
     [
-        ("maybe", {}, "decision must be"),
+        ("maybe", {}, "decision 'maybe' is not one of accept, reject, edit"),
         ("reject", {}, "needs a reason"),
-        ("reject", {"reason": "bad_vibes"}, "reason must be"),
+        ("reject", {"reason": "bad_vibes"}, "reason 'bad_vibes' is not one of"),
+        ("edit", {"reason": "wrong_alteration", "edits": {"gene": "MET"}}, "only used with reject"),
         ("edit", {}, "needs the edited fields"),
         ("edit", {"edits": {"triple_id": "x"}}, "not editable"),
+        ("edit", {"edits": {"measures": ["ORR 49 %"]}}, "not editable"),
         ("edit", {"edits": {"outcome": "cured"}}, "invalid edit"),
         ("accept", {"edits": {"gene": "MET"}}, "only an edit"),
     ],
@@ -313,12 +252,12 @@ def test_apply_curation_accept_edit_reject(db: StateDB) -> None:
     )
     db.sync_triples(db.start_run(), [a, b, c, d])
     record_decision(db, a.triple_id, "accept", curator="ann")
-    record_decision(db, b.triple_id, "edit", curator="ann", reason="wrong_alteration", edits={"alteration": "T790M+C797S", "measures": ["ORR 49 %"]}, note="compound")
+    record_decision(db, b.triple_id, "edit", curator="ann", edits={"alteration": "T790M+C797S", "evidence_level": "clinical_trial"}, note="compound")
     record_decision(db, c.triple_id, "reject", reason="not_asserted", curator="bob")
     kept, rejected, fields = apply_curation(db, [a, b, c, d])
     assert [t.triple_id for t in kept] == [a.triple_id, b.triple_id, d.triple_id]
     assert [t.curation_status for t in kept] == ["accepted", "edited", "pending"]
-    assert kept[1].alteration == "T790M+C797S" and kept[1].measures == ["ORR 49 %"] and kept[1].triple_id == b.triple_id
+    assert kept[1].alteration == "T790M+C797S" and kept[1].evidence_level == "clinical_trial" and kept[1].triple_id == b.triple_id
     assert [(t.triple_id, t.curation_status) for t in rejected] == [(c.triple_id, "rejected")]
     assert fields[b.triple_id]["curator"] == "ann" and fields[b.triple_id]["note"] == "compound" and fields[b.triple_id]["curated_at"]
     assert d.triple_id not in fields
@@ -354,18 +293,37 @@ def test_apply_curation_without_a_state_database_creates_nothing(tmp_path: Path)
 
 def test_released_migrations_are_never_edited() -> None:
     """Migration 1 must stay what shipped (add a new migration instead of editing an old one)."""
-    assert MIGRATIONS[0].sql.split() == V1_SQL.split()
+    frozen = [line for line in V1_SQL.splitlines() if not line.startswith("--")]
+    assert MIGRATIONS[0].sql.split() == "\n".join(frozen).split()
     assert [m.version for m in MIGRATIONS] == list(range(1, len(MIGRATIONS) + 1))
 
 
-def test_record_decisions_batch_is_all_or_nothing(db: StateDB) -> None:
-    from pipeline.curation.decisions import record_decisions
-
+def test_save_decisions_batch_is_all_or_nothing(db: StateDB) -> None:
     a, b = _triple("d1", "osimertinib", "EGFR", "C797S"), _triple("d1", "gefitinib", "EGFR", "T790M")
-    good = {"triple_id": a.triple_id, "decision": "accept", "curator": "ann", "triple": a}
-    bad = {"triple_id": b.triple_id, "decision": "reject", "curator": "ann", "triple": b}  # no reason
+    good = make_decision(a.triple_id, "accept", curator="ann", triple=a)
+    bad = replace(make_decision(b.triple_id, "accept", curator="ann", triple=b), decision="reject")  # no reason
     with pytest.raises(InputError, match=r"decision 2 .*needs a reason"):
-        record_decisions(db, [good, bad])
+        save_decisions(db, [good, bad])
     assert db.all_decisions() == []
-    done = record_decisions(db, [good, {**bad, "reason": "duplicate", "note": "same as row 1"}])
+    fixed = make_decision(b.triple_id, " Reject", curator=" ann ", reason="Duplicate", note="same as row 1", triple=b)
+    assert (fixed.id, fixed.decision, fixed.reason, fixed.curator) == (0, "reject", "duplicate", "ann")
+    done = save_decisions(db, [good, fixed])
     assert [d.id for d in done] == [d.id for d in db.all_decisions()] and done[1].note == "same as row 1"
+    assert db.all_decisions()[1].sentence_end == b.sentence_end
+
+
+def test_migration_checks_list_the_vocabulary(tmp_path: Path) -> None:
+    """The decisions table's CHECK lists are the vocabulary's decisions and reason codes."""
+    import re
+
+    sql = MIGRATIONS[0].sql
+    decision_list = re.search(r"CHECK \(decision IN \(([^)]*)\)\)", sql).group(1)
+    reason_list = re.search(r"reason IN\s*\(([^)]*)\)", sql).group(1)
+    assert re.findall(r"'([^']*)'", decision_list) == list(DECISIONS)
+    assert re.findall(r"'([^']*)'", reason_list) == list(REASON_CODES)
+    # and the database enforces them
+    with StateDB(tmp_path / "s.sqlite") as state:
+        with pytest.raises(sqlite3.IntegrityError):
+            state.conn.execute("INSERT INTO decisions (triple_id, decision, curator, created_at) VALUES ('t', 'approve', 'a', 'now')")
+        with pytest.raises(sqlite3.IntegrityError):
+            state.conn.execute("INSERT INTO decisions (triple_id, decision, reason, curator, created_at) VALUES ('t', 'reject', 'meh', 'a', 'now')")

@@ -22,6 +22,7 @@ from extractors.text.cleanup import Seg, append_seg, clean_text, compose, run_st
 from schemas.errors import InputError
 from schemas.models import EXTRACTABLE_SECTIONS, Section
 from schemas.versions import PARSER_VERSION as PARSER_VERSION
+from schemas.vocab import well_formed_nct_ids
 
 log = logging.getLogger(__name__)
 
@@ -229,18 +230,15 @@ class DocBuilder:
         return "\n".join(full[s.start : s.end] for s in self.sections if s.label in EXTRACTABLE_SECTIONS)
 
 
-NCT_RE = re.compile(r"\bNCT\s?(\d{8})\b")
-
-
 def nct_ids_in(text: str, first: Iterable[str] = ()) -> list[str]:
     """Trial ids: metadata ids first, then ids written in the text, de-duplicated in order."""
     seen: dict[str, None] = {}
     for nid in first:
-        m = NCT_RE.search(nid.upper())
-        if m:
-            seen.setdefault("NCT" + m.group(1), None)
-    for m in NCT_RE.finditer(text):
-        seen.setdefault("NCT" + m.group(1), None)
+        found = well_formed_nct_ids(nid.upper())
+        if found:
+            seen.setdefault(found[0], None)
+    for nct_id in well_formed_nct_ids(text):
+        seen.setdefault(nct_id, None)
     return list(seen)
 
 

@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from extractors.text.builder import CELL_SEP, ROW_SEP, DocBuilder, year_of
 from extractors.text.sections import classify_heading
+from schemas.vocab import PMCID_IN_TEXT_RE
 
 Node = str | tuple[str, bool]
 
@@ -125,7 +126,7 @@ def parse_html(raw: str, builder: DocBuilder) -> dict[str, object]:
         "journal": _meta(soup, "citation_journal_title"),
         "year": year_of(_meta(soup, "citation_publication_date") or _meta(soup, "citation_date") or _meta(soup, "dc.date")),
     }
-    m = re.search(r"PMC\d+", _meta(soup, "citation_fulltext_html_url") + _meta(soup, "citation_abstract_html_url") + _meta(soup, "citation_pmcid"))
+    m = PMCID_IN_TEXT_RE.search(_meta(soup, "citation_fulltext_html_url") + _meta(soup, "citation_abstract_html_url") + _meta(soup, "citation_pmcid"))
     meta["pmcid"] = m.group() if m else ""
     for tag in soup.find_all(CHROME_TAGS):
         tag.decompose()

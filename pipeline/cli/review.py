@@ -49,11 +49,12 @@ def register(app: typer.Typer) -> None:
         and `curator`; for edit, correct drugs (`a; b`), gene, alteration or outcome in place."""
         from pipeline.curation import review
         from schemas.errors import OncoTriplesError
+        from schemas.vocab import REVIEW_STATUS_ORDER
 
         statuses = [s.strip().lower() for s in status or []]
-        bad = [s for s in statuses if s not in (*review.STATUSES, "open", "all")]
+        bad = [s for s in statuses if s not in (*REVIEW_STATUS_ORDER, "open", "all")]
         if bad:
-            typer.echo(f"error: --status {bad[0]!r} is not one of {', '.join((*review.STATUSES, 'open', 'all'))}", err=True)
+            typer.echo(f"error: --status {bad[0]!r} is not one of {', '.join((*REVIEW_STATUS_ORDER, 'open', 'all'))}", err=True)
             raise typer.Exit(1)
         filters = review.Filters(statuses=statuses, genes=list(gene or []), drugs=list(drug or []), docs=list(doc or []))
         try:

@@ -15,6 +15,9 @@ old decision stays in history; a new triple from the same document and the
 same evidence sentence (same span, or same sentence text after an edit moved
 it) is marked ``needs_review`` so a curator looks at it again.
 
+Every decision, whether from the review spreadsheet, the web app or code, is
+checked by ``validate_decision`` and stored as a ``pipeline.state.db.Decision``.
+
 Functions take either ``Settings`` (the state database at ``settings.state_db``
 is opened and closed) or an open ``StateDB``.
 """
@@ -22,24 +25,20 @@ is opened and closed) or an open ``StateDB``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from pydantic import ValidationError
 
 from pipeline.config import Settings
-from pipeline.state.db import DECISIONS, REASON_CODES, Decision, StateDB, evidence_hash
+from pipeline.state.db import Decision, StateDB, evidence_hash
 from schemas.errors import InputError
 from schemas.models import Triple
+from schemas.vocab import DECISIONS, EDITABLE_FIELDS, REASON_CODES, reason_code
 
 log = logging.getLogger(__name__)
-
-EDITABLE_FIELDS = (
-    "evidence", "drugs", "drug_class", "gene", "alteration", "outcome", "measures", "evidence_level",
-    "nct_ids", "alteration_type", "hgvs", "negated", "hedged",
-)
-"""Fields an ``edit`` decision may override (identity and provenance fields are not editable)."""
 
 StateTarget = Settings | StateDB
 
@@ -56,30 +55,100 @@ def _db(target: StateTarget) -> Iterator[StateDB]:
         db.close()
 
 
-def validate_decision(decision: str, reason: str | None, edits: dict[str, Any] | None, curator: str) -> None:
-    """Raise InputError when a decision is malformed (unknown kind/reason, empty curator, bad edits)."""
-    if decision not in DECISIONS:
-        raise InputError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
-    if reason is not None and reason not in REASON_CODES:
-        raise InputError(f"reason must be one of {', '.join(REASON_CODES)}, not {reason!r}")
-    if decision == "reject" and reason is None:
-        raise InputError("a reject decision needs a reason code (" + ", ".join(REASON_CODES) + ")")
-    if not curator.strip():
-        raise InputError("a decision needs the curator's name")
-    if decision == "edit":
-        if not edits:
-            raise InputError("an edit decision needs the edited fields")
-        bad = sorted(set(edits) - set(EDITABLE_FIELDS))
-        if bad:
-            raise InputError(f"fields not editable: {', '.join(bad)} (editable: {', '.join(EDITABLE_FIELDS)})")
-        probe = {"doc_id": "x", "evidence": "x", "drugs": ["x"], "gene": "X", "alteration": "x", "outcome": "resistance"}
+def _no_database(target: StateTarget) -> bool:
+    """True when ``target`` names a state database that does not exist yet (reading must not create it)."""
+    return isinstance(target, Settings) and not target.state_db.exists()
+
+
+def check_decision(decision: str, reason: str | None, curator: str) -> tuple[str, str | None, str]:
+    """The normalized (decision, reason code, curator) of a decision; raise InputError naming the problem.
+
+    Decisions and reasons are read as curators write them (``Accept``, ``Wrong drug``).
+    Only a ``reject`` carries a reason, and it must carry one.
+    """
+    action = decision.strip().lower()
+    if action not in DECISIONS:
+        raise InputError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
+    who = curator.strip()
+    if not who:
+        raise InputError("no curator name (fill the curator column or pass --curator)")
+    code = reason_code(reason) if reason and reason.strip() else None
+    if action == "reject":
+        if code is None:
+            raise InputError(f"reject needs a reason code: one of {', '.join(REASON_CODES)}")
+        if code not in REASON_CODES:
+            raise InputError(f"reason {reason!r} is not one of {', '.join(REASON_CODES)}")
+    elif code is not None:
+        raise InputError(f"reason {reason!r} is only used with reject (decision is {action})")
+    return action, code, who
+
+
+def check_edits(decision: str, edits: dict[str, Any] | None) -> None:
+    """Raise InputError unless ``edits`` fit ``decision``: only an edit carries them, only editable fields, valid values."""
+    if decision != "edit":
+        if edits:
+            raise InputError(f"only an edit decision carries edits (this one is {decision!r})")
+        return
+    if not edits:
+        raise InputError("an edit decision needs the edited fields")
+    bad = sorted(set(edits) - set(EDITABLE_FIELDS))
+    if bad:
+        raise InputError(f"fields not editable: {', '.join(bad)} (editable: {', '.join(EDITABLE_FIELDS)})")
+    probe = {"doc_id": "x", "evidence": "x", "drugs": ["x"], "gene": "X", "alteration": "x", "outcome": "resistance"}
+    try:
+        Triple.model_validate({**probe, **edits})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError(f"invalid edit of {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+
+
+def validate_decision(decision: str, reason: str | None, edits: dict[str, Any] | None, curator: str) -> tuple[str, str | None, str]:
+    """Every rule a decision must meet before it is recorded; returns the normalized (decision, reason, curator)."""
+    action, code, who = check_decision(decision, reason, curator)
+    check_edits(action, edits)
+    return action, code, who
+
+
+def make_decision(
+    triple_id: str,
+    decision: str,
+    *,
+    curator: str,
+    reason: str | None = None,
+    edits: dict[str, Any] | None = None,
+    note: str = "",
+    triple: Triple | None = None,
+    created_at: str = "",
+    db: StateDB | None = None,
+) -> Decision:
+    """A validated, not yet recorded decision (``id`` 0) on ``triple_id``.
+
+    The triple's document and evidence sentence span come from ``triple`` when given,
+    else from ``db``'s triples table; an id the state database has never seen needs ``triple``.
+    """
+    action, code, who = validate_decision(decision, reason, edits, curator)
+    doc_id, start, end, evidence = _span(db, triple_id, triple)
+    return Decision(0, triple_id, action, code, dict(edits or {}), who, note, created_at, doc_id, start, end, evidence)
+
+
+def save_decisions(target: StateTarget, decisions: Sequence[Decision]) -> list[Decision]:
+    """Check every decision, then append them all in one transaction (all or none); returns them with ids."""
+    checked = []
+    for i, d in enumerate(decisions):
         try:
-            Triple.model_validate({**probe, **edits})
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(f"invalid edit of {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
-    elif edits:
-        raise InputError(f"only an edit decision carries edits (this one is {decision!r})")
+            action, code, who = validate_decision(d.decision, d.reason, d.edits or None, d.curator)
+        except InputError as exc:
+            raise InputError(f"decision {i + 1} ({d.triple_id}): {exc}") from exc
+        checked.append(replace(d, decision=action, reason=code, curator=who))
+    if not checked:
+        return []
+    with _db(target) as db:
+        recorded = db.add_decisions(checked)
+        path = db.path
+    for d in recorded:
+        log.info("decision %d: %s %s by %s", d.id, d.decision, d.triple_id, d.curator)
+    log.info("recorded %d curation decision(s) in %s", len(recorded), path)
+    return recorded
 
 
 def record_decision(
@@ -94,61 +163,38 @@ def record_decision(
     triple: Triple | None = None,
     created_at: str | None = None,
 ) -> Decision:
-    """Validate and append a decision on ``triple_id``.
-
-    The triple's document and evidence sentence span are stored with the decision (from
-    ``triple`` when given, else from the state database's triples table) so a later re-keyed
-    triple from the same sentence can be flagged ``needs_review``. An id the state database has
-    never seen needs ``triple``.
-    """
-    return record_decisions(
-        target,
-        [{"triple_id": triple_id, "decision": decision, "curator": curator, "reason": reason, "edits": edits, "note": note, "triple": triple, "created_at": created_at}],
-    )[0]
-
-
-def record_decisions(target: StateTarget, rows: Sequence[Mapping[str, Any]]) -> list[Decision]:
-    """Validate every row, then append them all in one transaction (all or none).
-
-    Each row holds ``record_decision``'s arguments: ``triple_id``, ``decision``, ``curator`` and
-    optionally ``reason``, ``edits``, ``note``, ``triple``, ``created_at``.
-    """
+    """Validate and append one decision on ``triple_id`` (see ``make_decision``)."""
     with _db(target) as db:
-        pending = []
-        for i, row in enumerate(rows):
-            triple_id, decision, curator = str(row["triple_id"]), str(row["decision"]), str(row.get("curator") or "")
-            reason, edits, triple = row.get("reason") or None, row.get("edits") or None, row.get("triple")
-            try:
-                validate_decision(decision, reason, edits, curator)
-                span = _span(db, triple_id, triple)
-            except InputError as exc:
-                raise InputError(f"decision {i + 1} ({triple_id}): {exc}") from exc
-            pending.append(Decision(0, triple_id, decision, reason, dict(edits or {}), curator.strip(), str(row.get("note") or ""), str(row.get("created_at") or ""), *span))
-        recorded = db.add_decisions(pending)
-    for d in recorded:
-        log.info("decision %d: %s %s by %s", d.id, d.decision, d.triple_id, d.curator)
-    return recorded
+        made = make_decision(
+            triple_id, decision, curator=curator, reason=reason, edits=edits, note=note, triple=triple, created_at=created_at or "", db=db
+        )
+        return save_decisions(db, [made])[0]
 
 
-def _span(db: StateDB, triple_id: str, triple: Triple | None) -> tuple[str, int, int, str]:
+def _span(db: StateDB | None, triple_id: str, triple: Triple | None) -> tuple[str, int, int, str]:
     if triple is not None:
         if triple.triple_id and triple.triple_id != triple_id:
             raise InputError(f"triple {triple.triple_id} given for a decision on {triple_id}")
         return triple.doc_id, triple.sentence_start, triple.sentence_end, evidence_hash(triple.evidence)
-    known = db.triple(triple_id)
+    known = db.triple(triple_id) if db is not None else None
     if known is None:
-        raise InputError(f"unknown triple_id {triple_id}: not in the state database {db.path} (pass the triple itself)")
+        where = f"not in the state database {db.path}" if db is not None else "no state database given"
+        raise InputError(f"unknown triple_id {triple_id}: {where} (pass the triple itself)")
     return known.doc_id, known.sentence_start, known.sentence_end, known.evidence_sha256
 
 
 def decision_history(target: StateTarget, triple_id: str) -> list[Decision]:
-    """Every decision on ``triple_id``, oldest first."""
+    """Every decision on ``triple_id``, oldest first (none, and no file created, without a state database)."""
+    if _no_database(target):
+        return []
     with _db(target) as db:
         return db.decision_history(triple_id)
 
 
 def latest_decisions(target: StateTarget) -> dict[str, Decision]:
-    """The newest decision per triple_id (including ids no longer extracted)."""
+    """The newest decision per triple_id, including ids no longer extracted (none without a state database)."""
+    if _no_database(target):
+        return {}
     with _db(target) as db:
         return db.latest_decisions()
 
@@ -163,7 +209,7 @@ def apply_curation(target: StateTarget, triples: list[Triple]) -> tuple[list[Tri
 
     Input order is kept. With no state database yet, nothing is curated (and no file is created).
     """
-    if isinstance(target, Settings) and not target.state_db.exists():
+    if _no_database(target):
         return list(triples), [], {}
     with _db(target) as db:
         latest = db.latest_decisions()

@@ -1,9 +1,9 @@
-"""Curator review: the review table, the spreadsheet (CSV) round trip and shared decision validation.
+"""Curator review: the review table, the spreadsheet (CSV) round trip and reading curator input.
 
-Decisions are never stored here: every write goes through ``pipeline.curation``
-(the state database's decisions API). This module only builds the review table
-(current triples + latest decision + status), writes/reads CSV files, and
-validates what curators send before anything is recorded.
+This module builds the review table (current triples + latest decision +
+status), writes/reads CSV files, and turns what curators send (spreadsheet rows,
+web forms) into decisions. The rules every decision meets, and how decisions are
+stored and applied, live in ``pipeline.curation.decisions``.
 """
 
 from __future__ import annotations
@@ -20,22 +20,28 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
+from pipeline.curation import decisions
+from pipeline.state.db import Decision
 from schemas.errors import InputError, OncoTriplesError
 from schemas.files import read_jsonl
 from schemas.models import Document, Triple
+from schemas.vocab import (
+    DECISIONS,
+    EDITABLE_FIELDS,
+    EVIDENCE_LEVELS,
+    NCT_RE,
+    OPEN_STATUSES,
+    OUTCOMES,
+    PMCID_RE,
+    PMID_RE,
+    REVIEW_STATUS_ORDER,
+    SOURCE_BIOC,
+    SOURCE_CTGOV,
+    SOURCE_PMC,
+    SOURCE_PUBMED,
+)
 
 log = logging.getLogger(__name__)
-
-DECISIONS: tuple[str, ...] = ("accept", "reject", "edit")
-REASON_CODES: tuple[str, ...] = ("wrong_drug", "wrong_alteration", "wrong_outcome", "not_asserted", "duplicate", "other")
-OUTCOMES: tuple[str, ...] = ("resistance", "sensitivity", "investigation")
-STATUSES: tuple[str, ...] = ("pending", "needs_review", "accepted", "edited", "rejected")
-OPEN_STATUSES: frozenset[str] = frozenset({"pending", "needs_review"})
-EVIDENCE_LEVELS: tuple[str, ...] = ("preclinical", "case_report", "retrospective", "clinical_trial", "review")
-EDITABLE_FIELDS: tuple[str, ...] = ("drugs", "gene", "alteration", "outcome", "evidence_level")
-"""Fields a curator may correct with an ``edit`` decision."""
-
-DECISION_STATUS = {"accept": "accepted", "reject": "rejected", "edit": "edited"}
 
 EXPORT_COLUMNS: list[str] = [
     "triple_id", "decision", "reason", "note", "curator",
@@ -60,34 +66,11 @@ class ReviewImportError(OncoTriplesError):
         )
 
 
-# ------------------------------------------------------------------ decisions API adapter
-#
-# The only place that talks to the decisions store (pipeline.curation, backed by
-# the SQLite state DB). Kept tiny so the store's exact signatures live in one spot.
+# ------------------------------------------------------------------ decisions as the review app shows them
 
 
-def _curation():  # noqa: ANN202 - module
-    from pipeline.curation import decisions as curation
-
-    return curation
-
-
-def latest_decisions(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Latest decision per triple_id as plain dicts (decision, reason, fields, curator, decided_at, note)."""
-    if not settings.state_db.exists():
-        return {}
-    raw = _curation().latest_decisions(settings)
-    return {tid: _decision_dict(d) for tid, d in raw.items()}
-
-
-def decision_history(settings: Settings, triple_id: str) -> list[dict[str, Any]]:
-    """Every decision ever recorded for a triple, oldest first."""
-    if not settings.state_db.exists():
-        return []
-    return [_decision_dict(d) for d in _curation().decision_history(settings, triple_id)]
-
-
-def _decision_dict(d: Any) -> dict[str, Any]:
+def decision_json(d: Decision) -> dict[str, Any]:
+    """A decision as the review app's pages and JSON answers show it (``fields`` = the edits)."""
     return {
         "id": d.id,
         "decision": d.decision,
@@ -99,64 +82,14 @@ def _decision_dict(d: Any) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class Decision:
-    """A validated decision, ready to record (``triple`` is the extracted triple it is about)."""
-
-    triple_id: str
-    decision: str
-    curator: str
-    reason: str = ""
-    note: str = ""
-    fields: dict[str, Any] = field(default_factory=dict)
-    triple: Triple | None = None
+def latest_decisions(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Latest decision per triple_id (see ``decision_json``)."""
+    return {tid: decision_json(d) for tid, d in decisions.latest_decisions(settings).items()}
 
 
-def record_decisions(settings: Settings, decisions: Sequence[Decision]) -> int:
-    """Record validated decisions through ``pipeline.curation`` (append-only history).
-
-    Uses ``curation.record_decisions`` (one transaction for the whole batch) when the
-    decisions API offers it; otherwise one ``record_decision`` per row on one open
-    state database. Every row was validated beforehand with the same rules, so a
-    failure here is an I/O problem, not a bad row.
-    """
-    if not decisions:
-        return 0
-    cur = _curation()
-    from pipeline.state.db import StateDB
-
-    with StateDB(settings.state_db) as db:
-        batch = getattr(cur, "record_decisions", None)
-        if batch is not None:
-            batch(db, [_api_kwargs(d) for d in decisions])
-        else:
-            for d in decisions:
-                kwargs = _api_kwargs(d)
-                cur.record_decision(db, kwargs.pop("triple_id"), kwargs.pop("decision"), **kwargs)
-    log.info("recorded %d curation decision(s) in %s", len(decisions), settings.state_db)
-    return len(decisions)
-
-
-def _api_kwargs(d: Decision) -> dict[str, Any]:
-    return {
-        "triple_id": d.triple_id,
-        "decision": d.decision,
-        "curator": d.curator,
-        "reason": d.reason or None,
-        "edits": dict(d.fields) or None,
-        "note": d.note,
-        "triple": d.triple,
-    }
-
-
-def _check_with_store_rules(d: Decision) -> None:
-    """The decisions API's own validation, so nothing we accept is refused when recorded."""
-    from schemas.errors import InputError as _InputError
-
-    try:
-        _curation().validate_decision(d.decision, d.reason or None, dict(d.fields) or None, d.curator)
-    except _InputError as exc:
-        raise ValueError(str(exc)) from exc
+def decision_history(settings: Settings, triple_id: str) -> list[dict[str, Any]]:
+    """Every decision ever recorded for a triple, oldest first (see ``decision_json``)."""
+    return [decision_json(d) for d in decisions.decision_history(settings, triple_id)]
 
 
 # ------------------------------------------------------------------ review table
@@ -189,7 +122,7 @@ class ReviewTable:
     def counts(self, items: Iterable[ReviewItem] | None = None) -> dict[str, int]:
         """Count per status plus ``total`` and ``left`` (pending + needs_review)."""
         c = Counter(i.status for i in (self.items if items is None else items))
-        out = {s: c.get(s, 0) for s in STATUSES}
+        out = {s: c.get(s, 0) for s in REVIEW_STATUS_ORDER}
         out["total"] = sum(c.values())
         out["left"] = sum(c.get(s, 0) for s in OPEN_STATUSES)
         return out
@@ -222,7 +155,7 @@ def build_review_table(settings: Settings, triples: list[Triple] | None = None) 
     function releases use), so the review queue and releases never disagree.
     """
     originals = load_current_triples(settings) if triples is None else triples
-    kept, rejected, notes = _curation().apply_curation(settings, list(originals))
+    kept, rejected, notes = decisions.apply_curation(settings, list(originals))
     curated: dict[str, tuple[Triple, str]] = {t.triple_id: (t, t.curation_status) for t in kept}
     curated.update({t.triple_id: (t, "rejected") for t in rejected})
     latest = latest_decisions(settings)
@@ -312,11 +245,7 @@ def parse_drugs(value: str) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def _reason_code(value: str) -> str:
-    return re.sub(r"[\s\-]+", "_", value.strip().lower())
-
-
-def validate_decision(
+def curator_decision(
     item: ReviewItem | None,
     *,
     triple_id: str,
@@ -327,7 +256,7 @@ def validate_decision(
     fields: dict[str, str] | None = None,
     strict_unchanged: bool = False,
 ) -> Decision:
-    """Check one curator decision against the triple it names; raise ValueError naming the problem.
+    """The decision a curator sent on one triple, checked against that triple; raise InputError naming the problem.
 
     ``fields`` are the editable field values as the curator sent them (strings; drugs
     as ``a; b`` or a JSON list). For ``edit`` the changed ones (compared with the
@@ -335,57 +264,44 @@ def validate_decision(
     values is an acceptance. With ``strict_unchanged`` (spreadsheets) an ``accept``
     whose fields differ from the extracted triple is refused, so a forgotten
     ``edit`` is never taken as an acceptance. Accepting a triple that carries an
-    earlier edit would silently drop that edit, so it is refused too.
+    earlier edit would silently drop that edit, so it is refused too. The decision
+    rules themselves are ``decisions.validate_decision``'s.
     """
     if item is None:
-        raise ValueError(f"unknown triple_id {triple_id!r} (not among the current triples)")
-    action = decision.strip().lower()
-    if action not in DECISIONS:
-        raise ValueError(f"decision {decision!r} is not one of {', '.join(DECISIONS)}")
-    curator = curator.strip()
-    if not curator:
-        raise ValueError("no curator name (fill the curator column or pass --curator)")
-    reason_code = _reason_code(reason) if reason.strip() else ""
-    if action == "reject":
-        if not reason_code:
-            raise ValueError(f"reject needs a reason code: one of {', '.join(REASON_CODES)}")
-        if reason_code not in REASON_CODES:
-            raise ValueError(f"reason {reason!r} is not one of {', '.join(REASON_CODES)}")
-    elif reason_code:
-        raise ValueError(f"reason {reason!r} is only used with reject (decision is {action})")
-
-    parsed = _parse_fields(fields or {})
+        raise InputError(f"unknown triple_id {triple_id!r} (not among the current triples)")
+    action, code, who = decisions.check_decision(decision, reason, curator)
+    try:
+        parsed = _parse_fields(fields or {})
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
     edited_now = [k for k in EDITABLE_FIELDS if _field_value(item.current, k) != _field_value(item.original, k)]
+    edits: dict[str, Any] | None = None
     if action == "edit":
         changed = {k: v for k, v in parsed.items() if v != _field_value(item.original, k)}
         if not changed and not edited_now:
-            raise ValueError("edit changes no field (correct drugs, gene, alteration, outcome or evidence_level, or use accept)")
-        if not changed:
+            raise InputError("edit changes no field (correct drugs, gene, alteration, outcome or evidence_level, or use accept)")
+        if changed:
+            edits = changed
+        else:
             # the curator put the extracted values back: that is an acceptance of the extracted triple
             log.info("edit of %s restores the extracted values; recorded as accept", triple_id)
             action = "accept"
-        else:
-            result = Decision(triple_id, action, curator, note=note.strip(), fields=changed, triple=item.original)
-            _check_with_store_rules(result)
-            return result
     elif action == "accept":
         if strict_unchanged:
-            changed = [k for k, v in parsed.items() if v != _field_value(item.original, k)]
-            if changed:
+            differing = [k for k, v in parsed.items() if v != _field_value(item.original, k)]
+            if differing:
                 why = " (the triple carries an earlier edit)" if edited_now else ""
-                verb = "differs" if len(changed) == 1 else "differ"
-                raise ValueError(
-                    f"decision is accept but {', '.join(changed)} {verb} from the extracted triple{why}; "
+                verb = "differs" if len(differing) == 1 else "differ"
+                raise InputError(
+                    f"decision is accept but {', '.join(differing)} {verb} from the extracted triple{why}; "
                     "use edit to keep corrected values, or restore the extracted values to accept them"
                 )
         elif edited_now:
-            raise ValueError(
+            raise InputError(
                 f"this triple carries an edit of {', '.join(edited_now)}; accepting would drop it. "
                 "Save the edit again (e) to confirm the corrected values, or edit the values back to accept the extracted ones"
             )
-    result = Decision(triple_id, action, curator, reason=reason_code, note=note.strip(), triple=item.original)
-    _check_with_store_rules(result)
-    return result
+    return decisions.make_decision(triple_id, action, curator=who, reason=code, edits=edits, note=note.strip(), triple=item.original)
 
 
 def _field_value(t: Triple, name: str) -> Any:
@@ -550,7 +466,7 @@ def import_csv(settings: Settings, path: Path, *, curator: str = "") -> ImportRe
     table = build_review_table(settings).by_id()
     present_fields = [f for f in EDITABLE_FIELDS if f in header]
     problems: list[tuple[int, str]] = []
-    decisions: list[Decision] = []
+    made: list[Decision] = []
     seen: dict[str, int] = {}
     skipped = 0
     for row_no, row in rows:
@@ -585,8 +501,8 @@ def import_csv(settings: Settings, path: Path, *, curator: str = "") -> ImportRe
                 skipped += 1
             continue
         try:
-            decisions.append(
-                validate_decision(
+            made.append(
+                curator_decision(
                     item,
                     triple_id=tid,
                     decision=decision,
@@ -597,20 +513,15 @@ def import_csv(settings: Settings, path: Path, *, curator: str = "") -> ImportRe
                     strict_unchanged=True,
                 )
             )
-        except ValueError as exc:
+        except InputError as exc:
             problems.append((row_no, f"{label}: {exc}"))
     if problems:
         raise ReviewImportError(str(path), problems)
-    record_decisions(settings, decisions)
-    return ImportResult(applied=decisions, skipped=skipped, rows=len(rows))
+    decisions.save_decisions(settings, made)
+    return ImportResult(applied=made, skipped=skipped, rows=len(rows))
 
 
 # ------------------------------------------------------------------ links and highlighting
-
-
-PMID_RE = re.compile(r"^\d{1,9}$")
-PMCID_RE = re.compile(r"^PMC\d{1,9}$")
-NCT_RE = re.compile(r"^NCT\d{8}$")
 
 
 def trial_url(nct_id: str) -> str | None:
@@ -620,14 +531,14 @@ def trial_url(nct_id: str) -> str | None:
 def source_links(t: Triple, doc: Document | None) -> list[tuple[str, str]]:
     """(label, url) links to the triple's source; URLs are built only from validated ids."""
     links: list[tuple[str, str]] = []
-    pmid = (doc.pmid if doc else "") or (t.source_id if t.source == "pubmed" else "")
-    pmcid = (doc.pmcid if doc else "") or (t.source_id if t.source in ("pmc", "bioc") else "")
+    pmid = (doc.pmid if doc else "") or (t.source_id if t.source == SOURCE_PUBMED else "")
+    pmcid = (doc.pmcid if doc else "") or (t.source_id if t.source in (SOURCE_PMC, SOURCE_BIOC) else "")
     pmcid = pmcid.upper()
     if pmid and PMID_RE.match(pmid):
         links.append((f"PubMed {pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"))
     if pmcid and PMCID_RE.match(pmcid):
         links.append((f"PMC {pmcid}", f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"))
-    nct = t.source_id if t.source == "ctgov" else (t.doc_id if NCT_RE.match(t.doc_id) else "")
+    nct = t.source_id if t.source == SOURCE_CTGOV else (t.doc_id if NCT_RE.match(t.doc_id) else "")
     url = trial_url(nct) if nct else None
     if url:
         links.append((f"ClinicalTrials.gov {nct}", url))

@@ -33,6 +33,13 @@ from pipeline.config import HttpSettings, Settings
 from pipeline.sources.rawstore import RawStore, sha256_bytes
 from schemas.errors import FetchError, HTTPStatusError, OncoTriplesError
 from schemas.models import RawRecord
+from schemas.vocab import (
+    SERVICE_BIOC,
+    SERVICE_CTGOV,
+    SERVICE_EUROPEPMC,
+    SERVICE_NCBI,
+    SOURCE_REJECTED,
+)
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ NCBI_LIMIT = 3.0
 NCBI_LIMIT_WITH_KEY = 10.0
 CTGOV_LIMIT = 1.0
 SECRET_PARAMS = ("api_key",)
-BUCKET_OF = {"bioc": "ncbi"}
+BUCKET_OF = {SERVICE_BIOC: SERVICE_NCBI}
 """Services that share another service's rate limit (same host/organisation)."""
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-length", "retry-after")
 
@@ -240,7 +247,7 @@ class PoliteClient:
         """
         params = dict(params or {})
         data = dict(data) if data is not None else None
-        if service == "ncbi":
+        if service == SERVICE_NCBI:
             target = data if data is not None else params
             for key, value in self.ncbi_params.items():
                 target.setdefault(key, value)
@@ -390,7 +397,7 @@ class PoliteClient:
             return
         self.raw_store.put(
             fetched.content,
-            source="rejected",
+            source=SOURCE_REJECTED,
             source_id=f"{source}:{item}",
             url=fetched.url,
             status=fetched.status,
@@ -415,4 +422,4 @@ def service_rates(settings: Settings) -> dict[str, float]:
     ctgov = settings.ctgov.requests_per_second
     if _host(settings.ctgov.url).endswith("clinicaltrials.gov"):
         ctgov = min(ctgov, CTGOV_LIMIT)
-    return {"ncbi": ncbi, "ctgov": ctgov, "europepmc": settings.europepmc.requests_per_second}
+    return {SERVICE_NCBI: ncbi, SERVICE_CTGOV: ctgov, SERVICE_EUROPEPMC: settings.europepmc.requests_per_second}

@@ -20,16 +20,13 @@ from schemas.errors import OncoTriplesError
 from schemas.files import atomic_write_bytes
 from schemas.models import Document, RawRecord, Trial
 from schemas.versions import PARSER_VERSION
+from schemas.vocab import FULL_TEXT_SOURCES, LOCAL_SOURCES, NOT_PARSED_SOURCES, SOURCE_PUBMED
 
 if TYPE_CHECKING:
     from pipeline.state.db import StateDB
 
 log = logging.getLogger(__name__)
 
-FULL_TEXT_SOURCES = ("pmc", "europepmc", "pmc-bioc")
-"""Sources whose documents are an article's full text (preferred over its PubMed abstract)."""
-NOT_PARSED_SOURCES = frozenset({"pubmed-batch", "pubmed-search", "elink", "rejected", "europepmc-search"})
-"""Raw-store sources that are not documents (batch containers, search answers, refused bodies)."""
 METADATA_ONLY_NOTE = "metadata-only"
 """Prefix of the JATS parser's note on a record without ``<body>``."""
 
@@ -56,11 +53,11 @@ def prefer_full_text(documents: list[Document]) -> list[Document]:
             target = full if _has_full_text(doc) else partial
             for key in _article_keys(doc):
                 target.setdefault(key, doc)
-    abstracts = {key for doc in documents if doc.source == "pubmed" for key in _article_keys(doc)}
+    abstracts = {key for doc in documents if doc.source == SOURCE_PUBMED for key in _article_keys(doc)}
     out: list[Document] = []
     for doc in documents:
         keys = _article_keys(doc)
-        if doc.source == "pubmed":
+        if doc.source == SOURCE_PUBMED:
             winner = next((full[k] for k in keys if k in full), None)
             if winner is not None:
                 log.debug("%s: full text %s is used instead of the abstract", doc.doc_id, winner.doc_id)
@@ -87,14 +84,14 @@ def _article_keys(doc: Document) -> list[str]:
         keys.append(f"pmid:{doc.pmid}")
     if doc.pmcid:
         keys.append(f"pmcid:{doc.pmcid.upper()}")
-    if doc.source in ("pmc", "europepmc", "pmc-bioc") and doc.source_id.upper().startswith("PMC"):
+    if doc.source in FULL_TEXT_SOURCES and doc.source_id.upper().startswith("PMC"):
         keys.append(f"pmcid:{doc.source_id.upper()}")
     return list(dict.fromkeys(keys))
 
 
 def doc_id_for(rec: RawRecord) -> str:
     """The document id of a raw record: the bare id for local files and the demo, ``source:id`` otherwise."""
-    return rec.source_id if rec.source in ("file", "demo") else f"{rec.source}:{rec.source_id}"
+    return rec.source_id if rec.source in LOCAL_SOURCES else f"{rec.source}:{rec.source_id}"
 
 
 def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None, *, state: StateDB | None = None) -> tuple[list[Document], list[Trial]]:

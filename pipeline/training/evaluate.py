@@ -1,8 +1,9 @@
 """Evaluation against gold triples: the shared scorer's figures plus an error breakdown by category.
 
 Keys and views are computed exactly as ``shared/tools/score_triples.py`` does
-(key = doc_id, sorted lower-cased drugs, upper-cased gene, normalized
-alteration, outcome; micro-averaged over unique keys), so the figures match.
+(key = doc_id, sorted lower-cased drugs, upper-cased gene, the scorer's
+alteration key ``schemas.vocab.scorer_alteration_key``, outcome; micro-averaged
+over unique keys), so the figures match.
 Each false positive / negative is then given one category so a change can
 be judged by which errors it removes.
 """
@@ -17,24 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from schemas.errors import InputError
+from schemas.vocab import scorer_alteration_key
 
 Key = tuple[str, tuple[str, ...], str, str, str]
 
 
-def norm_alteration(a: str) -> str:
-    a = re.sub(r"\s+", " ", str(a).strip()).replace("–", "-").replace("—", "-")
-    parts = []
-    for part in a.split("+"):
-        part = part.strip()
-        if re.fullmatch(r"p\.[A-Za-z]\d+[A-Za-z*]", part):
-            part = part[2:]
-        parts.append(part.lower())
-    return "+".join(sorted(parts))
-
-
 def key(r: dict[str, Any]) -> Key:
     drugs = tuple(sorted(re.sub(r"\s+", " ", str(d).strip().lower()) for d in r.get("drugs") or []))
-    return (str(r["doc_id"]), drugs, str(r.get("gene") or "").strip().upper(), norm_alteration(r.get("alteration") or ""), str(r.get("outcome") or "").strip().lower())
+    return (str(r["doc_id"]), drugs, str(r.get("gene") or "").strip().upper(), scorer_alteration_key(r.get("alteration") or ""), str(r.get("outcome") or "").strip().lower())
 
 
 def load_jsonl(paths: list[Path]) -> list[dict[str, Any]]:
@@ -92,7 +83,7 @@ def _category_fp(k: Key, gold: set[Key], gold_rows: dict[Key, dict]) -> str:
     same_pair = [g for g in gold if g[:4] == k[:4]]
     if same_pair:
         return "wrong_outcome"
-    same_target = [g for g in gold if g[0] == doc and g[2] == gene and g[3] == alt and g[4] == outcome]
+    same_target = sorted(g for g in gold if g[0] == doc and g[2] == gene and g[3] == alt and g[4] == outcome)  # sorted: the first match decides
     for g in same_target:
         if set(g[1]) > set(drugs) or set(g[1]) < set(drugs):
             return "missed_drug_in_combination"

@@ -22,7 +22,9 @@ from flask import Flask, abort, jsonify, redirect, render_template, request, ses
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from pipeline.config import Settings
-from pipeline.curation import review
+from pipeline.curation import decisions, review
+from schemas.errors import InputError
+from schemas.vocab import EDITABLE_FIELDS, OUTCOMES, REASON_CODES, REVIEW_STATUS_ORDER
 
 log = logging.getLogger(__name__)
 
@@ -157,9 +159,9 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
             genes=sorted({t.gene for t in current}),
             drugs=sorted({d for t in current for d in t.drugs}, key=str.lower),
             docs=sorted({t.doc_id for t in current}),
-            outcomes=review.OUTCOMES,
-            statuses=review.STATUSES,
-            reasons=review.REASON_CODES,
+            outcomes=OUTCOMES,
+            statuses=REVIEW_STATUS_ORDER,
+            reasons=REASON_CODES,
             csrf_token=_csrf_token(),
             default_curator=default_curator,
             next_url=request.full_path.rstrip("?"),
@@ -170,10 +172,10 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
         f = request.form
         tid = f.get("triple_id", "").strip()
         action = f.get("decision", "").strip().lower()
-        fields = {k: f.get(k, "") for k in review.EDITABLE_FIELDS if k in f} if action == "edit" else {}
+        fields = {k: f.get(k, "") for k in EDITABLE_FIELDS if k in f} if action == "edit" else {}
         table = review.build_review_table(settings)
         try:
-            decision = review.validate_decision(
+            decision = review.curator_decision(
                 table.by_id().get(tid),
                 triple_id=tid,
                 decision=action,
@@ -182,11 +184,11 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
                 curator=f.get("curator", "").strip() or default_curator,
                 fields=fields,
             )
-        except ValueError as exc:
+        except InputError as exc:
             if _wants_json():
                 return jsonify({"ok": False, "error": str(exc)}), 422
             abort(422, description=str(exc))
-        review.record_decisions(settings, [decision])
+        decisions.save_decisions(settings, [decision])
         if not _wants_json():
             return redirect(_safe_next(f.get("next", "")), code=303)
         table = review.build_review_table(settings)

@@ -27,11 +27,12 @@ from pipeline.sources.http import PoliteClient
 from pipeline.sources.rawstore import sha256_bytes
 from schemas.errors import HTTPStatusError, OncoTriplesError
 from schemas.models import RawRecord
+from schemas.vocab import SERVICE_CTGOV, SOURCE_CTGOV
 
 log = logging.getLogger(__name__)
 
-SERVICE = "ctgov"
-SOURCE = "ctgov"
+SERVICE = SERVICE_CTGOV
+SOURCE = SOURCE_CTGOV
 MAX_PAGE_SIZE = 1000
 
 

@@ -19,10 +19,11 @@ from pipeline.sources.europepmc.parse import (
 )
 from pipeline.sources.http import PoliteClient
 from schemas.models import RawRecord
+from schemas.vocab import SERVICE_EUROPEPMC, SOURCE_EUROPEPMC, SOURCE_EUROPEPMC_SEARCH
 
 log = logging.getLogger(__name__)
 
-SERVICE = "europepmc"
+SERVICE = SERVICE_EUROPEPMC
 
 
 @dataclass
@@ -51,7 +52,7 @@ class EuropePmcFetcher:
             f"{self.base_url}/search",
             params={"query": query, "format": "json", "resultType": result_type,
                     "pageSize": page_size, "cursorMark": cursor},
-            source="europepmc-search",
+            source=SOURCE_EUROPEPMC_SEARCH,
             source_id=f"{query}|{result_type}|{page_size}|{cursor}",
             format_hint="europepmc_search_json",
             validate=lambda data: parse_search(data, what=f"Europe PMC search {query!r}"),
@@ -85,7 +86,7 @@ class EuropePmcFetcher:
         resp = self.client.get(
             SERVICE,
             f"{self.base_url}/{canonical}/fullTextXML",
-            source="europepmc",
+            source=SOURCE_EUROPEPMC,
             source_id=canonical,
             format_hint="jats",
             validate=lambda data: check_fulltext_xml(data, what=f"Europe PMC fullTextXML {canonical}"),

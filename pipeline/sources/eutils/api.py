@@ -26,10 +26,18 @@ from pipeline.sources.eutils.parse import (
 from pipeline.sources.http import FetchedResponse, PoliteClient
 from pipeline.sources.rawstore import sha256_bytes
 from schemas.models import RawRecord
+from schemas.vocab import (
+    SERVICE_NCBI,
+    SOURCE_ELINK,
+    SOURCE_PMC,
+    SOURCE_PUBMED,
+    SOURCE_PUBMED_BATCH,
+    SOURCE_PUBMED_SEARCH,
+)
 
 log = logging.getLogger(__name__)
 
-SERVICE = "ncbi"
+SERVICE = SERVICE_NCBI
 ESEARCH_MAX = 10_000
 """PubMed esearch returns at most 10,000 ids per query (retstart beyond is refused)."""
 
@@ -98,7 +106,7 @@ class EutilsFetcher:
             SERVICE,
             self._url("esearch"),
             params=params,
-            source="pubmed-search",
+            source=SOURCE_PUBMED_SEARCH,
             source_id=f"esearch-{_key([db, term, str(retstart), str(retmax), repr(sorted((extra or {}).items()))])}",
             format_hint="esearch_json",
             validate=lambda data: parse_esearch(data, what=f"esearch {term!r}"),
@@ -150,7 +158,7 @@ class EutilsFetcher:
                 "efetch",
                 {"db": "pubmed", "retmode": "xml"},
                 batch,
-                source="pubmed-batch" if len(batch) > 1 else "pubmed",
+                source=SOURCE_PUBMED_BATCH if len(batch) > 1 else SOURCE_PUBMED,
                 source_id=source_id,
                 format_hint="pubmed_xml",
                 validate=lambda data, b=batch: pubmed_article_ids(data, what=f"efetch pubmed {b[0]}..{b[-1]}"),
@@ -186,7 +194,7 @@ class EutilsFetcher:
                 out[pmid] = latest
                 continue
             out[pmid] = store.put(
-                data, source="pubmed", source_id=pmid, url=resp.url, status=resp.status,
+                data, source=SOURCE_PUBMED, source_id=pmid, url=resp.url, status=resp.status,
                 content_type="application/xml", format_hint="pubmed_xml",
                 headers={"x-oncotriples-derived-from": resp.raw.sha256 if resp.raw else ""},
             )
@@ -200,7 +208,7 @@ class EutilsFetcher:
             SERVICE,
             self._url("efetch"),
             params={"db": "pmc", "id": numeric, "rettype": "xml"},
-            source="pmc",
+            source=SOURCE_PMC,
             source_id=canonical,
             format_hint="jats",
             validate=lambda data: pmc_article_info(data, what=f"efetch pmc {canonical}"),
@@ -221,7 +229,7 @@ class EutilsFetcher:
         for start in range(0, len(ids), self.batch_size):
             batch = list(ids[start : start + self.batch_size])
             resp = self._id_request(
-                "elink", params, batch, source="elink", source_id=f"elink-{dbfrom}-{db}-{_key(batch)}",
+                "elink", params, batch, source=SOURCE_ELINK, source_id=f"elink-{dbfrom}-{db}-{_key(batch)}",
                 format_hint="elink_xml", validate=lambda data: parse_elink_pmids(data, what="elink"),
             )
             out.update(resp.parsed)
