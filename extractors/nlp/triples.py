@@ -25,9 +25,8 @@ from extractors.nlp.merge import merge_by_key
 from extractors.nlp.therapies import DrugHit, Therapy, group_therapies
 from schemas.models import EXTRACTABLE_SECTIONS, Triple
 from schemas.versions import CUE_RULESET_VERSION, MEASURE_RULES_VERSION, TRIPLE_RULESET_VERSION
-from schemas.vocab import GENERIC_ALTERATIONS, triple_key_id
+from schemas.vocab import GENERIC_ALTERATIONS, nct_ids_written, triple_key_id
 
-NCT_RE = re.compile(r"\bNCT\s?\d{7,8}\b")
 _BACKREF_ALT = re.compile(r"\b(?:these|such|this|those|both|the same|the above|the two|the compound) (?:\w+ )?(?:mutations?|alterations?|variants?|patients|tumou?rs|mechanisms?|cases)\b", re.IGNORECASE)
 _BACKREF_DRUG = re.compile(r"\b(?:this|the|these|such) (?:\w+ )?(?:compound|drug|agent|inhibitor|molecule|combination|regimen|strategy|study|trial|therapy|treatment)s?\b|^\s*(?:It|They)\b", re.IGNORECASE)
 _OTHER_MECHANISMS = re.compile(r"\b(?:other|additional|further|remaining|alternative)\s+(?:\w+\s+){0,2}(?:mechanisms?|causes?|drivers?)\s+of\s+(?:acquired\s+)?resistance\b", re.IGNORECASE)
@@ -272,7 +271,7 @@ class TripleAssembler:
             therapies = group_therapies(drugs, text, context=text[prev.start : prev.end] if prev else "")
         pairing = _distributive_pairs(text, therapies, alts)
         seg = _segments(text, f, therapies, alts)
-        ncts = [(m.start() + f.start, re.sub(r"\s", "", m.group(0))) for m in NCT_RE.finditer(sent_text)]
+        ncts = [(start + f.start, nct_id) for start, nct_id in nct_ids_written(sent_text)]
         measures = find_measures(sent_text)
         hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
         out: list[Triple] = []

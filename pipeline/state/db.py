@@ -26,10 +26,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from string import Template
 from typing import TYPE_CHECKING, Any
 
 from pipeline.sources.rawstore import utc_now
 from schemas.errors import ConfigError, InputError
+from schemas.vocab import DECISIONS, REASON_CODES, RUN_OUTCOMES
 
 if TYPE_CHECKING:
     from schemas.models import Triple
@@ -44,11 +46,16 @@ class Migration:
     sql: str
 
 
+def sql_list(values: Iterable[str]) -> str:
+    """Values as the body of an SQL ``IN (...)`` list: ``'a', 'b'``."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1,
         "documents, runs, triples, decisions",
-        """
+        Template("""
         CREATE TABLE documents (
             doc_id TEXT PRIMARY KEY,
             source TEXT NOT NULL,
@@ -94,9 +101,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE decisions (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
             triple_id TEXT NOT NULL,
-            decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject', 'edit')),
+            decision TEXT NOT NULL CHECK (decision IN ($decisions)),
             reason TEXT CHECK (reason IS NULL OR reason IN
-                ('wrong_drug', 'wrong_alteration', 'wrong_outcome', 'not_asserted', 'duplicate', 'other')),
+                ($reasons)),
             edits TEXT NOT NULL DEFAULT '{}',
             curator TEXT NOT NULL,
             note TEXT NOT NULL DEFAULT '',
@@ -111,7 +118,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             BEGIN SELECT RAISE(ABORT, 'curation decisions are append-only'); END;
         CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
             BEGIN SELECT RAISE(ABORT, 'curation decisions are append-only'); END;
-        """,
+        """).substitute(decisions=sql_list(DECISIONS), reasons=sql_list(REASON_CODES)),
     ),
     Migration(
         2,
@@ -128,13 +135,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         """,
     ),
 )
-"""Append-only: never edit a released migration, add a new one."""
+"""Append-only: never edit a released migration, add a new one.
+
+The CHECK lists come from ``schemas.vocab``; a new decision kind or reason code changes
+migration 1's text, which ``tests/test_state.py`` refuses: it needs a new migration.
+"""
 
 STATE_SCHEMA_VERSION = MIGRATIONS[-1].version
-
-DECISIONS = ("accept", "reject", "edit")
-REASON_CODES = ("wrong_drug", "wrong_alteration", "wrong_outcome", "not_asserted", "duplicate", "other")
-RUN_OUTCOMES = ("running", "ok", "partial", "error", "interrupted")
 
 
 # ------------------------------------------------------------------ records
@@ -188,6 +195,13 @@ class TripleState:
 
 @dataclass(frozen=True)
 class Decision:
+    """A curator's decision on one triple: the one decision model, from validation to storage.
+
+    ``id`` is 0 (and ``created_at`` may be empty) until the decision is recorded. The
+    document and evidence sentence of the triple are kept so a later re-keyed triple
+    from the same sentence can be flagged for review.
+    """
+
     id: int
     triple_id: str
     decision: str

@@ -16,10 +16,12 @@ from pipeline.config import Settings
 from pipeline.sources.http import PoliteClient
 from schemas.errors import ParseError, ServiceError
 from schemas.models import RawRecord
+from schemas.vocab import SERVICE_BIOC, SOURCE_BIOC
 
 log = logging.getLogger(__name__)
 
-SERVICE = "ncbi"
+SERVICE = SERVICE_BIOC
+"""The HTTP client's name for BioC requests (rate-limited with NCBI's E-utilities; no E-utilities parameters)."""
 
 
 @dataclass
@@ -72,9 +74,9 @@ class BiocFetcher:
         """BioC JSON for a PMCID (``PMC…``) or PMID."""
         aid = article_id.strip().upper() if article_id.upper().startswith("PMC") else article_id.strip()
         resp = self.client.get(
-            "bioc",
+            SERVICE,
             f"{self.base_url}/BioC_json/{aid}/{encoding}",
-            source="pmc-bioc",
+            source=SOURCE_BIOC,
             source_id=aid,
             format_hint="bioc_json",
             validate=lambda data: check_bioc_json(data, what=f"BioC JSON {aid}"),
