@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 import pytest
-from replay_server import BIOC, CTGOV, EUROPEPMC, EUTILS, ReplayServer, fixture, fixtures_available
+from replay_server import BIOC, CTGOV, EUROPEPMC, EUTILS, fixture, fixtures_available
 
 from pipeline.config import HttpSettings
 from pipeline.sources.bioc.api import BiocFetcher
@@ -23,18 +23,8 @@ pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixt
 FAST = HttpSettings(timeout=1.0, max_retries=2, backoff_base=0.001, backoff_max=0.01)
 RATES = {"ctgov": 1000.0, "ncbi": 1000.0, "europepmc": 1000.0}
 KNOWN = ["NCT04267848", "NCT03418623", "NCT03064438"]
-
-
-@pytest.fixture(scope="module")
-def _server():
-    with ReplayServer(synthesize=True) as srv:
-        yield srv
-
-
-@pytest.fixture()
-def server(_server):
-    _server.reset()
-    return _server
+REPLAY_SYNTHESIZE = True
+"""Never-recorded ids are served as clones (the N=1500 paging test); see the ``replay_server`` fixture."""
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from replay_server import CTGOV, EUTILS, ReplayServer, fixtures_available
+from replay_server import CTGOV, EUTILS, fixtures_available
 
 from pipeline.config import HttpSettings, Settings
 from pipeline.sources.ctgov.parse import parse_study_object
@@ -28,25 +28,23 @@ FAST = HttpSettings(timeout=10.0, max_retries=3, backoff_base=0.01, backoff_max=
 
 
 class Sleeps:
-    """Records requested sleeps without sleeping (deterministic, fast)."""
+    """A fake clock: records requested sleeps without sleeping, and time moves only when one is requested.
+
+    The client's rate-limit buckets read this clock too, so with the test rates (1000/s, i.e. 1 ms)
+    and backoffs of at least ``backoff_base / 2`` no bucket ever has to wait: every recorded sleep
+    is a retry backoff, however fast or slow the machine is.
+    """
 
     def __init__(self) -> None:
         self.calls: list[float] = []
+        self.now = 1000.0
 
     def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.now += seconds
 
-
-@pytest.fixture(scope="module")
-def _server():
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture()
-def server(_server):
-    _server.reset()
-    return _server
+    def clock(self) -> float:
+        return self.now
 
 
 def make_client(tmp_path: Path, http: HttpSettings = FAST, **kw) -> tuple[PoliteClient, RawStore, Sleeps]:
@@ -54,7 +52,7 @@ def make_client(tmp_path: Path, http: HttpSettings = FAST, **kw) -> tuple[Polite
     store = RawStore(tmp_path / "raw")
     kw.setdefault("rates", {"ctgov": 1000.0, "ncbi": 1000.0, "europepmc": 1000.0})
     client = PoliteClient(http, cache_path=tmp_path / "http_cache.sqlite", raw_store=store, sleep=sleeps,
-                          rng=lambda: 0.5, **kw)
+                          clock=sleeps.clock, rng=lambda: 0.5, **kw)
     return client, store, sleeps
 
 
@@ -132,7 +130,10 @@ def test_connection_error_is_retried_then_fails(tmp_path):
     client, _, sleeps = make_client(tmp_path)
     with pytest.raises(FetchError, match="connection failed"):
         client.get("ctgov", f"http://127.0.0.1:{port}/api/v2/version", source_id="version")
-    assert len(sleeps.calls) == FAST.max_retries
+    assert [e.error for e in client.log] == ["connection failed"] * (FAST.max_retries + 1)
+    # one backoff per retry, exponential with the fixed jitter (rng 0.5: 3/4 of the capped delay), no rate-limit waits
+    expected = [0.75 * min(FAST.backoff_max, FAST.backoff_base * 2 ** n) for n in range(FAST.max_retries)]
+    assert sleeps.calls == pytest.approx(expected) and client.waits == []
 
 
 def test_backoff_is_exponential_with_jitter_and_capped(tmp_path):

@@ -20,18 +20,6 @@ pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixt
 KNOWN = ["NCT04267848", "NCT03418623", "NCT03064438"]
 
 
-@pytest.fixture(scope="module")
-def _server():
-    with ReplayServer() as srv:
-        yield srv
-
-
-@pytest.fixture()
-def server(_server):
-    _server.reset()
-    return _server
-
-
 @pytest.fixture()
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
