@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -59,6 +59,10 @@ class SourceSettings(_Section):
     max_results_per_query: int = 50
     nct_ids: list[str] = Field(default_factory=list)
     follow_trials: bool = Field(True, description="fetch trials named by documents")
+    full_text_fallback: list[Literal["europepmc", "bioc"]] = Field(
+        default_factory=list,
+        description="services asked, in this order, for the full text of an article PMC answers metadata-only for",
+    )
 
 
 class PipelineSettings(_Section):

@@ -1,14 +1,12 @@
 """Concurrency: a second job started while one runs exits at once with exit code 3 and a clear
 message, the first completes; a lock left by a SIGKILLed job does not block the next run.
 
-Uses real subprocesses and the ONCOTRIPLES_TEST_PAUSE_AT=STAGE[:SECONDS] test hook (see
-tests/test_crash.py) to hold the first job at a known point.
+Uses real subprocesses; ``tests/pause_hook.py`` holds the first job at a known point.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import queue
 import signal
 import subprocess
@@ -18,27 +16,25 @@ import time
 from pathlib import Path
 
 import pytest
+from pause_hook import PAUSED, command
 
 from pipeline.stages.runner import EXIT_LOCKED
 from pipeline.state.db import StateDB
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
-PAUSED = "ONCOTRIPLES_TEST_PAUSE_AT: paused at"
+
+
+def job_args(root: Path, *extra: str) -> list[str]:
+    return ["run", "--offline", "--ner-model", "none", "--workdir", str(root / "work"), "--releases-dir", str(root / "releases"), *extra]
 
 
 def run_args(root: Path, *extra: str) -> list[str]:
-    return [*CLI, "run", "--offline", "--ner-model", "none", "--workdir", str(root / "work"), "--releases-dir", str(root / "releases"), *extra]
-
-
-def env_with(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "ONCOTRIPLES_TEST_PAUSE_AT"}
-    env.update(extra)
-    return env
+    return [*CLI, *job_args(root, *extra)]
 
 
 def start_paused(args: list[str], stage: str) -> tuple[subprocess.Popen, list[str]]:
-    """Start a job with the pause hook and return once it is paused (its stderr lines keep being collected)."""
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(ONCOTRIPLES_TEST_PAUSE_AT=stage))
+    """Start a job (``job_args``) paused at ``stage``; return once it is paused (its stderr lines keep being collected)."""
+    proc = subprocess.Popen(command(stage, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: queue.Queue[str] = queue.Queue()
     seen: list[str] = []
 
@@ -64,9 +60,9 @@ def start_paused(args: list[str], stage: str) -> tuple[subprocess.Popen, list[st
 
 @pytest.mark.slow
 def test_second_job_refuses_with_exit_3_and_first_completes(tmp_path: Path) -> None:
-    first, first_err = start_paused(run_args(tmp_path, "--json"), "extract:6")
+    first, first_err = start_paused(job_args(tmp_path, "--json"), "extract:6")
     t0 = time.monotonic()
-    second = subprocess.run(run_args(tmp_path, "--json"), capture_output=True, text=True, env=env_with(), timeout=120, check=False)
+    second = subprocess.run(run_args(tmp_path, "--json"), capture_output=True, text=True, timeout=120, check=False)
     assert second.returncode == EXIT_LOCKED == 3
     assert "another oncotriples job" in second.stderr and "not starting a second one" in second.stderr
     assert f"pid {first.pid}" in second.stderr  # the message names the running job
@@ -82,11 +78,11 @@ def test_second_job_refuses_with_exit_3_and_first_completes(tmp_path: Path) -> N
 
 @pytest.mark.slow
 def test_lock_of_a_killed_job_does_not_block_the_next_run(tmp_path: Path) -> None:
-    killed, _ = start_paused(run_args(tmp_path), "extract")
+    killed, _ = start_paused(job_args(tmp_path), "extract")
     killed.send_signal(signal.SIGKILL)
     assert killed.wait(timeout=30) == -signal.SIGKILL
     assert (tmp_path / "work" / ".oncotriples.lock").exists()  # the file stays; the kernel dropped the flock
-    proc = subprocess.run(run_args(tmp_path), capture_output=True, text=True, env=env_with(), timeout=300, check=False)
+    proc = subprocess.run(run_args(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     with StateDB(tmp_path / "work" / "state.sqlite") as db:
         assert [r.outcome for r in reversed(db.runs())] == ["interrupted", "ok"]

@@ -2,15 +2,14 @@
 next normal run must give exactly the release an uninterrupted run gives (byte-identical files),
 with a consistent state database and no duplicated or lost rows.
 
-The kill points are made deterministic by the test hook ONCOTRIPLES_TEST_PAUSE_AT=STAGE, which the
-CLI reads once and passes to the runner: the job logs "paused at STAGE" on stderr and sleeps
-(after the first raw record is stored / the first document is extracted / the first release file
-is written into the release's temporary folder).
+The kill points are made deterministic by ``tests/pause_hook.py``, which runs the CLI with the
+runner wrapped: the job writes "paused at STAGE" on stderr and sleeps (after the first raw record
+is stored / the first document is extracted / the first release file is written into the
+release's temporary folder).
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import signal
 import subprocess
@@ -19,28 +18,26 @@ import threading
 from pathlib import Path
 
 import pytest
+from pause_hook import PAUSED, command
 
 from pipeline.state.db import StateDB
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
-PAUSED = "ONCOTRIPLES_TEST_PAUSE_AT: paused at"
+
+
+def job_args(root: Path) -> list[str]:
+    return ["run", "--offline", "--ner-model", "none", "--workdir", str(root / "work"), "--releases-dir", str(root / "releases")]
 
 
 def run_args(root: Path) -> list[str]:
-    return [*CLI, "run", "--offline", "--ner-model", "none", "--workdir", str(root / "work"), "--releases-dir", str(root / "releases")]
-
-
-def env_with(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "ONCOTRIPLES_TEST_PAUSE_AT"}
-    env.update(extra)
-    return env
+    return [*CLI, *job_args(root)]
 
 
 class Job:
     """A background `oncotriples run` whose stderr lines are collected by a thread."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -85,7 +82,7 @@ def release_files(releases: Path) -> dict[str, bytes]:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """An uninterrupted run in a fresh directory."""
     root = tmp_path_factory.mktemp("reference")
-    proc = subprocess.run(run_args(root), capture_output=True, text=True, env=env_with(), timeout=300, check=False)
+    proc = subprocess.run(run_args(root), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     with StateDB(root / "work" / "state.sqlite") as db:
         triples = sorted(t.triple_id for t in db.triples(current=True))
@@ -96,7 +93,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", ["fetch", "extract", "release"])
 def test_sigkill_then_rerun_gives_the_uninterrupted_release(tmp_path: Path, stage: str, reference: dict) -> None:
-    job = Job(run_args(tmp_path), env_with(ONCOTRIPLES_TEST_PAUSE_AT=stage))
+    job = Job(command(stage, *job_args(tmp_path)))
     job.wait_for(f"{PAUSED} {stage}")
     assert job.kill() == -signal.SIGKILL
 
@@ -105,7 +102,7 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_release(tmp_path: Path, stag
         assert list(releases.glob(".tmp-*")), "the hook should pause inside write_release"
     assert not (releases / "1.0.0").exists()
 
-    proc = subprocess.run(run_args(tmp_path), capture_output=True, text=True, env=env_with(), timeout=300, check=False)
+    proc = subprocess.run(run_args(tmp_path), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     assert not list(releases.glob(".tmp-*"))
     assert release_files(releases) == reference["files"]

@@ -24,10 +24,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from replay_server import CTGOV, EUTILS, ReplayServer, fixtures_available
+from replay_server import BIOC, CTGOV, EUROPEPMC, EUTILS, ReplayServer, fixtures_available
 from werkzeug.wrappers import Request, Response
 
-from pipeline.stages.parse import prefer_full_text
+from pipeline.config import load_settings
+from pipeline.stages.context import RunStats, WorkDir
+from pipeline.stages.fetch import FetchOutcome, fetch_all, load_cursors
+from pipeline.stages.parse import parse_stage, prefer_full_text
+from pipeline.state.db import StateDB
 from schemas.models import Document
 
 pytestmark = pytest.mark.skipif(not fixtures_available(), reason="../shared/fixtures not present")
@@ -107,10 +111,10 @@ def _serve(srv: ReplayServer) -> None:
 
 
 @pytest.fixture()
-def server():
-    with ReplayServer() as srv:
-        _serve(srv)
-        yield srv
+def served(server: ReplayServer) -> ReplayServer:
+    """The replay server with the routes of this module's configuration."""
+    _serve(server)
+    return server
 
 
 def _run(tmp: Path, srv: ReplayServer, name: str = "stats") -> tuple[int, dict]:
@@ -118,7 +122,6 @@ def _run(tmp: Path, srv: ReplayServer, name: str = "stats") -> tuple[int, dict]:
     config.write_text(CONFIG, encoding="utf-8")
     stats = tmp / f"{name}.json"
     env = {**os.environ, **srv.settings_env(), "ONCOTRIPLES_NCBI_EMAIL": "test@example.org"}
-    env.pop("ONCOTRIPLES_TEST_PAUSE_AT", None)
     proc = subprocess.run(
         [str(Path(sys.executable).parent / "oncotriples"), "run", "--config", str(config), "--workdir", str(tmp / "work"),
          "--releases-dir", str(tmp / "releases"), "--ner-model", "none", "--stats-json", str(stats)],
@@ -137,7 +140,8 @@ def _failures(figures: dict) -> dict[str, str]:
     return {f["item"]: f["message"] for f in figures["failures"]}
 
 
-def test_live_run_against_replay_trials_links_and_second_run_downloads_nothing(tmp_path, server):
+def test_live_run_against_replay_trials_links_and_second_run_downloads_nothing(tmp_path, served):
+    server = served
     code, first = _run(tmp_path, server, "first")
     # the only item that failed: the trial PubMed names that the recorded CT.gov data does not hold
     assert _failures(first) == {"NCT02149199": "unknown NCT id: NCT02149199: ctgov answered 404: NCT number NCT02149199 not found"}
@@ -160,10 +164,14 @@ def test_live_run_against_replay_trials_links_and_second_run_downloads_nothing(t
     docs = {r["doc_id"] for r in _table(release, "documents.csv")}
     # PMC5442267 answered metadata only: its PubMed abstract is the document; PMC3040717 is full text
     assert docs == {"pubmed:29768149", "pubmed:27797938", "pmc:PMC3040717"}
-    state = json.loads((tmp_path / "work" / "fetch_state.json").read_text())
-    assert state["ctgov"]["data_timestamp"] == "2026-08-11T09:00:05"
-    assert set(state["ctgov"]["trials"]) == {"NCT03418623", "NCT04267848"}
-    assert state["ctgov"]["unknown"] == {"NCT02149199": "2026-08-11T09:00:05"}
+    # the fetch cursors live in the state database only
+    assert not (tmp_path / "work" / "fetch_state.json").exists()
+    with StateDB(tmp_path / "work" / "state.sqlite") as db:
+        ctgov = db.fetch_state("ctgov")
+        assert set(db.fetch_states()) == {"ctgov", "pmc", "pubmed"}
+    assert ctgov.data_timestamp == "2026-08-11T09:00:05"
+    assert set(ctgov.cursor["trials"]) == {"NCT03418623", "NCT04267848"}
+    assert ctgov.cursor["unknown"] == {"NCT02149199": "2026-08-11T09:00:05"}
 
     server.served.clear()
     code2, second = _run(tmp_path, server, "second")
@@ -174,7 +182,8 @@ def test_live_run_against_replay_trials_links_and_second_run_downloads_nothing(t
     assert second["documents_fetched"] == 0 and second["documents_extracted"] == 0
 
 
-def test_a_500_on_one_item_is_recorded_and_the_rest_lands(tmp_path, server):
+def test_a_500_on_one_item_is_recorded_and_the_rest_lands(tmp_path, served):
+    server = served
     server.inject("500", f"{EUTILS}/efetch.fcgi", params={"db": "pmc", "id": "3040717"}, times=2)  # both attempts
     code, figures = _run(tmp_path, server)
     failures = _failures(figures)
@@ -201,3 +210,119 @@ def test_prefer_full_text_rule():
     assert [d.doc_id for d in kept] == ["pubmed:1"] and "metadata-only" in kept[0].notes[-1]
     alone = _doc("pmc:PMC7", "pmc", pmcid="PMC7", notes=["metadata-only: no body"])
     assert [d.doc_id for d in prefer_full_text([alone])] == ["pmc:PMC7"]
+
+
+# -- full-text fallback (Europe PMC, BioC-PMC) and the cursor store, in process ----------------------------
+
+
+def _metadata_only(numeric: str, title: str) -> bytes:
+    """An efetch db=pmc answer without ``<body>`` (documented shape, API_NOTES.md), with a title and abstract."""
+    return (
+        f'<?xml version="1.0"?>\n<pmc-articleset><article article-type="research-article"><front><article-meta>'
+        f'<article-id pub-id-type="pmc">{numeric}</article-id><title-group><article-title>{title}</article-title>'
+        f"</title-group><abstract><p>{title}: the abstract only.</p></abstract></article-meta></front></article>"
+        f"</pmc-articleset>\n"
+    ).encode()
+
+
+def _serve_full_text(srv: ReplayServer) -> None:
+    """PMC3040717: full text in PMC. PMC3258128: metadata-only in PMC, full text in Europe PMC.
+    PMC10926278: metadata-only in PMC, Europe PMC answers its recorded not-open-access ``errorBean``,
+    BioC-PMC has it (recorded JSON)."""
+    srv.add_file("GET", f"{EUTILS}/efetch.fcgi", "pmc_jats/biomcp_efetch_pmc3040717.xml", params={"db": "pmc", "id": "3040717"})
+    for numeric, title in (("3258128", "Hepato-specific microRNA-122"), ("10926278", "A physiology report")):
+        srv.add_bytes("GET", f"{EUTILS}/efetch.fcgi", _metadata_only(numeric, title), params={"db": "pmc", "id": numeric},
+                      content_type="text/xml")
+    srv.add_file("GET", f"{EUROPEPMC}/PMC3258128/fullTextXML", "europepmc/fulltext/PMC3258128_fullTextXML.xml")
+    srv.add_file("GET", f"{EUROPEPMC}/PMC10926278/fullTextXML",
+                 "europepmc/biomcp_supplementaryFiles_PMC3040717_not_open_access.xml")
+    srv.add_file("GET", f"{BIOC}/BioC_json/PMC10926278/unicode", "bioc/pmc_bioc_json_unicode_PMC10926278.json")
+
+
+def _settings(srv: ReplayServer, tmp: Path, **sources):
+    return load_settings(env=srv.settings_env(), overrides={
+        "pipeline": {"workdir": str(tmp / "work")},
+        "http": {"timeout": 10.0, "max_retries": 1, "backoff_base": 0.01, "backoff_max": 0.05},
+        "ncbi": {"requests_per_second": 200.0, "email": "test@example.org"},
+        "ctgov": {"requests_per_second": 200.0},
+        "europepmc": {"requests_per_second": 200.0},
+        "sources": {"dois": [], "pmids": [], "pubmed_queries": [], "nct_ids": [], "follow_trials": False,
+                    "pmcids": ["PMC3040717", "PMC3258128", "PMC10926278"], **sources},
+    })
+
+
+def _fetch(settings, stats: RunStats | None = None) -> tuple[FetchOutcome, RunStats]:
+    stats = stats or RunStats()
+    work = WorkDir(settings.workdir)
+    with StateDB(settings.state_db) as db:
+        return fetch_all(settings, work, stats, state=db), stats
+
+
+def test_full_text_fallback_is_off_by_default(tmp_path, server):
+    _serve_full_text(server)
+    outcome, stats = _fetch(_settings(server, tmp_path))
+    assert stats.failed == 0 and outcome.pmcids_metadata_only == ["PMC3258128", "PMC10926278"]
+    assert outcome.pmcids_full_text_fallback == {} and set(outcome.sources) == {"pmc"}
+    assert not any(s.path.startswith((EUROPEPMC, BIOC)) for s in server.served)
+    assert outcome.documents == 1  # the PMC full text; the metadata-only answers are not documents
+
+
+def test_full_text_fallback_asks_services_in_order_and_parse_prefers_the_full_text(tmp_path, server):
+    _serve_full_text(server)
+    settings = _settings(server, tmp_path, full_text_fallback=["europepmc", "bioc"])
+    outcome, stats = _fetch(settings)
+    assert stats.failed == 0, stats.failures
+    assert outcome.pmcids_full_text_fallback == {"PMC3258128": "europepmc", "PMC10926278": "pmc-bioc"}
+    asked = [s.path for s in server.served if s.path.startswith((EUROPEPMC, BIOC))]
+    # in order, and only until one has the article; PMC3040717 (full text in PMC) is never asked
+    assert asked == [f"{EUROPEPMC}/PMC3258128/fullTextXML", f"{EUROPEPMC}/PMC10926278/fullTextXML",
+                     f"{BIOC}/BioC_json/PMC10926278/unicode"]
+    assert any("PMC10926278: europepmc has no full text" in n and "not open access" in n for n in outcome.notes)
+    assert any(n.startswith("PMC3258128: PMC answered metadata only") and n.endswith("the full text from europepmc is used")
+               for n in outcome.notes)
+    assert {"europepmc", "pmc-bioc"} <= set(outcome.sources) and outcome.documents == 3
+    work = WorkDir(settings.workdir)
+    assert work.raw.latest("europepmc", "PMC3258128").format_hint == "jats"
+    assert work.raw.latest("pmc-bioc", "PMC10926278").format_hint == "bioc_json"
+
+    documents, _ = parse_stage(work, RunStats())
+    assert {d.doc_id for d in documents} == {"pmc:PMC3040717", "europepmc:PMC3258128", "pmc-bioc:PMC10926278"}
+    europe = next(d for d in documents if d.source == "europepmc")
+    assert "microRNA-122" in europe.title and len(europe.text) > 10_000  # the body, not the abstract
+
+    server.served.clear()
+    again, stats2 = _fetch(settings)
+    assert stats2.failed == 0 and again.documents == 0
+    # everything revalidated (304) but the refused errorBean, which is never cached so it is asked again
+    assert [(s.path, s.status) for s in server.served if s.status != 304] == [(f"{EUROPEPMC}/PMC10926278/fullTextXML", 200)]
+    assert again.pmcids_full_text_fallback == outcome.pmcids_full_text_fallback
+
+
+def test_a_failing_fallback_is_a_failure_of_that_item_and_the_abstract_stays(tmp_path, server):
+    _serve_full_text(server)
+    server.inject("500", f"{EUROPEPMC}/PMC3258128/fullTextXML", times=2)  # both attempts
+    outcome, stats = _fetch(_settings(server, tmp_path, full_text_fallback=["europepmc"]))
+    failures = {f.item: f.message for f in stats.failures}
+    assert set(failures) == {"europepmc:PMC3258128"} and "500" in failures["europepmc:PMC3258128"]
+    assert outcome.pmcids_full_text_fallback == {}
+    assert any(n.startswith("PMC3258128: PMC answered metadata only") and n.endswith("the PubMed abstract is used")
+               for n in outcome.notes)
+
+
+def test_cursors_of_an_older_fetch_state_json_move_into_the_state_db(tmp_path, server):
+    settings = _settings(server, tmp_path, pmcids=[])
+    legacy = {"ctgov": {"data_timestamp": "2026-08-11T09:00:05", "last_success": "2026-11-01",
+                        "trials": {"NCT04267848": "2026-11-01"}, "unknown": {}},
+              "pubmed": {"last_success": "2026-11-01"}}
+    settings.workdir.mkdir(parents=True)
+    (settings.workdir / "fetch_state.json").write_text(json.dumps(legacy), encoding="utf-8")
+    with StateDB(settings.state_db) as db:
+        assert load_cursors(db, WorkDir(settings.workdir)) == {
+            "ctgov": legacy["ctgov"], "pubmed": legacy["pubmed"]}
+    _fetch(settings)
+    assert not (settings.workdir / "fetch_state.json").exists()
+    with StateDB(settings.state_db) as db:
+        ctgov = db.fetch_state("ctgov")
+        assert (ctgov.last_success, ctgov.data_timestamp) == ("2026-11-01", "2026-08-11T09:00:05")
+        assert ctgov.cursor == {"trials": {"NCT04267848": "2026-11-01"}, "unknown": {}}
+        assert load_cursors(db, WorkDir(settings.workdir))["ctgov"] == legacy["ctgov"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -45,16 +44,13 @@ def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_s
         EXIT_OK,
         EXIT_PARTIAL,
         RunOptions,
-        parse_pause_hook,
         run_job,
     )
     from schemas.errors import LockHeldError, OncoTriplesError
 
     try:
         settings = _settings(config, workdir, releases_dir, ner_model)
-        # test hook (tests/test_crash.py, tests/test_concurrency.py): read once here, passed down
-        pause_at, pause_seconds = parse_pause_hook(os.environ.get("ONCOTRIPLES_TEST_PAUSE_AT"))
-        options = RunOptions(**option_values, pause_at=pause_at, pause_seconds=pause_seconds)
+        options = RunOptions(**option_values)
         bar, update = _progress_bar()
         if bar is not None:
             with bar:

@@ -1,4 +1,4 @@
-"""The live fetch stage of ``oncotriples run``: PubMed → PMC full text → linked ClinicalTrials.gov records.
+"""The live fetch stage of ``oncotriples run``: PubMed → PMC full text (with fallbacks) → linked ClinicalTrials.gov records.
 
 Order of work (every item on its own: a failure goes through ``stats.fail`` and
 never stops the other items):
@@ -12,8 +12,14 @@ never stops the other items):
    ``sources.pmcids``; stored as source ``pmc``, format ``jats``. A metadata-only
    answer (no ``<body>``: not open access) is kept in the raw store as served, its
    reason is logged and listed in ``FetchOutcome.notes``, and the abstract is used.
+3b. Full-text fallback (``sources.full_text_fallback``, off by default): for every
+   PMCID PMC answered metadata-only, the services listed are asked in order until
+   one has the full text: ``europepmc`` (Europe PMC ``fullTextXML``, stored as source
+   ``europepmc``, format ``jats``) and ``bioc`` (BioC-PMC JSON, source ``pmc-bioc``,
+   format ``bioc_json``). The parse stage prefers such a full text over the abstract.
+   A service that does not hold the article is a note, not a failure.
 4. NCT ids from the PubMed metadata (``DataBankList``) and from the text of the
-   fetched documents (:func:`pipeline.nct.find_nct_ids`), plus ``sources.nct_ids``.
+   fetched documents (:func:`schemas.vocab.find_nct_ids`), plus ``sources.nct_ids``.
    Malformed ids in a document's text are never fetched: they are logged, listed in
    ``FetchOutcome.malformed`` and become ``how="malformed"`` document ↔ trial links
    (``pipeline.stages.document_trial_links``); a malformed id in the *config* is a
@@ -23,8 +29,14 @@ never stops the other items):
    re-fetched only when CT.gov's ``/version`` ``dataTimestamp`` moved since the last
    successful fetch *and* their ``LastUpdatePostDate`` is on/after the day they were
    last fetched (``AREA[LastUpdatePostDate]RANGE[date,MAX]`` with ``filter.ids``, only
-   ``NCTId``/``LastUpdatePostDate`` fields asked for). That memory lives in
-   ``<workdir>/fetch_state.json`` (written atomically).
+   ``NCTId``/``LastUpdatePostDate`` fields asked for).
+
+Incremental cursors live in one place: the state database's ``fetch_state`` table
+(one row per source: last successful fetch, service data timestamp, and a JSON
+``cursor`` such as the CT.gov per-trial fetch days). :func:`load_cursors` reads them
+before the fetch and :func:`save_cursors` writes them in one transaction after the
+raw records are stored; nothing else reads or writes that table. A
+``<workdir>/fetch_state.json`` left by an older version is imported once and removed.
 
 Which stored records the parse stage reads is decided in :mod:`pipeline.stages.parse`.
 """
@@ -34,7 +46,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -43,20 +55,25 @@ from pipeline.config import Settings
 from pipeline.sources.rawstore import RawStore
 from pipeline.stages.context import DOCUMENT_FORMATS, Progress, RunStats, WorkDir
 from pipeline.stages.parse import is_parse_input
-from schemas.errors import OncoTriplesError
-from schemas.files import atomic_write_bytes
+from pipeline.state.db import FetchState, StateDB
+from schemas.errors import HTTPStatusError, OncoTriplesError, ServiceError
 from schemas.models import Document, RawRecord
 from schemas.vocab import find_nct_ids, malformed_reason, normalize_nct_id
 
 if TYPE_CHECKING:  # the HTTP stack is imported only when something is fetched
+    from pipeline.sources.bioc.api import BiocFetch
     from pipeline.sources.ctgov.api import CtgovFetcher
+    from pipeline.sources.europepmc.api import FulltextFetch
     from pipeline.sources.eutils.api import EutilsFetcher
     from pipeline.sources.http import PoliteClient
 
 log = logging.getLogger(__name__)
 
 STAGE = "fetch"
-STATE_FILE = "fetch_state.json"
+LEGACY_STATE_FILE = "fetch_state.json"
+"""Where older versions kept the cursors (imported once into the state database, then removed)."""
+ROW_FIELDS = ("last_success", "data_timestamp")
+"""Cursor keys that are columns of a ``fetch_state`` row; every other key goes into its JSON ``cursor``."""
 
 
 @dataclass
@@ -66,12 +83,16 @@ class FetchOutcome:
     documents: int = 0
     """Documents (PubMed articles, PMC full texts) new or changed in the raw store."""
     sources: dict[str, str] = field(default_factory=dict)
-    """Snapshot facts per source for the release manifest (``pubmed``, ``pmc``, ``ctgov``)."""
+    """Snapshot facts per source for the release manifest (``pubmed``, ``pmc``, fallbacks, ``ctgov``)."""
     data_timestamps: dict[str, str] = field(default_factory=dict)
     """Service data versions (``ctgov``: the ``/version`` dataTimestamp), for the state DB."""
     pmids: list[str] = field(default_factory=list)
     pmcids_full_text: list[str] = field(default_factory=list)
     pmcids_metadata_only: list[str] = field(default_factory=list)
+    pmcids_full_text_fallback: dict[str, str] = field(default_factory=dict)
+    """PMCID → raw-store source of the full text a fallback service supplied (PMC answered metadata only)."""
+    fallback_metadata_only: list[tuple[str, str]] = field(default_factory=list)
+    """(source, PMCID) of fallback answers without a body (stored, never used as documents)."""
     nct_ids: list[str] = field(default_factory=list)
     """Well-formed NCT ids wanted (config + documents)."""
     trials_fetched: list[str] = field(default_factory=list)
@@ -116,12 +137,39 @@ def ingest_snapshot(snapshot: RawStore, work: WorkDir, *, progress: Progress | N
     return count
 
 
-# ------------------------------------------------------------------ state file
+# ------------------------------------------------------------------ cursors (the state DB's fetch_state rows)
 
 
-def load_fetch_state(work: WorkDir) -> dict[str, Any]:
-    """``<workdir>/fetch_state.json`` (empty when absent or unreadable)."""
-    path = work.root / STATE_FILE
+def load_cursors(state: StateDB, work: WorkDir) -> dict[str, dict[str, Any]]:
+    """What the last fetches saw, per source: ``{source: {"last_success", "data_timestamp", **cursor}}``.
+
+    A ``fetch_state.json`` written by an older version (which kept the cursors there)
+    wins over the rows for the sources it names: those rows never held a cursor.
+    """
+    cursors: dict[str, dict[str, Any]] = {}
+    for source, row in state.fetch_states().items():
+        cursors[source] = {**row.cursor, "last_success": row.last_success, "data_timestamp": row.data_timestamp}
+    for source, values in _legacy_cursors(work).items():
+        if isinstance(values, dict):
+            cursors[source] = {**cursors.get(source, {}), **values}
+    return cursors
+
+
+def save_cursors(state: StateDB, cursors: Mapping[str, Mapping[str, Any]]) -> None:
+    """Write the cursors of every source in one transaction (call after their raw records are stored)."""
+    state.save_fetch_states(
+        FetchState(
+            source,
+            last_success=str(values.get("last_success") or ""),
+            data_timestamp=str(values.get("data_timestamp") or ""),
+            cursor={k: v for k, v in values.items() if k not in ROW_FIELDS},
+        )
+        for source, values in sorted(cursors.items())
+    )
+
+
+def _legacy_cursors(work: WorkDir) -> dict[str, Any]:
+    path = work.root / LEGACY_STATE_FILE
     if not path.is_file():
         return {}
     try:
@@ -132,8 +180,11 @@ def load_fetch_state(work: WorkDir) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def save_fetch_state(work: WorkDir, state: Mapping[str, Any]) -> None:
-    atomic_write_bytes(work.root / STATE_FILE, json.dumps(state, sort_keys=True, indent=1).encode("utf-8"))
+def _drop_legacy_cursors(work: WorkDir) -> None:
+    path = work.root / LEGACY_STATE_FILE
+    if path.is_file():
+        path.unlink()
+        log.info("fetch cursors moved from %s into the state database", path)
 
 
 # ------------------------------------------------------------------ the stage
@@ -144,14 +195,14 @@ def fetch_all(
     work: WorkDir,
     stats: RunStats,
     *,
-    fetch_state: Mapping[str, Any] | None = None,
+    state: StateDB,
     progress: Progress | None = None,
     client: PoliteClient | None = None,
 ) -> FetchOutcome:
     """Fetch every configured source into the work raw store; see the module docstring.
 
-    ``fetch_state`` (the state DB's ``fetch_state`` rows) is used only when
-    ``fetch_state.json`` does not exist yet. ``client`` lets tests pass their own.
+    The cursors are read from and written to ``state`` (its ``fetch_state`` rows);
+    ``client`` lets tests pass their own.
     """
     from pipeline.sources.ctgov.api import CtgovFetcher
     from pipeline.sources.eutils.api import EutilsFetcher
@@ -160,7 +211,7 @@ def fetch_all(
     outcome = FetchOutcome()
     store = work.raw
     before = {(r.source, r.source_id): r.sha256 for r in store.latest_records()}
-    state = load_fetch_state(work) or _state_from_db(fetch_state, work)
+    cursors = load_cursors(state, work)
     today = time.strftime("%Y-%m-%d", time.gmtime())
     own_client = client is None
     http = client or PoliteClient.from_settings(settings, raw_store=store, workdir=work.root)
@@ -181,36 +232,35 @@ def fetch_all(
         articles = _fetch_pubmed(eutils, pmids, stats, tick)
         docs = _parse_records(store, articles.values(), stats)
         pmcids = _wanted_pmcids(settings, docs, stats)
-        full_docs = _fetch_pmc(eutils, pmcids, stats, outcome, tick, with_abstract=(d.pmcid.upper() for d in docs if d.pmcid))
-        wanted = _collect_nct_ids(settings, [*docs, *full_docs], stats, outcome)
+        full_docs, metadata_only = _fetch_pmc(eutils, pmcids, stats, outcome, tick,
+                                              with_abstract=(d.pmcid.upper() for d in docs if d.pmcid))
+        fallback_docs = _fetch_fallback(_fallback_fetchers(settings, http, store), list(metadata_only), stats, outcome, tick)
+        _note_metadata_only(metadata_only, outcome)
+        wanted = _collect_nct_ids(settings, [*docs, *full_docs, *fallback_docs], stats, outcome)
         outcome.nct_ids = wanted
-        _fetch_trials(ctgov, wanted, state, today, stats, outcome, tick)
+        _fetch_trials(ctgov, wanted, cursors, today, stats, outcome, tick)
     finally:
         outcome.requests = len(http.log) - log_start
         outcome.downloads = sum(1 for e in http.log[log_start:] if e.status == 200 and not e.from_cache)
         if own_client:
             http.close()
-    state.setdefault("pubmed", {})["last_success"] = today
-    save_fetch_state(work, state)
-    outcome.documents = _changed_documents(work, before, (("pmc", p) for p in outcome.pmcids_metadata_only))
-    outcome.sources = _source_facts(outcome, state, today, settings)
+    cursors.setdefault("pubmed", {})["last_success"] = today
+    outcome.sources = _source_facts(outcome, cursors, today, settings)
+    for source in outcome.sources:
+        if source != "ctgov":  # CT.gov's last success is set by _fetch_trials, only when every trial landed
+            cursors.setdefault(source, {})["last_success"] = today
+    save_cursors(state, cursors)
+    _drop_legacy_cursors(work)
+    skip = [("pmc", p) for p in outcome.pmcids_metadata_only]
+    outcome.documents = _changed_documents(work, before, [*skip, *outcome.fallback_metadata_only])
     log.info(
-        "fetch: %d PMIDs, %d PMC full texts (%d metadata-only), %d NCT ids (%d requested), %d documents new/changed, "
-        "%d requests, %d bodies downloaded",
-        len(outcome.pmids), len(outcome.pmcids_full_text), len(outcome.pmcids_metadata_only), len(outcome.nct_ids),
-        len(outcome.trials_fetched), outcome.documents, outcome.requests, outcome.downloads,
+        "fetch: %d PMIDs, %d PMC full texts (%d metadata-only, %d full texts from fallbacks), %d NCT ids "
+        "(%d requested), %d documents new/changed, %d requests, %d bodies downloaded",
+        len(outcome.pmids), len(outcome.pmcids_full_text), len(outcome.pmcids_metadata_only),
+        len(outcome.pmcids_full_text_fallback), len(outcome.nct_ids), len(outcome.trials_fetched), outcome.documents,
+        outcome.requests, outcome.downloads,
     )
     return outcome
-
-
-def _state_from_db(fetch_state: Mapping[str, Any] | None, work: WorkDir) -> dict[str, Any]:
-    """Seed the JSON state from the state DB rows (objects with last_success / data_timestamp)."""
-    if not fetch_state or "ctgov" not in fetch_state:
-        return {}
-    row = fetch_state["ctgov"]
-    last = str(getattr(row, "last_success", "") or "")[:10]
-    stored = {r.source_id: last for r in work.raw.latest_records() if r.source == "ctgov" and r.format_hint == "ctgov_json"}
-    return {"ctgov": {"data_timestamp": str(getattr(row, "data_timestamp", "") or ""), "trials": stored if last else {}}}
 
 
 def _fail(stats: RunStats, item: str, exc: Exception | str) -> None:
@@ -308,12 +358,13 @@ def _wanted_pmcids(settings: Settings, docs: list[Document], stats: RunStats) ->
 
 
 def _fetch_pmc(eutils: EutilsFetcher, pmcids: list[str], stats: RunStats, outcome: FetchOutcome, tick: Any,
-               with_abstract: Iterable[str] = ()) -> list[Document]:
-    """JATS full text per PMCID; metadata-only answers fall back to the abstract (noted)."""
+               with_abstract: Iterable[str] = ()) -> tuple[list[Document], dict[str, str]]:
+    """JATS full text per PMCID; returns the full-text documents and, per metadata-only PMCID, PMC's reason."""
     from extractors.text.formats import parse_document
 
     with_abstract = set(with_abstract)
     docs: list[Document] = []
+    metadata_only: dict[str, str] = {}
     for pmcid in pmcids:
         try:
             got = eutils.efetch_pmc(pmcid)
@@ -323,15 +374,110 @@ def _fetch_pmc(eutils: EutilsFetcher, pmcids: list[str], stats: RunStats, outcom
         tick()
         if not got.info.has_body:
             outcome.pmcids_metadata_only.append(got.pmcid)
-            note = f"{got.pmcid}: PMC answered metadata only ({got.info.note or 'no <body>'}); the PubMed abstract is used"
-            outcome.notes.append(note)
-            log.info(note)
+            metadata_only[got.pmcid] = got.info.note or "no <body>"
             continue
         outcome.pmcids_full_text.append(got.pmcid)
         try:
             docs.append(parse_document(got.content, doc_id=f"pmc:{got.pmcid}", fmt="jats", source="pmc", source_id=got.pmcid))
         except OncoTriplesError as exc:
             _fail(stats, got.pmcid, exc)
+    return docs, metadata_only
+
+
+def _note_metadata_only(metadata_only: Mapping[str, str], outcome: FetchOutcome) -> None:
+    for pmcid, why in metadata_only.items():
+        via = outcome.pmcids_full_text_fallback.get(pmcid)
+        used = f"the full text from {via} is used" if via else "the PubMed abstract is used"
+        note = f"{pmcid}: PMC answered metadata only ({why}); {used}"
+        outcome.notes.append(note)
+        log.info(note)
+
+
+# -- full-text fallbacks ------------------------------------------------------------------------
+
+
+@dataclass
+class _FullText:
+    """A fallback service's answer, reduced to what the stage needs."""
+
+    content: bytes
+    fmt: str
+    source: str
+    source_id: str
+    has_body: bool
+
+
+FallbackFetch = Callable[[str], _FullText]
+FALLBACK_LABELS = {"europepmc": "Europe PMC fullTextXML", "pmc-bioc": "BioC-PMC JSON"}
+"""Raw-store source → how the release manifest names the service."""
+
+
+def _from_europepmc(got: FulltextFetch) -> _FullText:
+    return _FullText(got.content, "jats", got.raw.source if got.raw else "europepmc", got.pmcid, has_body=not got.note)
+
+
+def _from_bioc(got: BiocFetch, store: RawStore) -> _FullText:
+    content = store.get_bytes(got.raw.sha256) if got.raw else b""  # the body as the client stored it
+    return _FullText(content, "bioc_json", got.raw.source if got.raw else "pmc-bioc", got.article_id, has_body=got.passages > 0)
+
+
+def _fallback_fetchers(settings: Settings, http: PoliteClient, store: RawStore) -> list[tuple[str, FallbackFetch]]:
+    """The configured fallback services, in the configured order, as ``(name, fetch)``."""
+    out: list[tuple[str, FallbackFetch]] = []
+    for name in settings.sources.full_text_fallback:
+        if name == "europepmc":
+            from pipeline.sources.europepmc.api import EuropePmcFetcher
+
+            epmc = EuropePmcFetcher.from_settings(settings, http)
+            out.append((name, lambda pmcid, f=epmc: _from_europepmc(f.fulltext_xml(pmcid))))
+        else:
+            from pipeline.sources.bioc.api import BiocFetcher
+
+            bioc = BiocFetcher.from_settings(settings, http)
+            out.append((name, lambda pmcid, f=bioc: _from_bioc(f.fetch_json(pmcid), store)))
+    return out
+
+
+def _fetch_fallback(fetchers: list[tuple[str, FallbackFetch]], pmcids: list[str], stats: RunStats,
+                    outcome: FetchOutcome, tick: Any) -> list[Document]:
+    """Ask the fallback services in order for each PMCID until one has a body.
+
+    A service that does not hold the article (Europe PMC ``errorBean``, BioC's "No result",
+    a 404) is noted; any other error is a failure of that service's item.
+    """
+    from extractors.text.formats import parse_document
+
+    docs: list[Document] = []
+    for pmcid in pmcids:
+        for name, fetch in fetchers:
+            try:
+                got = fetch(pmcid)
+            except (ServiceError, HTTPStatusError) as exc:
+                if isinstance(exc, HTTPStatusError) and exc.status != 404:
+                    _fail(stats, f"{name}:{pmcid}", f"{exc} (asked again next run)")
+                else:
+                    outcome.notes.append(f"{pmcid}: {name} has no full text ({str(exc).splitlines()[0]})")
+                    log.info(outcome.notes[-1])
+                continue
+            except OncoTriplesError as exc:
+                _fail(stats, f"{name}:{pmcid}", f"{exc} (asked again next run)")
+                continue
+            finally:
+                tick()
+            if not got.has_body:
+                outcome.fallback_metadata_only.append((got.source, got.source_id))
+                outcome.notes.append(f"{pmcid}: {name} answered metadata only")
+                log.info(outcome.notes[-1])
+                continue
+            try:
+                doc = parse_document(got.content, doc_id=f"{got.source}:{got.source_id}", fmt=got.fmt,
+                                     source=got.source, source_id=got.source_id)
+            except OncoTriplesError as exc:
+                _fail(stats, f"{name}:{pmcid}", exc)
+                continue
+            outcome.pmcids_full_text_fallback[pmcid] = got.source
+            docs.append(doc)
+            break
     return docs
 
 
@@ -364,12 +510,12 @@ def _collect_nct_ids(settings: Settings, docs: list[Document], stats: RunStats, 
     return list(dict.fromkeys(wanted))
 
 
-def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], state: dict[str, Any], today: str, stats: RunStats,
+def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], cursors: dict[str, Any], today: str, stats: RunStats,
                   outcome: FetchOutcome, tick: Any) -> None:
     """Fetch new trials and the known ones CT.gov updated since their last fetch."""
     if not wanted:
         return
-    cstate = state.setdefault("ctgov", {})
+    cstate = cursors.setdefault("ctgov", {})
     fetched_on: dict[str, str] = dict(cstate.get("trials") or {})
     store = ctgov.client.raw_store
     try:
@@ -464,14 +610,17 @@ def _changed_documents(work: WorkDir, before: Mapping[tuple[str, str], str], ski
     return count
 
 
-def _source_facts(outcome: FetchOutcome, state: Mapping[str, Any], today: str, settings: Settings) -> dict[str, str]:
+def _source_facts(outcome: FetchOutcome, cursors: Mapping[str, Any], today: str, settings: Settings) -> dict[str, str]:
     facts: dict[str, str] = {}
     if outcome.pmids:
         facts["pubmed"] = f"E-utilities efetch {today}: {len(outcome.pmids)} PMIDs"
     if outcome.pmcids_full_text or outcome.pmcids_metadata_only:
         facts["pmc"] = (f"E-utilities efetch db=pmc {today}: {len(outcome.pmcids_full_text)} full texts, "
                         f"{len(outcome.pmcids_metadata_only)} metadata-only")
+    for source in sorted(set(outcome.pmcids_full_text_fallback.values())):
+        count = sum(1 for s in outcome.pmcids_full_text_fallback.values() if s == source)
+        facts[source] = f"{FALLBACK_LABELS.get(source, source)} {today}: {count} full texts (PMC had metadata only)"
     if outcome.nct_ids:
-        stamp = (state.get("ctgov") or {}).get("data_timestamp", "")
+        stamp = (cursors.get("ctgov") or {}).get("data_timestamp", "")
         facts["ctgov"] = f"ClinicalTrials.gov API v2 dataTimestamp {stamp or 'unknown'}: {len(outcome.nct_ids)} trials"
     return facts

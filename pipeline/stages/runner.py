@@ -8,13 +8,6 @@ Every job is recorded in the state database (``pipeline.state``): a ``runs``
 row opened at the start and closed with the figures and outcome, documents with
 their hashes, versions and status, and the triples seen. A run killed before it
 closes its row is marked ``interrupted`` by the next one.
-
-Test hook: ``RunOptions.pause_at`` (from ``ONCOTRIPLES_TEST_PAUSE_AT=STAGE[:SECONDS]``,
-read once by the CLI) makes the job log a ``paused at STAGE`` warning and sleep
-at a known point — after the first raw record is stored (``fetch``), after the
-first document is extracted (``extract``), after the first release file is
-written into the release's temporary folder (``release``) — so the crash and
-concurrency tests can SIGKILL it deterministically.
 """
 
 from __future__ import annotations
@@ -22,8 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +26,7 @@ from pipeline.config import Settings
 from pipeline.sources.rawstore import RawStore
 from pipeline.stages.context import Progress, RunStats, WorkDir, timed
 from pipeline.stages.extract import extract_stage
-from pipeline.stages.fetch import ingest_snapshot
+from pipeline.stages.fetch import ingest_snapshot, save_cursors
 from pipeline.stages.normalize import document_trial_links, normalize_stage
 from pipeline.stages.parse import doc_id_for, parse_stage
 from pipeline.state.db import StateDB, describe_running
@@ -48,10 +40,6 @@ log = logging.getLogger(__name__)
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3
 
 
-PAUSE_POINTS = ("fetch", "extract", "release")
-"""Where the ``pause_at`` test hook can stop a job."""
-
-
 @dataclass
 class RunOptions:
     offline: bool = False
@@ -61,57 +49,6 @@ class RunOptions:
     """False re-runs later stages on what the raw store already holds (``oncotriples stage``)."""
     until: str = "release"
     """Last stage to run: fetch, parse, extract, normalize or release."""
-    pause_at: str | None = None
-    """Test hook: a PAUSE_POINTS stage (see the module doc); None in normal use."""
-    pause_seconds: float = 300.0
-
-
-def parse_pause_hook(value: str | None) -> tuple[str | None, float]:
-    """``"extract"`` or ``"extract:5"`` → (stage, seconds); the CLI reads ONCOTRIPLES_TEST_PAUSE_AT once."""
-    if not value:
-        return None, 0.0
-    stage, _, seconds = value.partition(":")
-    if stage not in PAUSE_POINTS:
-        raise InputError(f"ONCOTRIPLES_TEST_PAUSE_AT={value!r}: stage must be one of {', '.join(PAUSE_POINTS)}")
-    try:
-        return stage, float(seconds) if seconds else 300.0
-    except ValueError as exc:
-        raise InputError(f"ONCOTRIPLES_TEST_PAUSE_AT={value!r}: seconds must be a number") from exc
-
-
-def _pause(options: RunOptions, stage: str) -> None:
-    log.warning("test hook ONCOTRIPLES_TEST_PAUSE_AT: paused at %s for %.0f s", stage, options.pause_seconds)
-    time.sleep(options.pause_seconds)
-
-
-def _pausing_progress(progress: Progress | None, options: RunOptions) -> Progress | None:
-    """Wrap the progress callback so the test hook pauses once, after the first item of its stage."""
-    if options.pause_at is None:
-        return progress
-    fired: set[str] = set()
-
-    def update(stage: str, done: int, total: int) -> None:
-        if progress is not None:
-            progress(stage, done, total)
-        if stage == options.pause_at and done >= 1 and stage not in fired:
-            fired.add(stage)
-            _pause(options, stage)
-
-    return update
-
-
-class _PausingFiles(dict[str, bytes]):
-    """Release files that trigger the test hook after the first one is written (``write_release`` iterates ``items()`` once)."""
-
-    def __init__(self, files: dict[str, bytes], options: RunOptions) -> None:
-        super().__init__(files)
-        self.options = options
-
-    def items(self) -> Iterator[tuple[str, bytes]]:  # type: ignore[override]
-        for i, item in enumerate(super().items()):
-            if i == 1:
-                _pause(self.options, "release")
-            yield item
 
 
 def job_lock(workdir: Path) -> FileLock:
@@ -154,7 +91,7 @@ def run_job(settings: Settings, options: RunOptions, *, progress: Progress | Non
             stats = RunStats()
             stats.state_run = state.start_run()
             try:
-                _run_locked(settings, options, state, stats, progress=_pausing_progress(progress, options), nlp_factory=nlp_factory)
+                _run_locked(settings, options, state, stats, progress=progress, nlp_factory=nlp_factory)
             except BaseException as exc:
                 outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
                 state.finish_run(stats.state_run, outcome=outcome, exit_code=EXIT_ERROR, figures=stats.as_dict(), release=stats.release, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
@@ -180,19 +117,15 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
             stats.documents_fetched = ingest_snapshot(snapshot, work, progress=progress)
             sources["snapshot"] = "bundled demo snapshot (oncotriples run --offline)"
             _record_fetched(state, work)
-            state.set_fetch_state("snapshot", last_success=_created(work), data_timestamp=_created(work))
+            save_cursors(state, {"snapshot": {"last_success": _created(work), "data_timestamp": _created(work)}})
         else:
             from pipeline.stages.fetch import fetch_all
 
-            started = time.strftime("%Y-%m-%d", time.gmtime())
-            # incremental fetching: hand the fetchers what the last successful fetch of each source saw
-            fetched = fetch_all(settings, work, stats, fetch_state=state.fetch_states(), progress=progress)
+            # incremental fetching: the stage reads and writes its cursors in the state database
+            fetched = fetch_all(settings, work, stats, state=state, progress=progress)
             stats.documents_fetched = fetched.documents
             sources.update(fetched.sources)
             _record_fetched(state, work)
-            timestamps = getattr(fetched, "data_timestamps", {}) or {}
-            for source in sorted(set(fetched.sources) | set(timestamps)):
-                state.set_fetch_state(source, last_success=started, data_timestamp=str(timestamps.get(source, "")))
     if options.fetch:
         fetch_meta = {"sources": sources, "demo": options.offline}
         atomic_write_bytes(work.root / "fetch_meta.json", json.dumps(fetch_meta, sort_keys=True).encode("utf-8"))
@@ -226,7 +159,7 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
     stats.run_key = run_id
     if options.release and options.until == "release":
         with timed(stats, "release"):
-            release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work, options=options)
+            release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work)
 
 
 def _inputs_key(settings: Settings, state: StateDB, run_id: str, sources: dict[str, str], demo: bool) -> str:
@@ -365,7 +298,7 @@ def _run_id(work: WorkDir, versions: dict[str, str]) -> str:
     return h.hexdigest()[:12]
 
 
-def release_triples(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir, options: RunOptions | None = None) -> None:
+def release_triples(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir) -> None:
     """Apply curation, compare with the previous release and write the next version (if anything changed)."""
     from pipeline.curation.decisions import apply_curation
     from pipeline.stages.release import (
@@ -410,7 +343,5 @@ def release_triples(settings: Settings, triples: list[Triple], documents, trials
         demo=demo,
     )
     files = build_release_files(version, content, previous, changes)
-    if options is not None and options.pause_at == "release":
-        files = _PausingFiles(files, options)
     write_release(releases_dir, version, files)
     stats.release = version

@@ -218,6 +218,8 @@ class Decision:
 
 @dataclass(frozen=True)
 class FetchState:
+    """One source's incremental-fetch memory: last success, service data timestamp, and a JSON cursor."""
+
     source: str
     last_success: str
     data_timestamp: str
@@ -545,11 +547,16 @@ class StateDB:
 
     def set_fetch_state(self, source: str, *, last_success: str, data_timestamp: str = "", cursor: dict[str, Any] | None = None) -> None:
         """Record a successful fetch of ``source`` (call only after its raw records are stored)."""
+        self.save_fetch_states([FetchState(source, last_success, data_timestamp, dict(cursor or {}))])
+
+    def save_fetch_states(self, states: Iterable[FetchState]) -> None:
+        """Write the fetch state of several sources in one transaction (all or none land)."""
+        now = utc_now()
         with self.transaction() as c:
-            c.execute(
+            c.executemany(
                 "INSERT INTO fetch_state (source, last_success, data_timestamp, cursor, updated_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(source) DO UPDATE SET last_success = excluded.last_success, data_timestamp = excluded.data_timestamp, cursor = excluded.cursor, updated_at = excluded.updated_at",
-                (source, last_success, data_timestamp, json.dumps(cursor or {}, sort_keys=True), utc_now()),
+                [(s.source, s.last_success, s.data_timestamp, json.dumps(s.cursor, sort_keys=True), now) for s in states],
             )
 
 
