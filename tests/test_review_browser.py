@@ -1,8 +1,9 @@
 """End to end in headless Chromium (Debian's ``chromium``): filter, accept/reject/edit with the
 keyboard, reload, then ``oncotriples release`` carries the decisions.
 
-Needs /usr/bin/chromium (``scripts/ci_browser_setup.sh`` installs it) and Playwright for
-Python (only its driver: the browser is Debian's, never ``playwright install``).
+Needs /usr/bin/chromium (``scripts/ci_browser_setup.sh`` installs it; the tests skip without it)
+and Playwright for Python from the ``[test]`` extra (only its driver: the browser is Debian's,
+never ``playwright install``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,7 +30,6 @@ def browser_or_skip() -> Iterator[object]:
     """A Playwright Chromium browser on /usr/bin/chromium, or skip with the reason."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed (run scripts/ci_browser_setup.sh)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python not installed (pip install playwright)")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
@@ -67,7 +68,6 @@ def _jsonl(path: Path) -> dict[str, dict]:
 
 @pytest.mark.slow
 def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
-    pytest.importorskip("flask", reason="the review web app needs Flask")
     from pipeline.config import load_settings
     from pipeline.curation.webapp import build_server
 
