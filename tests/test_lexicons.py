@@ -8,6 +8,7 @@ import pytest
 import spacy
 
 from extractors.nlp import lexicons as L
+from extractors.nlp.datafiles import gene_stoplist
 from extractors.nlp.extensions import register_extensions
 from extractors.nlp.tokenizer import make_tokenizer_nlp
 from schemas.resources import data_path
@@ -159,7 +160,7 @@ def test_gene_lookup(genes: L.GeneLexicon, text: str, symbol: str | None) -> Non
     [
         pytest.param("drugs.tsv", ["canonical", "synonym", "kind", "target", "source"], id="drugs"),
         pytest.param("drug_classes.tsv", ["canonical", "synonym", "source"], id="classes"),
-        pytest.param("genes.tsv", ["symbol", "synonym", "kind", "hgnc_id", "source"], id="genes"),
+        pytest.param("genes.tsv", ["symbol", "synonym", "kind", "hgnc_id", "source", "grammar"], id="genes"),
     ],
 )
 def test_tsv_shape(name: str, columns: list[str]) -> None:
@@ -183,7 +184,7 @@ def test_no_alias_names_two_genes(genes: L.GeneLexicon) -> None:
     for e in genes.entries:
         key = L.phrase_key(e.synonym, case_sensitive=True)
         assert seen.setdefault(key, e.symbol) == e.symbol, (e.synonym, seen[key], e.symbol)
-    assert not {e.synonym for e in genes.entries} & L.GENE_STOPLIST
+    assert not {e.synonym for e in genes.entries} & gene_stoplist()
 
 
 def test_sizes_and_versions(

@@ -31,7 +31,6 @@ also holds the normalized id.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -41,8 +40,8 @@ from typing import Any, Generic, Literal, TypeVar
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from extractors.nlp.datafiles import class_grammar, gene_stoplist, read_tsv
 from extractors.nlp.extensions import register_extensions
-from schemas.resources import data_path
 
 T = TypeVar("T")
 
@@ -182,13 +181,6 @@ class PhraseIndex(Generic[T]):
         return out
 
 
-def _read_tsv(name: str) -> Iterator[dict[str, str]]:
-    path = data_path("lexicons", name)
-    with path.open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
-            yield {k: (v or "").strip() for k, v in row.items() if k}
-
-
 # ------------------------------------------------------------------ drugs
 
 DrugKind = Literal["inn", "brand", "code", "alias"]
@@ -271,7 +263,7 @@ def load_drug_lexicon() -> DrugLexicon:
     """The bundled drug lexicon (``data/lexicons/drugs.tsv``), loaded once."""
     return DrugLexicon(
         DrugEntry(r["canonical"], r["synonym"], r["kind"], r.get("target", ""), r.get("source", ""))
-        for r in _read_tsv("drugs.tsv")
+        for r in read_tsv("drugs.tsv")
         if r.get("canonical") and r.get("synonym")
     )
 
@@ -294,187 +286,9 @@ class DrugClassEntry:
         if self.target or self.head not in ("TKI", "inhibitor"):
             return self
         canonical = _class_name(
-            target, "TKI" if target in _TK_TARGETS else "inhibitor", self.generation
+            target, "TKI" if target in class_grammar().tki_targets else "inhibitor", self.generation
         )
         return replace(self, canonical=canonical, target=target)
-
-
-# (canonical stem, surface forms) of targets whose inhibitors are tyrosine-kinase inhibitors → "<T>-TKI"
-_TKI_TARGETS: dict[str, tuple[str, ...]] = {
-    "EGFR": ("EGFR", "epidermal growth factor receptor", "HER1"),
-    "ALK": ("ALK", "anaplastic lymphoma kinase"),
-    "ROS1": ("ROS1",),
-    "MET": ("MET", "c-MET", "cMET"),
-    "RET": ("RET",),
-    "HER2": ("HER2", "ERBB2"),
-    "NTRK": ("NTRK", "TRK", "pan-TRK"),
-    "FGFR": ("FGFR",),
-    "KIT": ("KIT", "c-KIT"),
-    "PDGFR": ("PDGFR",),
-    "VEGFR": ("VEGFR",),
-    "AXL": ("AXL",),
-    "IGF1R": ("IGF1R", "IGF-1R"),
-    "BTK": ("BTK",),
-    "JAK": ("JAK",),
-    "FAK": ("FAK",),
-    "SRC": ("SRC",),
-    "BCR-ABL": ("BCR-ABL", "ABL"),
-    "FLT3": ("FLT3",),
-    "EGFR/HER2": ("EGFR/HER2", "pan-HER", "pan-ErbB"),
-}
-_TK_TARGETS = frozenset(_TKI_TARGETS)
-
-# targets whose drugs are "<T> inhibitor"
-_INHIBITOR_TARGETS: dict[str, tuple[str, ...]] = {
-    "mTOR": ("mTOR", "MTOR"),
-    "MEK": ("MEK", "MEK1/2"),
-    "BRAF": ("BRAF", "B-RAF"),
-    "RAF": ("RAF", "pan-RAF"),
-    "ERK": ("ERK", "ERK1/2"),
-    "KRAS G12C": ("KRAS G12C", "KRASG12C", "G12C", "KRAS-G12C"),
-    "KRAS G12D": ("KRAS G12D", "G12D"),
-    "KRAS": ("KRAS", "pan-KRAS"),
-    "RAS": ("RAS", "pan-RAS", "RAS(ON)"),
-    "SHP2": ("SHP2", "SHP-2", "PTPN11"),
-    "SOS1": ("SOS1",),
-    "PI3K": ("PI3K",),
-    "AKT": ("AKT",),
-    "PI3K/mTOR": ("PI3K/mTOR",),
-    "CDK4/6": ("CDK4/6",),
-    "PARP": ("PARP",),
-    "ATR": ("ATR",),
-    "WEE1": ("WEE1",),
-    "CHK1": ("CHK1",),
-    "HSP90": ("HSP90",),
-    "HDAC": ("HDAC",),
-    "BCL-2": ("BCL-2", "BCL2"),
-    "Aurora kinase": ("Aurora kinase", "AURKA", "Aurora A"),
-    "PLK1": ("PLK1",),
-    "VEGF": ("VEGF",),
-    "YAP/TEAD": ("YAP/TEAD", "TEAD"),
-    "STAT3": ("STAT3",),
-    "EZH2": ("EZH2",),
-    "CDK": ("CDK",),
-    "proteasome": ("proteasome",),
-}
-
-# immune checkpoints: every inhibitor / antibody / blockade class maps to "ICI"
-_ICI_TARGETS: tuple[str, ...] = (
-    "PD-1",
-    "PD-L1",
-    "PD-(L)1",
-    "PD-1/PD-L1",
-    "PD-1/L1",
-    "PD-L1/PD-1",
-    "CTLA-4",
-    "PD-1/CTLA-4",
-    "anti-PD-1",
-    "anti-PD-L1",
-    "anti-PD-(L)1",
-    "anti-PD-1/PD-L1",
-    "anti-CTLA-4",
-    "anti-PD-1/L1",
-    "immune checkpoint",
-    "checkpoint",
-    "TIGIT",
-    "LAG-3",
-    "TIM-3",
-)
-
-# targets of antibodies, ADCs and degraders in addition to the above
-_BIOLOGIC_TARGETS: dict[str, tuple[str, ...]] = {
-    "HER3": ("HER3", "ERBB3"),
-    "TROP2": ("TROP2", "TROP-2"),
-    "B7-H3": ("B7-H3",),
-    "DLL3": ("DLL3",),
-    "CEACAM5": ("CEACAM5",),
-}
-
-_TKI_HEADS = (
-    "TKI",
-    "TKIs",
-    "tyrosine kinase inhibitor",
-    "tyrosine kinase inhibitors",
-    "tyrosine-kinase inhibitor",
-    "tyrosine-kinase inhibitors",
-    "kinase inhibitor",
-    "kinase inhibitors",
-    "inhibitor",
-    "inhibitors",
-    "small-molecule inhibitor",
-    "small-molecule inhibitors",
-    "blocker",
-    "blockers",
-    "targeted agent",
-    "targeted agents",
-    "targeted drug",
-    "targeted drugs",
-)
-_INHIBITOR_HEADS = (
-    "inhibitor",
-    "inhibitors",
-    "inhibition",
-    "blocker",
-    "blockers",
-    "small-molecule inhibitor",
-    "small-molecule inhibitors",
-    "kinase inhibitor",
-    "kinase inhibitors",
-    "targeted agent",
-    "targeted agents",
-)
-_ICI_HEADS = (
-    "inhibitor",
-    "inhibitors",
-    "blocker",
-    "blockers",
-    "blockade",
-    "antibody",
-    "antibodies",
-    "monoclonal antibody",
-    "monoclonal antibodies",
-    "mAb",
-    "mAbs",
-    "therapy",
-    "therapies",
-    "agent",
-    "agents",
-    "immunotherapy",
-    "treatment",
-)
-_ANTIBODY_HEADS = (
-    "antibody",
-    "antibodies",
-    "monoclonal antibody",
-    "monoclonal antibodies",
-    "mAb",
-    "mAbs",
-)
-_ADC_HEADS = ("ADC", "ADCs", "antibody-drug conjugate", "antibody-drug conjugates")
-_PROTAC_HEADS = ("PROTAC", "PROTACs")
-_DEGRADER_HEADS = ("degrader", "degraders")
-_TARGET_LINKS = ("", "targeted", "targeting", "directed", "specific", "selective")
-
-_GENERATIONS: dict[str, tuple[str, ...]] = {
-    "first": ("first", "1st", "1"),
-    "second": ("second", "2nd", "2"),
-    "third": ("third", "3rd", "3"),
-    "fourth": ("fourth", "4th", "4"),
-    "fifth": ("fifth", "5th"),
-    "next": ("next", "new", "newer", "novel next"),
-    "early": (
-        "early",
-        "earlier",
-        "older",
-        "first and second",
-        "first or second",
-        "1st and 2nd",
-        "first/second",
-        "1st/2nd",
-    ),
-    "later": ("later", "later line"),
-}
-_GENERATION_WORDS = ("generation", "gen", "generations")
 
 
 def _class_name(target: str | None, head: str, generation: str | None) -> str:
@@ -490,52 +304,54 @@ def _class_name(target: str | None, head: str, generation: str | None) -> str:
 
 
 def _generation_prefixes(gen: str) -> Iterator[str]:
-    for word in _GENERATIONS[gen]:
-        for g in _GENERATION_WORDS:
-            yield f"{word} {g}"
+    g = class_grammar()
+    for word in g.generations[gen]:
+        for w in g.generation_words:
+            yield f"{word} {w}"
 
 
 def _class_grammar() -> Iterator[tuple[str, DrugClassEntry]]:
-    """Generate (surface, entry) pairs: generation words × target × head nouns (keys ignore hyphens/spaces)."""
+    """Generate (surface, entry) pairs: generation words × target × head nouns (keys ignore hyphens/spaces).
+
+    The tables are ``data/lexicons/drug_class_grammar.toml`` (:func:`extractors.nlp.datafiles.class_grammar`).
+    """
+    g = class_grammar()
+    heads = g.heads
     src = "class grammar"
     # "<T>-TKI", "<gen> <T>-TKIs", "<gen> TKIs"
-    for stem, forms in list(_TKI_TARGETS.items()) + [(None, ("",))]:
-        for gen in [None, *_GENERATIONS]:
+    for stem, forms in [*g.tki_targets.items(), (None, ("",))]:
+        for gen in [None, *g.generations]:
             prefixes = list(_generation_prefixes(gen)) if gen else [""]
             if stem is None and gen is None:
                 continue  # plain "TKIs" comes from drug_classes.tsv
             entry = DrugClassEntry(_class_name(stem, "TKI", gen), stem, gen, "TKI", src)
-            heads = _TKI_HEADS if stem else _TKI_HEADS[:8]
+            tki_heads = heads["tki"] if stem else heads["tki_untargeted"]
             for p in prefixes:
                 for f in forms:
-                    for h in heads:
+                    for h in tki_heads:
                         yield f"{p} {f} {h}", entry
-    for stem, forms in _INHIBITOR_TARGETS.items():
-        for gen in [None, *_GENERATIONS]:
+    for stem, forms in g.inhibitor_targets.items():
+        for gen in [None, *g.generations]:
             entry = DrugClassEntry(_class_name(stem, "inhibitor", gen), stem, gen, "inhibitor", src)
             for p in list(_generation_prefixes(gen)) if gen else [""]:
                 for f in forms:
-                    for h in _INHIBITOR_HEADS:
+                    for h in heads["inhibitor"]:
                         yield f"{p} {f} {h}", entry
     ici = DrugClassEntry("ICI", None, None, "ICI", src)
-    for f in _ICI_TARGETS:
+    for f in g.ici_targets:
         for link in ("", "targeted", "directed"):
-            for h in _ICI_HEADS:
+            for h in heads["ici"]:
                 yield f"{f} {link} {h}", ici
-    all_targets = {**_TKI_TARGETS, **_INHIBITOR_TARGETS, **_BIOLOGIC_TARGETS}
+    all_targets = {**g.tki_targets, **g.inhibitor_targets, **g.biologic_targets}
     for stem, forms in all_targets.items():
         for f in forms:
-            for link in _TARGET_LINKS:
-                for heads, head in (
-                    (_ADC_HEADS, "ADC"),
-                    (_PROTAC_HEADS, "PROTAC"),
-                    (_DEGRADER_HEADS, "degrader"),
-                ):
+            for link in g.target_links:
+                for family, head in (("adc", "ADC"), ("protac", "PROTAC"), ("degrader", "degrader")):
                     entry = DrugClassEntry(_class_name(stem, head, None), stem, None, head, src)
-                    for h in heads:
+                    for h in heads[family]:
                         yield f"{f} {link} {h}", entry
                 entry = DrugClassEntry(f"{stem} antibody", stem, None, "antibody", src)
-                for h in _ANTIBODY_HEADS:
+                for h in heads["antibody"]:
                     yield f"{f} {link} {h}", entry
                     yield f"anti-{f} {h}", entry
 
@@ -577,97 +393,12 @@ def load_drug_class_lexicon() -> DrugClassLexicon:
     """The bundled class lexicon (``drug_classes.tsv`` + the class grammar), loaded once."""
     return DrugClassLexicon(
         (r["canonical"], r["synonym"], r.get("source", ""))
-        for r in _read_tsv("drug_classes.tsv")
+        for r in read_tsv("drug_classes.tsv")
         if r.get("canonical") and r.get("synonym")
     )
 
 
 # ------------------------------------------------------------------ genes
-
-GENE_STOPLIST: frozenset[str] = frozenset(
-    {
-        # clinical and statistical abbreviations that collide with symbols or aliases
-        "OS",
-        "PFS",
-        "ORR",
-        "DCR",
-        "DOR",
-        "DoR",
-        "HR",
-        "CI",
-        "OR",
-        "RR",
-        "CR",
-        "PR",
-        "SD",
-        "PD",
-        "NE",
-        "AE",
-        "AEs",
-        "TRAE",
-        "CNS",
-        "ECOG",
-        "NA",
-        "NR",
-        "II",
-        "III",
-        "IV",
-        "MTD",
-        "RP2D",
-        "IHC",
-        "FISH",
-        "NGS",
-        "PCR",
-        "CT",
-        "MRI",
-        "PET",
-        "NSCLC",
-        "SCLC",
-        "LUAD",
-        "LUSC",
-        "TMB",
-        "MSI",
-        "ctDNA",
-        "cfDNA",
-        # English words / common abbreviations that are HGNC symbols or aliases
-        "CAT",
-        "SET",
-        "PC",
-        "MAX",
-        "REST",
-        "CAP",
-        "CAD",
-        "CALM",
-        "CLOCK",
-        "COIL",
-        "GAL",
-        "IMPACT",
-        "MAL",
-        "MARS",
-        "PAH",
-        "PIGS",
-        "SHE",
-        "SPIN",
-        "STAR",
-        "TANK",
-        "WAS",
-        "ACE",
-        "AGT",
-        "APC",
-        "FIG",
-        "DAXX",
-        "CS",
-        "LPA",
-        "SRI",
-        "CD",
-        "ALL",
-        "AML",
-        "CML",
-        "BID",
-    }
-)
-"""Surface forms never reported as genes (exact, case-sensitive)."""
-
 
 @dataclass(frozen=True, slots=True)
 class GeneEntry:
@@ -692,9 +423,10 @@ class GeneLexicon:
     """Gene symbols, aliases, previous symbols and names → HGNC approved symbol."""
 
     def __init__(
-        self, entries: Iterable[GeneEntry], stoplist: Iterable[str] = GENE_STOPLIST
+        self, entries: Iterable[GeneEntry], stoplist: Iterable[str] | None = None
     ) -> None:
-        self.stoplist = frozenset(stoplist)
+        """``stoplist`` defaults to ``data/lexicons/gene_stoplist.txt``."""
+        self.stoplist = gene_stoplist() if stoplist is None else frozenset(stoplist)
         self.index: PhraseIndex[GeneEntry] = PhraseIndex()
         self.entries: list[GeneEntry] = []
         self.symbols: set[str] = set()
@@ -728,13 +460,16 @@ class GeneLexicon:
 
 @cache
 def load_gene_lexicon() -> GeneLexicon:
-    """The bundled gene lexicon (``data/lexicons/genes.tsv``), loaded once."""
+    """The bundled gene lexicon (``data/lexicons/genes.tsv``), loaded once.
+
+    Rows the ``grammar`` column marks ``only`` belong to the variant grammar's own table and are not matched.
+    """
     return GeneLexicon(
         GeneEntry(
             r["symbol"], r["synonym"], r.get("kind", ""), r.get("hgnc_id", ""), r.get("source", "")
         )
-        for r in _read_tsv("genes.tsv")
-        if r.get("symbol") and r.get("synonym")
+        for r in read_tsv("genes.tsv")
+        if r.get("symbol") and r.get("synonym") and r.get("grammar") != "only"
     )
 
 

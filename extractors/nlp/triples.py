@@ -19,7 +19,9 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractors.nlp import cues as C
+from extractors.nlp.datafiles import gene_set
 from extractors.nlp.extensions import register_extensions
+from extractors.nlp.lexicons import load_drug_lexicon
 from extractors.nlp.measures import MeasureHit, find_measures
 from extractors.nlp.merge import merge_by_key
 from extractors.nlp.therapies import DrugHit, Therapy, group_therapies
@@ -118,9 +120,6 @@ def drug_hits(doc: Doc, text: str | None = None) -> list[DrugHit]:
     return sorted(hits + extra, key=lambda h: (h.start, -h.end))
 
 
-FUSION_DRIVERS = frozenset({"ALK", "ROS1", "RET", "NTRK1", "NTRK2", "NTRK3", "NRG1"})
-
-
 def gene_hits(doc: Doc) -> list[tuple[int, int, str]]:
     """Gene mentions (exact offsets, HGNC symbol) from the gene ruler."""
     out = []
@@ -136,7 +135,7 @@ def _caption_population(genes: list[tuple[int, int, str]], f: SentenceFacts) -> 
     out = []
     for start, end, symbol in genes:
         if f.start <= start < f.end:
-            alteration = "fusion" if symbol in FUSION_DRIVERS else "mutation"
+            alteration = "fusion" if symbol in gene_set("fusion_positive") else "mutation"
             out.append(AltHit(start, end, symbol, symbol, alteration, alteration, "", "ctx_caption_gene_population"))
     return out
 
@@ -507,20 +506,15 @@ def _prior_treatment(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
     return bool(C.PRIOR_ROLE.search(before)) and not C.RESISTANCE_ROLE.search(before)
 
 
-DRIVER_GENES = frozenset({"EGFR", "ALK", "ROS1", "MET", "ERBB2", "ERBB3", "KRAS", "BRAF", "RET", "NTRK1", "NTRK2", "NTRK3", "NRG1", "FGFR1", "FGFR2", "FGFR3", "PIK3CA"})
-
-
 def _targets_other_driver(therapy: Therapy, gene: str) -> bool:
     """No member targets ``gene`` while some member targets another oncogenic driver (lexicon targets)."""
-    from extractors.nlp.lexicons import load_drug_lexicon
-
     lexicon = load_drug_lexicon()
     targets: set[str] = set()
     for m in therapy.members:
         entry = None if m.is_class else lexicon.lookup(m.name)
         if entry is not None:
             targets.update(entry.targets)
-    return bool(targets) and gene not in targets and bool(targets & DRIVER_GENES)
+    return bool(targets) and gene not in targets and bool(targets & gene_set("oncogenic_drivers"))
 
 
 def _distributive_pairs(text: str, therapies: list[Therapy], alts: list[AltHit]) -> dict[int, list[AltHit]] | None:

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from extractors.nlp.datafiles import protein_lengths
 from extractors.nlp.variants import patterns as P
 from extractors.nlp.variants.genes import find_gene_hits
 from extractors.nlp.variants.helpers import sentence_bounds
@@ -36,7 +37,7 @@ def _plausible(symbol: str, pos: int | None) -> bool:
     """False when the gene's canonical protein is shorter than the variant's position."""
     if pos is None:
         return True
-    n = P.PROTEIN_LENGTHS.get(symbol)
+    n = protein_lengths().get(symbol)
     return n is None or pos <= n
 
 

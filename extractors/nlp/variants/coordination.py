@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 
+from extractors.nlp.datafiles import gene_set
 from extractors.nlp.variants import patterns as P
 from extractors.nlp.variants.helpers import sentence_bounds
 from extractors.nlp.variants.mention import GeneHit, VariantMention
@@ -21,7 +22,7 @@ def _per_gene(v: VariantMention, symbol: str) -> tuple[str, str]:
     """(normalized, vtype) of ``v``'s alteration for another coordinated gene."""
     low = v.text.lower()
     if v.vtype in ("fusion", "mutation", "overexpression") and re.search(r"alter|positiv|\+|⁺", low):
-        if symbol in P.FUSION_POSITIVE:
+        if symbol in gene_set("fusion_positive"):
             return "fusion", "fusion"
         if symbol == "ERBB2" and re.search(r"positiv|\+|⁺", low):
             return "overexpression", "overexpression"
@@ -44,7 +45,7 @@ _LIST_ALTERATIONS = (
 
 def _list_alteration(word: str, symbol: str) -> str:
     """The alteration a list keyword gives one listed gene (``alterations`` of a fusion driver are fusions)."""
-    if word.startswith("alter") and symbol in P.FUSION_POSITIVE:
+    if word.startswith("alter") and symbol in gene_set("fusion_positive"):
         return "fusion"
     return next((alteration for prefix, alteration in _LIST_ALTERATIONS if word.startswith(prefix)), "activation")
 

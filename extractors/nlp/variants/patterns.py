@@ -1,14 +1,16 @@
 """Regular-expression building blocks of the variant grammar (issue 5).
 
-Everything here is data: amino-acid and nucleotide tables, the small alias
-table the grammar itself needs (HER2 -> ERBB2 ...), and the compiled regular
-expressions, each compiled once at import time.
+Amino-acid and nucleotide tables and the compiled regular expressions, each
+compiled once at import time. The grammar's word lists (its gene table, stop
+lists, gene sets, protein lengths) are data files in ``data/lexicons/``, read
+through :mod:`extractors.nlp.datafiles`.
 
 Linear-time discipline: no pattern nests an unbounded quantifier inside
 another unbounded quantifier; repetitions of digits and letters are bounded
 (``{1,6}``), so a match attempt at one position costs O(1) and a scan O(n).
 The hypothesis test in ``tests/test_variants_property.py`` checks this on
-adversarial input (1 MB lines, ``"p." * 50000`` ...)."""
+adversarial input (1 MB lines, ``"p." * 50000`` ...).
+"""
 
 from __future__ import annotations
 
@@ -54,55 +56,9 @@ RB = r"(?![A-Za-z0-9_])"
 ARROW = r"(?:\s?(?:>|-{1,2}>|→|->|=>)\s?)"
 
 # --------------------------------------------------------------------------
-# gene names the grammar needs to recognise on its own
+# gene-shaped tokens (the grammar's gene table and stop list are data: see
+# ``extractors.nlp.datafiles.variant_gene_table`` / ``variant_stoplist``)
 # --------------------------------------------------------------------------
-#: aliases needed by the gene-named forms (HER2 amplification, c-Met ...)
-GENE_ALIASES = {
-    "HER1": "EGFR", "ERBB1": "EGFR", "HER2": "ERBB2", "NEU": "ERBB2", "HER3": "ERBB3",
-    "HER4": "ERBB4", "ERBB2": "ERBB2", "ERBB3": "ERBB3", "C-MET": "MET", "CMET": "MET",
-    "C-KIT": "KIT", "C-MYC": "MYC", "TRKA": "NTRK1", "TRKB": "NTRK2", "TRKC": "NTRK3",
-    "P53": "TP53", "PI3KCA": "PIK3CA", "CMYC": "MYC",
-}
-#: small documented set of genes that the gene-named forms accept without a
-#: gene lexicon (oncology drivers, resistance genes and frequent fusion partners)
-KNOWN_GENES = frozenset(
-    """EGFR ERBB2 ERBB3 ERBB4 ALK ROS1 RET MET KRAS NRAS HRAS BRAF MAP2K1 PIK3CA PTEN TP53 RB1
-    NTRK1 NTRK2 NTRK3 FGFR1 FGFR2 FGFR3 FGFR4 NRG1 AXL IGF1R KIT PDGFRA CDKN2A CDK4 CDK6 MYC
-    MYCN STK11 KEAP1 NF1 NF2 SMARCA4 ARID1A CTNNB1 AKT1 MTOR TSC1 TSC2 JAK1 JAK2 YAP1 YES1
-    ABL1 BCR EML4 KIF5B CD74 EZR SLC34A2 SDC4 TPM3 CCDC6 NCOA4 GOPC TACC3 TFG KLC1 STRN
-    HIP1 PTPRZ1 LRIG3 TPR CLIP1 ETV6 ESR1 AR BRCA1 BRCA2 IDH1 IDH2 FLT3 NPM1 DDR2 SRC
-    MDM2 CCND1 CCNE1 AURKA BCL2 BIM BCL2L11 HGF IL6 VEGFA KDR SHP2 PTPN11 SOS1 NOTCH1""".split()
-)
-#: genes whose "-positive"/"rearrangement" means a fusion
-FUSION_DRIVERS = frozenset(
-    "ALK ROS1 RET NTRK1 NTRK2 NTRK3 NRG1 FGFR1 FGFR2 FGFR3 MET BRAF EGFR ERBB2 ABL1 BCR".split()
-)
-#: genes whose "-positive" / "-altered" / "+" (no partner named) means a fusion; for other genes it means
-#: a mutation (HER2-positive stays overexpression)
-FUSION_POSITIVE = frozenset("ALK ROS1 RET NTRK1 NTRK2 NTRK3 NRG1".split())
-
-#: canonical protein lengths (amino acids) of the UniProt canonical isoform (UniProtKB/Swiss-Prot
-#: "Sequence" section of the reviewed human entry), used to reject gene attachments whose protein is
-#: shorter than the variant's position. Only values checked against UniProt are listed; genes absent
-#: from the table are never rejected.
-PROTEIN_LENGTHS = {
-    "EGFR": 1210, "ALK": 1620, "ROS1": 2347, "MET": 1390, "ERBB2": 1255, "ERBB3": 1342, "ERBB4": 1308,
-    "KRAS": 189, "NRAS": 189, "HRAS": 189, "BRAF": 766, "PIK3CA": 1068, "RET": 1114, "NTRK1": 796,
-    "NTRK2": 822, "NTRK3": 839, "PTK2": 1052, "PTK2B": 1009, "MAP2K1": 393, "MAP2K2": 400, "TP53": 393,
-    "KIT": 976, "PDGFRA": 1089, "FGFR1": 822, "FGFR2": 821, "FGFR3": 806, "FGFR4": 802, "IDH1": 414,
-    "IDH2": 452, "PTEN": 403, "STK11": 433, "KEAP1": 624, "ESR1": 595, "AR": 920, "BRCA1": 1863,
-    "BRCA2": 3418, "ABL1": 1130, "JAK2": 1132, "CTNNB1": 781, "NF1": 2839, "NF2": 595, "MTOR": 2549,
-    "AKT1": 480, "IGF1R": 1367, "AXL": 894, "LTK": 864, "FLT3": 993, "NPM1": 294, "RB1": 928,
-    "PTPN11": 597, "CDKN2A": 156, "KDR": 1356,
-}
-
-#: gene-shaped tokens that are never genes in this grammar
-NOT_GENES = frozenset(
-    """DNA RNA MRNA CDNA PCR NGS FISH IHC CNV TKI TKIS NSCLC SCLC ORR PFS OS CI HR WT MUT AMP
-    DEL INS DUP EXON FDA EMA USA UK OR AND THE IN OF WITH CT MRI PET ECOG CNS ICI ICIS ADC
-    ATP II III IV VS NA NR CR PR SD PD RECIST ICS LOH SNP SNV CN CNA ID IVS FS""".split()
-)
-
 # gene-shaped token: 2-8 chars, starts with an upper-case letter, contains no
 # lower-case letters except the c-/p- prefixes of c-Met, c-Kit ...
 GENE_TOKEN = r"(?:[cC]-(?:Met|MET|Kit|KIT|Myc|MYC)|ErbB[1-4]|[A-Z][A-Z0-9]{1,6}[A-Z0-9])"

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from extractors.nlp.datafiles import variant_stoplist
 from extractors.nlp.variants import patterns as P
 from extractors.nlp.variants.genes import normalize_gene
 from extractors.nlp.variants.helpers import Builder, aa1, hgvs_sub, make_mention, sentence_bounds
@@ -13,9 +14,6 @@ from extractors.nlp.variants.mention import VariantMention
 
 _POS_AFTER = re.compile(r"\s?-{0,2}>?\s?\(?\d")
 _MUT_CUE = re.compile(r"(?i:mutant|mutation|substitut|variant|replac|missense)")
-_ONE_LETTER_STOP = frozenset(
-    "T47D H1N1 H3N2 H5N1 H7N9 H9N2 C57B E1A E6E7 S1P G2M G0G G1S H1L A1C K5A P2X P2Y C5A C3A".split()
-)
 
 
 def _alts_present(m: re.Match[str]) -> bool:
@@ -65,7 +63,7 @@ def _synonymous(text: str, x: _Sub) -> bool:
 
 def _known_name(text: str, x: _Sub) -> bool:
     """Cell lines, virus subtypes and receptor names shaped like a substitution (``T47D``, ``H1N1``)."""
-    return text[x.s:x.e] in _ONE_LETTER_STOP
+    return text[x.s:x.e] in variant_stoplist("substitution_lookalikes")
 
 
 def _dna_letters_reading(text: str, x: _Sub, mts: list[str]) -> VariantMention | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from extractors.nlp.variants import patterns as P
+from extractors.nlp.datafiles import gene_set, variant_stoplist
 from extractors.nlp.variants.genes import normalize_gene
 from extractors.nlp.variants.helpers import Builder, make_mention
 from extractors.nlp.variants.mention import VariantMention
@@ -72,15 +72,12 @@ def build_exon_after(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 # --- structural / copy number ----------------------------------------------
-_FUSION_STOP = frozenset("TKI TKIS TKD WT MUT NSCLC AMP POS NEG KD RT PCR IHC FISH NGS".split())
-
-
 def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
     g1t, g2t = m.group("g1"), m.group("g2")
-    if g1t.upper() in _FUSION_STOP or g2t.upper() in _FUSION_STOP or g1t == g2t:
+    if g1t.upper() in variant_stoplist("fusion_partner_stop") or g2t.upper() in variant_stoplist("fusion_partner_stop") or g1t == g2t:
         return None
     g1, g2 = normalize_gene(g1t), normalize_gene(g2t)
-    drivers = [g for g in (g2, g1) if g in P.FUSION_DRIVERS]
+    drivers = [g for g in (g2, g1) if g in gene_set("fusion_drivers")]
     if not drivers:
         return None
     if g1 is None and g2 is None:
@@ -88,12 +85,12 @@ def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
     sep = text[m.end("b1"):m.start("g2")].strip()
     if sep == "/" and not m.group("kind"):
         return None  # "EGFR/ALK" lists genes, not a fusion
-    if sep in ("/", ",") and g1 in P.FUSION_DRIVERS and g2 in P.FUSION_DRIVERS:
+    if sep in ("/", ",") and g1 in gene_set("fusion_drivers") and g2 in gene_set("fusion_drivers"):
         return None  # "ALK/ROS1 fusions": a list of fusion drivers (expanded by expand_coordination)
     partner_other = g1 if drivers[0] == g2 else g2
     if partner_other is None and normalize_gene(g1t if drivers[0] == g2 else g2t, strict=False) is None:
         return None
-    if partner_other in P.FUSION_DRIVERS and not m.group("kind") and not m.group("b1") and not m.group("b2"):
+    if partner_other in gene_set("fusion_drivers") and not m.group("kind") and not m.group("b1") and not m.group("b2"):
         # "EGFR-ALK" / "ALK-MET" lists two drivers unless a fusion word follows
         if {g1, g2} - {"FGFR3"} == {g1, g2}:
             return None
@@ -121,7 +118,7 @@ def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None
         nxt = re.match(r"\s\+\s([A-Za-z][A-Za-z0-9-]{0,12})", text[m.end("gene2"):m.end("gene2") + 18])
         if nxt is None or normalize_gene(nxt.group(1)) is not None:
             return None
-    if gene in P.FUSION_POSITIVE or "rearrang" in w or "fusion" in w or "transloc" in w:
+    if gene in gene_set("fusion_positive") or "rearrang" in w or "fusion" in w or "transloc" in w:
         return make_mention(text, m.start(), m.end(), normalized="fusion", vtype="fusion" if "fusion" in w or "+" in w or "posit" in w else "rearrangement",
                    rule_id="gene_fusion_word", gene=gene, gene_in_mention=True)
     if gene == "ERBB2":
@@ -147,7 +144,7 @@ def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = Fa
         s, e = m.start(), m.end()
         gtok = gd.get("gene") or gd.get("gene2")
         gene = normalize_gene(gtok) if gtok else None
-        if gtok and gene is None and gtok.upper() in P.NOT_GENES and gd.get("gene"):
+        if gtok and gene is None and gtok.upper() in variant_stoplist("not_genes") and gd.get("gene"):
             return None  # "PCR amplification", "DNA loss"
         if gtok and gene is None:
             # the token before the keyword is not a gene: drop it from the span
@@ -167,7 +164,7 @@ def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = Fa
 
 def build_mutation_word(m: re.Match[str], text: str) -> VariantMention | None:
     v = build_gene_word("mutation_word", "mutation", "mutation", True)(m, text)
-    if v is not None and v.gene in P.FUSION_POSITIVE and (m.group("w") or m.group("w2") or "").lower().startswith("alter"):
+    if v is not None and v.gene in gene_set("fusion_positive") and (m.group("w") or m.group("w2") or "").lower().startswith("alter"):
         # "ALK-altered", "ALK genomic alterations": for fusion drivers the alteration is the fusion
         v = replace(v, normalized="fusion", alternatives=("fusion",), vtype="fusion")
     return v
