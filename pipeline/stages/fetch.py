@@ -58,7 +58,14 @@ from pipeline.stages.parse import is_parse_input
 from pipeline.state.db import FetchState, StateDB
 from schemas.errors import HTTPStatusError, OncoTriplesError, ServiceError
 from schemas.models import Document, RawRecord
-from schemas.vocab import find_nct_ids, malformed_reason, normalize_nct_id
+from schemas.vocab import (
+    SOURCE_BIOC,
+    SOURCE_EUROPEPMC,
+    SOURCE_PMC,
+    find_nct_ids,
+    malformed_reason,
+    normalize_nct_id,
+)
 
 if TYPE_CHECKING:  # the HTTP stack is imported only when something is fetched
     from pipeline.sources.bioc.api import BiocFetch
@@ -251,7 +258,7 @@ def fetch_all(
             cursors.setdefault(source, {})["last_success"] = today
     save_cursors(state, cursors)
     _drop_legacy_cursors(work)
-    skip = [("pmc", p) for p in outcome.pmcids_metadata_only]
+    skip = [(SOURCE_PMC, p) for p in outcome.pmcids_metadata_only]
     outcome.documents = _changed_documents(work, before, [*skip, *outcome.fallback_metadata_only])
     log.info(
         "fetch: %d PMIDs, %d PMC full texts (%d metadata-only, %d full texts from fallbacks), %d NCT ids "
@@ -408,17 +415,17 @@ class _FullText:
 
 
 FallbackFetch = Callable[[str], _FullText]
-FALLBACK_LABELS = {"europepmc": "Europe PMC fullTextXML", "pmc-bioc": "BioC-PMC JSON"}
+FALLBACK_LABELS = {SOURCE_EUROPEPMC: "Europe PMC fullTextXML", SOURCE_BIOC: "BioC-PMC JSON"}
 """Raw-store source → how the release manifest names the service."""
 
 
 def _from_europepmc(got: FulltextFetch) -> _FullText:
-    return _FullText(got.content, "jats", got.raw.source if got.raw else "europepmc", got.pmcid, has_body=not got.note)
+    return _FullText(got.content, "jats", got.raw.source if got.raw else SOURCE_EUROPEPMC, got.pmcid, has_body=not got.note)
 
 
 def _from_bioc(got: BiocFetch, store: RawStore) -> _FullText:
     content = store.get_bytes(got.raw.sha256) if got.raw else b""  # the body as the client stored it
-    return _FullText(content, "bioc_json", got.raw.source if got.raw else "pmc-bioc", got.article_id, has_body=got.passages > 0)
+    return _FullText(content, "bioc_json", got.raw.source if got.raw else SOURCE_BIOC, got.article_id, has_body=got.passages > 0)
 
 
 def _fallback_fetchers(settings: Settings, http: PoliteClient, store: RawStore) -> list[tuple[str, FallbackFetch]]:
