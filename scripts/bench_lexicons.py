@@ -40,7 +40,7 @@ def main() -> None:
 
     def fresh_doc() -> None:
         docs.append(nlp.make_doc(SENTENCE * a.sentences))
-        L._split.cache_clear()  # cold caches each run, as on new text
+        L.split_pieces.cache_clear()  # cold caches each run, as on new text
 
     def run_rulers() -> None:
         for _, proc in nlp.pipeline:

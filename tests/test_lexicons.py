@@ -346,7 +346,7 @@ def test_long_dense_document(nlp: spacy.language.Language) -> None:
     """Every gene of a ~10k-token document is found (speed: scripts/bench_lexicons.py)."""
     sentence = "Osimertinib and second-generation ALK-TKIs fail in EML4-ALK or EGFR T790M/C797S NSCLC with MET amplification (HR 0.5). "
     doc = nlp.make_doc(sentence * 400)  # ~10k tokens, ~50k chars
-    L._split.cache_clear()
+    L.split_pieces.cache_clear()
     for _, proc in nlp.pipeline:
         proc(doc)
     assert len(doc.spans["genes"]) == 400 * 5
