@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from extractors.nlp import cues as C
 from extractors.nlp import datafiles as D
 from extractors.nlp.lexicons import load_gene_lexicon
 from extractors.nlp.variants import normalize_gene
@@ -18,6 +19,7 @@ DATA_FILES = [
     "protein_lengths.tsv",
     "variant_stoplists.toml",
     "drug_class_grammar.toml",
+    "cues.toml",
 ]
 
 
@@ -91,3 +93,27 @@ def test_class_grammar_tables() -> None:
     assert g.heads["tki"][: len(g.heads["tki_untargeted"])] == g.heads["tki_untargeted"]
     assert set(g.heads) == {"tki", "tki_untargeted", "inhibitor", "ici", "antibody", "adc", "protac", "degrader"}
     assert "" in g.target_links and "second" in g.generations
+
+
+def test_cue_sets() -> None:
+    every = [c for kind in C.CUE_KINDS for c in C.cue_set(kind)]
+    assert len({c.rule_id for c in every}) == len(every)  # rule ids are recorded on triples: unique
+    assert {c.rule_id for c in C.cue_set("negation")} == {"neg_not"}
+    assert C.cue_set("resistance")[0].pattern.search("gefitinib RESISTANCE")  # case-insensitive
+    with pytest.raises(ValueError, match="cue kind"):
+        C.cue_set("outcome")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ncts", "level"),
+    [
+        ("In Ba/F3 cells, the IC50 of lorlatinib was 10 nM.", [], "preclinical"),
+        ("A patient with EML4-ALK NSCLC responded.", [], "case_report"),
+        ("The phase II trial enrolled 100 patients.", [], "clinical_trial"),
+        ("Patients were treated with osimertinib.", ["NCT01234567"], "clinical_trial"),
+        ("In this retrospective cohort, responses were rare.", [], "retrospective"),
+        ("Responses were rare.", [], "review"),
+    ],
+)
+def test_evidence_levels(sentence: str, ncts: list[str], level: str) -> None:
+    assert C.evidence_level(sentence, ncts, "review") == level

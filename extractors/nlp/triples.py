@@ -272,7 +272,7 @@ class TripleAssembler:
         seg = _segments(text, f, therapies, alts)
         ncts = [(start + f.start, nct_id) for start, nct_id in nct_ids_written(sent_text)]
         measures = find_measures(sent_text)
-        hedged = bool(C.find_cues(sent_text, C.HEDGE_CUES))
+        hedged = bool(C.find_cues(sent_text, C.cue_set("hedge")))
         out: list[Triple] = []
         for therapy in therapies:
             if forced_outcome:
@@ -311,8 +311,8 @@ class TripleAssembler:
             return any(s - 40 <= pos + f.start <= e + 25 for s, e in others_roles)
 
         main_from = _main_clause_start(sent)
-        res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if c[0] >= main_from and not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
-        sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if c[0] >= main_from and not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
+        res = [c for c in C.find_cues(sent, C.cue_set("resistance")) if c[0] >= main_from and not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
+        sens = [c for c in C.find_cues(sent, C.cue_set("sensitivity")) if c[0] >= main_from and not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
         if seg is not None and len(seg.bounds) > 1:
             mine = {seg.index(m.start) for m in therapy.members if f.start <= m.start < f.end}
             if mine:
@@ -321,9 +321,9 @@ class TripleAssembler:
                 if res_in or sens_in:
                     res, sens = res_in, sens_in
         if main_from and not res and not sens:
-            res = [c for c in C.find_cues(sent, C.RESISTANCE_CUES) if not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
-            sens = [c for c in C.find_cues(sent, C.SENSITIVITY_CUES) if not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
-        inv = C.find_cues(sent, C.INVESTIGATION_CUES)
+            res = [c for c in C.find_cues(sent, C.cue_set("resistance")) if not near_other_role(c[0]) and not _overcome_before(sent, c[0])]
+            sens = [c for c in C.find_cues(sent, C.cue_set("sensitivity")) if not any(r[0] <= c[0] < r[1] or c[0] <= r[0] < c[1] for r in res)]
+        inv = C.find_cues(sent, C.cue_set("investigation"))
         has_results = bool(measures) or bool(_RESULT_VERB.search(sent) and sens and not inv)
         if inv and not (measures and any(h.measure.metric != "n" for h in measures)):
             return "investigation", False, [c[2].rule_id for c in inv[:3]], 0.75
@@ -335,7 +335,7 @@ class TripleAssembler:
         if res and not sens and res_score < 1.0:
             res = []  # only "resistance mutations"-style naming: no asserted outcome
         if not res and not sens:
-            if ncts and C.LEVEL_TRIAL.search(sent):
+            if ncts and C.cue_pattern("level_trial").search(sent):
                 return "investigation", False, ["trial_mention"], 0.5
             return None, False, [], 0.0
         if sens_score > res_score or (sens_score == res_score and sens and (sens[0][0] > res[0][0])):
@@ -488,7 +488,7 @@ def _drop_background_alterations(alts: list[AltHit], text: str = "") -> list[Alt
 
 
 def _res_weight(sent: str, cue: tuple[int, int, C.Cue]) -> float:
-    if C.WEAK_RESISTANCE.match(sent[cue[0] :]):
+    if C.cue_pattern("weak_resistance").match(sent[cue[0] :]):
         return 0.5
     return 2.0 if cue[2].rule_id in {"res_resist", "res_insensitive", "res_ineffective", "res_reduced_potency", "res_lack", "res_refractory"} else 1.0
 
@@ -503,7 +503,7 @@ def _alteration_absent(text: str, alt: AltHit, f: SentenceFacts) -> bool:
 
 def _prior_treatment(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
     before = text[max(f.start, drug.start - 90) : drug.start]
-    return bool(C.PRIOR_ROLE.search(before)) and not C.RESISTANCE_ROLE.search(before)
+    return bool(C.cue_pattern("prior_role").search(before)) and not C.cue_pattern("resistance_role").search(before)
 
 
 def _targets_other_driver(therapy: Therapy, gene: str) -> bool:
@@ -548,7 +548,7 @@ def _has_resistance_role(text: str, drug: DrugHit, f: SentenceFacts, drugs: list
     """``resistance to X``, ``X-resistant``, ``progression on X`` — and ``resistance to A and B`` gives B the role too."""
     before = text[max(f.start, drug.start - 45) : drug.start]
     after = text[drug.end : min(f.end, drug.end + 25)]
-    if C.RESISTANCE_ROLE.search(before) or C.RESISTANCE_ROLE_AFTER.match(after):
+    if C.cue_pattern("resistance_role").search(before) or C.cue_pattern("resistance_role_after").match(after):
         return True
     if drugs and _depth < 5:
         prior = [d for d in drugs if d.end <= drug.start and f.start <= d.start]
@@ -579,7 +579,7 @@ def _overcome_before(sent: str, pos: int) -> bool:
 
 def _negated(sent: str, pos: int) -> bool:
     window = sent[max(0, pos - 30) : pos]
-    return any(m.end() >= len(window) - 30 for m in C.NEGATION_CUES[0].pattern.finditer(window))
+    return any(m.end() >= len(window) - 30 for m in C.cue_set("negation")[0].pattern.finditer(window))
 
 
 _SEGMENT_BREAK = re.compile(r";|,\s*(?:providing|suggesting|indicating|supporting|highlighting|making|raising)\b|\bwhereas\b|(?<=[,\w] )while\b|\bcompared (?:to|with)\b|\bin contrast (?:to|with)\b|,\s*but\b|\bunlike\b", re.IGNORECASE)
