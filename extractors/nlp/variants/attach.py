@@ -42,6 +42,7 @@ def _plausible(symbol: str, pos: int | None) -> bool:
 
 
 def merge_gene_hits(genes: Sequence[GeneHit], text: str) -> list[GeneHit]:
+    """The passed gene hits plus the grammar's own finds at offsets they do not cover, sorted."""
     hs = {(int(g.start), int(g.end), str(g.symbol)) for g in genes}
     covered = {(s, e) for s, e, _ in hs}
     for g in find_gene_hits(text):
@@ -66,6 +67,7 @@ def attach_genes(mentions: Iterable[VariantMention], genes: Sequence[GeneHit], t
 
 
 def attach(ms: list[VariantMention], hits: list[GeneHit], text: str) -> list[VariantMention]:
+    """:func:`attach_genes` on merged, sorted gene hits (see there for the order of evidence)."""
     starts = [h.start for h in hits]
     found: list[tuple[str | None, str]] = []
     doc_genes: dict[str, dict[str, int]] = {}

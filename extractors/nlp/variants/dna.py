@@ -28,6 +28,7 @@ def _dna_change(chg: str) -> tuple[str, str]:
 
 
 def build_dna_hgvs(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_hgvs`` (DNA_HGVS)."""
     ref = m.group("ref")
     pos = re.sub(r"\s+", "", m.group("pos"))
     chg, vt = _dna_change(m.group("chg"))
@@ -38,6 +39,7 @@ def build_dna_hgvs(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_dna_bare(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_bare`` (DNA_BARE)."""
     pos_raw = m.group("pos")
     pos = re.sub(r"\s+", "", pos_raw)
     chg_raw = m.group("chg")
@@ -64,6 +66,7 @@ def build_dna_bare(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_ivs(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_ivs`` (DNA_IVS)."""
     ivs = re.sub(r"[\s-]", "", m.group("ivs"))
     off = re.sub(r"\s+", "", m.group("off"))
     chg, vt = _dna_change(m.group("chg").lstrip(", "))
@@ -72,6 +75,7 @@ def build_ivs(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_dna_letters(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_sub_letters`` (DNA_LETTERS)."""
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
     alts = [a for a in (m.group("alts") or "").split("/") if a]
     norms = tuple(f"c.{pos}{wt}>{x}" for x in [mt, *alts])
@@ -89,6 +93,7 @@ def _nt(s: str) -> str | None:
 
 
 def build_dna_written(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_written`` (DNA_WRITTEN)."""
     a, b = _nt(m.group("a")), _nt(m.group("b"))
     if a is None or b is None:
         return None
@@ -124,6 +129,7 @@ def _nucleotide_context(text: str, pos: int) -> bool:
 
 
 def build_dna_written_paren(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_written_paren`` (DNA_WRITTEN_PAREN)."""
     pos = m.group("pos")
     norm = f"c.{pos}{m.group('a')}>{m.group('b')}"
     return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=norm, vtype="dna_substitution",
@@ -131,6 +137,7 @@ def build_dna_written_paren(m: re.Match[str], text: str) -> VariantMention | Non
 
 
 def build_snp(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``snp_id`` (SNP_ID)."""
     ident = re.sub(r"[\s#]", "", m.group("id")).lower()
     return make_mention(text, m.start(), m.end(), normalized=ident, vtype="snp_id", rule_id="snp_id")
 
@@ -180,6 +187,7 @@ def build_indel_nl(rule: str) -> Builder:
 
 
 def build_indel_shorthand(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``indel_shorthand`` (INDEL_SHORTHAND)."""
     frag = m.group(0)
     low = frag.lower()
     if re.fullmatch(r"(?:delta|δ)\s?\d{1,3}", low) is None and low.startswith(("delta", "δ")) and "-" not in low:
@@ -195,6 +203,7 @@ def build_indel_shorthand(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_dna_letters_long(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_sub_letters_long`` (DNA_LETTERS_LONG)."""
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
     if wt == mt:  # "C1256088C": a locus / allele name (tmVar3 annotates it, tmVar1 does not)
         return make_mention(text, m.start(), m.end(), normalized=f"g.{pos}{wt}", vtype="allele", rule_id="dna_allele")
@@ -204,11 +213,13 @@ def build_dna_letters_long(m: re.Match[str], text: str) -> VariantMention | None
 
 
 def build_codon_change(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``codon_change`` (CODON_CHANGE)."""
     frag = re.sub(r"\s+", " ", m.group(0))
     return make_mention(text, m.start(), m.end(), normalized=frag, vtype="dna_substitution", rule_id="codon_change")
 
 
 def build_allele(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_allele`` (DNA_ALLELE)."""
     g = "a" if m.group("a") else "b"
     frag = m.group(g)
     if g == "a" and re.fullmatch(r"\d-?[ACGT]", frag):
@@ -217,6 +228,7 @@ def build_allele(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_slash_change(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``dna_slash_change`` (DNA_SLASH_CHANGE)."""
     if m.group("a") == m.group("b"):
         return None
     return make_mention(text, m.start(), m.end(), normalized=f"{m.group('a')}>{m.group('b')}", vtype="dna_substitution",
@@ -224,4 +236,5 @@ def build_slash_change(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_repeat(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``repeat`` (REPEAT)."""
     return make_mention(text, m.start(), m.end(), normalized=m.group(0), vtype="repeat", rule_id="repeat")

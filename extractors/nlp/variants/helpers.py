@@ -11,6 +11,7 @@ from extractors.nlp.variants.mention import VariantMention
 
 
 def aa1(s: str) -> str | None:
+    """One-letter code of a residue written as one letter, three letters or a name (``*`` stop, ``X`` any); else None."""
     if not s:
         return None
     if len(s) == 1:
@@ -22,12 +23,14 @@ def aa1(s: str) -> str | None:
 
 
 def hgvs_sub(wt: str, pos: str, mt: str) -> str | None:
+    """HGVS protein form of a substitution (``p.Leu858Arg``); None when a residue has no three-letter code or is ``X``."""
     if wt not in P.AA1_TO_3 or mt not in P.AA1_TO_3 or mt == "X":
         return None
     return f"p.{P.AA1_TO_3[wt]}{pos}{P.AA1_TO_3[mt]}"
 
 
 def sentence_bounds(text: str, pos: int) -> tuple[int, int]:
+    """The sentence around ``pos``, looked for at most 400 characters either way (keeps context checks linear)."""
     lo = max(0, pos - 400)
     hi = min(len(text), pos + 400)
     s = lo
@@ -59,6 +62,7 @@ Builder = Callable[[re.Match[str], str], "VariantMention | None"]
 
 
 def make_mention(text: str, s: int, e: int, **kw: Any) -> VariantMention | None:
+    """The mention of ``text[s:e]`` without surrounding space or an unbalanced parenthesis; None when empty."""
     s, e = _strip_span(text, s, e)
     if e <= s:
         return None

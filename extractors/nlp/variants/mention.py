@@ -16,6 +16,8 @@ class GeneHit(NamedTuple):
 
 @dataclass(frozen=True)
 class VariantMention:
+    """One alteration mention: exact offsets (``text[start:end] == text``), normalized form and its rule."""
+
     start: int
     end: int
     text: str

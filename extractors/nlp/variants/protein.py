@@ -142,12 +142,14 @@ def build_sub(rule: str) -> Builder:
 
 
 def build_stop_word(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_nonsense_word`` (PROTEIN_STOP_WORD)."""
     wt, pos = m.group("wt"), m.group("pos")
     return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}*", hgvs=hgvs_sub(wt, pos, "*"),
                vtype="nonsense", rule_id="protein_nonsense_word")
 
 
 def build_fs(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_frameshift`` (PROTEIN_FS)."""
     wt = aa1(m.group("wt"))
     if wt is None or wt == "*":
         return None
@@ -164,6 +166,7 @@ _OP_VTYPE = {"del": "deletion", "ins": "insertion", "dup": "duplication", "delin
 
 
 def build_pindel(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_indel`` (PROTEIN_INDEL)."""
     wt1_raw = m.group("wt1") or ""
     seq = m.group("seq") or ""
     op = m.group("op")
@@ -215,6 +218,7 @@ def _aa_seq(s: str) -> str | None:
 
 
 def build_delta(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_delta`` (PROTEIN_DELTA)."""
     wt = aa1(m.group("wt"))
     if wt is None:
         return None
@@ -224,6 +228,8 @@ def build_delta(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_written(rule: str) -> Builder:
+    """Builder of the written-out substitution rules (``leucine-to-arginine substitution at codon 858``)."""
+
     def build(m: re.Match[str], text: str) -> VariantMention | None:
         a, b = aa1(m.group("a")), aa1(m.group("b"))
         if a is None or b is None or a == b:
@@ -241,6 +247,7 @@ def build_written(rule: str) -> Builder:
 
 
 def build_sub_glued(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_sub_glued`` (PROTEIN_SUB_GLUED)."""
     gene = normalize_gene(m.group("gene"))
     if gene is None:
         return None
@@ -253,6 +260,7 @@ def build_sub_glued(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_sub_after_lower(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_sub_after_lower`` (PROTEIN_SUB_AFTER_LOWER)."""
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
     if wt == mt:
         return None
@@ -261,6 +269,7 @@ def build_sub_after_lower(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_replaced(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_replaced`` (PROTEIN_REPLACED)."""
     wt, mt = aa1(m.group("wt")), aa1(m.group("mt"))
     if wt is None or mt is None or wt in "*X" or wt == mt:
         return None
@@ -310,6 +319,7 @@ def build_residue_list(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_sub_chain(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_sub_chain`` (PROTEIN_SUB_CHAIN)."""
     wt, mt = aa1(m.group("wt")), aa1(m.group("mt"))
     if wt is None or mt is None or wt in "*X" or wt == mt:
         return None
@@ -319,6 +329,7 @@ def build_sub_chain(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_gene_pos_stop(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_gene_pos_stop`` (PROTEIN_GENE_POS_STOP)."""
     gene = normalize_gene(m.group("gene"), strict=False)
     if gene is None:
         return None
@@ -328,6 +339,7 @@ def build_gene_pos_stop(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_del_of(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_del_of`` (PROTEIN_DEL_OF)."""
     wt = aa1(m.group("wt"))
     if wt is None or wt in "*X":
         return None
@@ -337,6 +349,7 @@ def build_del_of(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_dashes(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_dashes`` (PROTEIN_DASHES)."""
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
     if wt == mt:
         return None
@@ -345,6 +358,7 @@ def build_dashes(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_acid_change(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_acid_change`` (PROTEIN_ACID_CHANGE)."""
     a, b = aa1(m.group("a")), aa1(m.group("b"))
     if a is None or b is None:
         return None
@@ -355,6 +369,7 @@ _SUBST_CUE = re.compile(r"(?i:substitut|replac|exchang|conver|chang|caus|result|
 
 
 def build_word_change(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``protein_word_change`` (PROTEIN_WORD_CHANGE)."""
     a, b = aa1(m.group("a")), aa1(m.group("b"))
     if a is None or b is None or a == b:
         return None
@@ -368,4 +383,5 @@ def build_word_change(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_stop_at(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``stop_at_codon`` (STOP_AT_CODON)."""
     return make_mention(text, m.start(), m.end(), normalized=f"{m.group('pos')}*", vtype="nonsense", rule_id="stop_at_codon")

@@ -41,6 +41,7 @@ def _exon_mention(text: str, s: int, e: int, nums: list[str], op: str, rule: str
 
 
 def build_exon_first(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``exon_level`` (EXON_FIRST)."""
     nums = [m.group("n")] + re.findall(r"\d+", m.group("more") or "")
     s = m.start()
     gene = None
@@ -52,11 +53,13 @@ def build_exon_first(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_exon_glued(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``exon_glued`` (EXON_GLUED)."""
     op = m.group("op") or ("skipping" if m.group("gene") == "MET" and m.group("n") == "14" else "mutation")
     return _exon_mention(text, m.start(), m.end(), [m.group("n")], op, "exon_glued", normalize_gene(m.group("gene")))
 
 
 def build_exon_short(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``exon_short`` (EXON_SHORT)."""
     n = m.group("n1") or m.group("n2")
     op = m.group("op1") or m.group("op2")
     return _exon_mention(text, m.start(), m.end(), [n], op, "exon_short")
@@ -66,6 +69,7 @@ _SIZE_BEFORE = re.compile(r"(?:bp|base[\s-]?pairs?|bases?|nucleotides?|nt|kb|ami
 
 
 def build_exon_after(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``exon_after`` (EXON_AFTER)."""
     if _SIZE_BEFORE.search(text, max(0, m.start() - 20), m.start()):
         return None
     return _exon_mention(text, m.start(), m.end(), [m.group("n")], m.group("op"), "exon_after")
@@ -73,6 +77,7 @@ def build_exon_after(m: re.Match[str], text: str) -> VariantMention | None:
 
 # --- structural / copy number ----------------------------------------------
 def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``fusion_partners`` (FUSION)."""
     g1t, g2t = m.group("g1"), m.group("g2")
     if g1t.upper() in variant_stoplist("fusion_partner_stop") or g2t.upper() in variant_stoplist("fusion_partner_stop") or g1t == g2t:
         return None
@@ -108,6 +113,7 @@ def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``gene_fusion_word`` (GENE_FUSION_WORD)."""
     gtok = m.group("gene") or m.group("gene2")
     gene = normalize_gene(gtok)
     if gene is None:
@@ -131,6 +137,7 @@ def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None
 
 
 def build_fusion_of_gene(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``fusion_of_gene`` (FUSION_OF_GENE)."""
     gene = normalize_gene(m.group("gene"))
     if gene is None:
         return None
@@ -139,6 +146,9 @@ def build_fusion_of_gene(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = False) -> Builder:
+    """Builder of a gene + alteration-word rule (``MET amplification``, ``PTEN loss``): ``normalized`` / ``vtype``
+    name the alteration; ``need_gene`` rejects the word without a gene."""
+
     def build(m: re.Match[str], text: str) -> VariantMention | None:
         gd = m.groupdict()
         s, e = m.start(), m.end()
@@ -163,6 +173,7 @@ def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = Fa
 
 
 def build_mutation_word(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``mutation_word`` (MUTATION_WORD)."""
     v = build_gene_word("mutation_word", "mutation", "mutation", True)(m, text)
     if v is not None and v.gene in gene_set("fusion_positive") and (m.group("w") or m.group("w2") or "").lower().startswith("alter"):
         # "ALK-altered", "ALK genomic alterations": for fusion drivers the alteration is the fusion
@@ -171,6 +182,7 @@ def build_mutation_word(m: re.Match[str], text: str) -> VariantMention | None:
 
 
 def build_wild_type(m: re.Match[str], text: str) -> VariantMention | None:
+    """Builder of rule ``wild_type`` (WILD_TYPE)."""
     w = m.group("w")
     gene = normalize_gene(m.group("gene")) if m.group("gene") else None
     gene2 = normalize_gene(m.group("gene2")) if m.group("gene2") else None
