@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.nlp.triples import triple_key_id
 from pipeline.stages.context import RunStats, WorkDir
 from pipeline.stages.registry import (
     registry_stage,
@@ -13,6 +12,7 @@ from pipeline.stages.registry import (
     trial_triples,
 )
 from schemas.models import Arm, Intervention, ResultMeasure, Trial
+from schemas.vocab import triple_key_id
 
 ELIGIBILITY = "Inclusion Criteria:\n\n* Age 18 years or older\n* {line}\n\nExclusion Criteria:\n\n* ROS1 fusion"
 

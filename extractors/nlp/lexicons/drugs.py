@@ -40,6 +40,7 @@ _HAS_DIGIT = re.compile(r"\d")
 
 
 def drug_case_sensitive(synonym: str) -> bool:
+    """Short names with upper case (``TKI``, ``T-DXd``) match case-sensitively; long or lower-case ones in any case."""
     key = phrase_key(synonym, case_sensitive=True)
     return len(key) <= 4 and not key.islower()
 
