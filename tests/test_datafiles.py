@@ -100,6 +100,8 @@ def test_cue_sets() -> None:
     assert len({c.rule_id for c in every}) == len(every)  # rule ids are recorded on triples: unique
     assert {c.rule_id for c in C.cue_set("negation")} == {"neg_not"}
     assert C.cue_set("resistance")[0].pattern.search("gefitinib RESISTANCE")  # case-insensitive
+    weights = {c.rule_id: c.weight for c in every}
+    assert weights["res_resist"] == 2.0 and weights["res_mediate"] == 1.0 and weights["sens_response"] == 2.0
     with pytest.raises(ValueError, match="cue kind"):
         C.cue_set("outcome")
 

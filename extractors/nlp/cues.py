@@ -23,11 +23,15 @@ CUE_KINDS = ("resistance", "sensitivity", "investigation", "negation", "hedge")
 
 @dataclass(frozen=True)
 class Cue:
-    """One cue: its rule id, its kind (one of :data:`CUE_KINDS`) and its compiled pattern."""
+    """One cue: its rule id, its kind (one of :data:`CUE_KINDS`), its compiled pattern and its weight.
+
+    ``weight`` is what one match adds to its outcome's score (2.0 for the direct outcome words).
+    """
 
     rule_id: str
     kind: str
     pattern: re.Pattern[str]
+    weight: float = 1.0
 
 
 @cache
@@ -42,7 +46,9 @@ def cue_set(kind: str) -> tuple[Cue, ...]:
     if kind not in CUE_KINDS:
         raise ValueError(f"cue kind must be one of {', '.join(CUE_KINDS)}, not {kind!r}")
     return tuple(
-        Cue(c["rule_id"], kind, re.compile(c["pattern"], re.IGNORECASE)) for c in _cue_file()["cue"] if c["kind"] == kind
+        Cue(c["rule_id"], kind, re.compile(c["pattern"], re.IGNORECASE), float(c.get("weight", 1.0)))
+        for c in _cue_file()["cue"]
+        if c["kind"] == kind
     )
 
 

@@ -15,10 +15,10 @@ _RESULT_VERB = re.compile(r"\b(?:showed|shown|demonstrated|resulted|achieved|rep
 
 
 def res_weight(sent: str, cue: tuple[int, int, C.Cue]) -> float:
-    """Weight of a resistance cue: 0.5 for ``resistance mutations``-style naming, 2 for the direct resistance words, else 1."""
+    """Weight of a resistance cue: 0.5 for ``resistance mutations``-style naming, else the cue's own weight."""
     if C.cue_pattern("weak_resistance").match(sent[cue[0] :]):
         return 0.5
-    return 2.0 if cue[2].rule_id in {"res_resist", "res_insensitive", "res_ineffective", "res_reduced_potency", "res_lack", "res_refractory"} else 1.0
+    return cue[2].weight
 
 
 def decide_outcome(text: str, f: SentenceFacts, therapy: Therapy, all_drugs: list[DrugHit], ncts: list[tuple[int, str]], measures: list[MeasureHit], seg: Segments | None = None) -> tuple[str | None, bool, list[str], float]:
@@ -53,7 +53,7 @@ def decide_outcome(text: str, f: SentenceFacts, therapy: Therapy, all_drugs: lis
         return "investigation", False, ["table_row_trial"], 0.7
     strong_res = [c for c in res if c[2].rule_id not in {"res_mediate"}] or res
     res_score = sum(res_weight(sent, c) for c in strong_res)
-    sens_score = sum(2.0 if c[2].rule_id in {"sens_sensitive", "sens_response", "sens_benefit", "sens_overcome", "sens_measure", "sens_approved"} else 1.0 for c in sens)
+    sens_score = sum(c[2].weight for c in sens)
     if res and not sens and res_score < 1.0:
         res = []  # only "resistance mutations"-style naming: no asserted outcome
     if not res and not sens:
