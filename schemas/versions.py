@@ -1,7 +1,7 @@
 """Versioned names of every rule set and lexicon, in one spaCy-free module.
 
-Each extractor module re-exports its own constant; releases and the
-incremental extract stage read them from here, so deciding that nothing
+Extractor modules, releases and the incremental extract stage all import
+the constants from here (nothing re-exports them), so deciding that nothing
 needs re-extracting does not require importing spaCy or loading a model.
 Bump a version whenever its rules or data change what is extracted.
 """
