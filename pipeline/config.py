@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from schemas.errors import ConfigError
 from schemas.resources import data_path
+from schemas.vocab import FullTextFallback
 
 
 class _Section(BaseModel):
@@ -59,7 +60,7 @@ class SourceSettings(_Section):
     max_results_per_query: int = 50
     nct_ids: list[str] = Field(default_factory=list)
     follow_trials: bool = Field(True, description="fetch trials named by documents")
-    full_text_fallback: list[Literal["europepmc", "bioc"]] = Field(
+    full_text_fallback: list[FullTextFallback] = Field(
         default_factory=list,
         description="services asked, in this order, for the full text of an article PMC answers metadata-only for",
     )

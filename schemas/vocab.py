@@ -119,6 +119,9 @@ SERVICE_CTGOV = "ctgov"
 SERVICE_EUROPEPMC = "europepmc"
 """Web services as the HTTP client names them (rate limit, request log); ``bioc`` shares NCBI's limit."""
 
+FullTextFallback = Literal["europepmc", "bioc"]
+"""Services (``SERVICE_EUROPEPMC``, ``SERVICE_BIOC``) asked for an article's full text when PMC has only metadata."""
+
 # ------------------------------------------------------------------ identifiers
 
 NCT_RE = re.compile(r"^NCT\d{8}$")

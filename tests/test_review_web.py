@@ -8,12 +8,10 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("flask", reason="the review web app needs Flask (pip install flask)")
-
-from pipeline.config import load_settings  # noqa: E402
-from pipeline.curation import review  # noqa: E402
-from schemas.files import write_jsonl  # noqa: E402
-from schemas.models import Document, Triple  # noqa: E402
+from pipeline.config import load_settings
+from pipeline.curation import review
+from schemas.files import write_jsonl
+from schemas.models import Document, Triple
 
 SCRIPT = "<script>window.__xss = 'script';alert(1)</script>"
 IMG = "<img src=x onerror=\"window.__xss='img';alert(2)\">"

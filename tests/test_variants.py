@@ -220,7 +220,7 @@ def test_spacy_component() -> None:
 
 
 def test_spacy_component_reads_gene_spans() -> None:
-    spacy = pytest.importorskip("spacy")
+    import spacy
     from spacy.tokens import Span
 
     import extractors.nlp.variants  # noqa: F401
@@ -332,7 +332,7 @@ def test_document_gene_for_same_variant() -> None:
 
 
 def test_exact_gene_offsets_in_spacy_component() -> None:
-    spacy = pytest.importorskip("spacy")
+    import spacy
     from spacy.tokens import Span
 
     import extractors.nlp.variants  # noqa: F401

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from extractors.text.cleanup import Seg, append_seg, clean_text, compose, run_steps
 from schemas.errors import InputError
-from schemas.models import EXTRACTABLE_SECTIONS, Section
+from schemas.models import Section
 from schemas.versions import PARSER_VERSION as PARSER_VERSION
-from schemas.vocab import well_formed_nct_ids
+from schemas.vocab import EXTRACTABLE_SECTIONS, well_formed_nct_ids
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,8 @@ from pathlib import PurePath
 from extractors.text.builder import PARSER_VERSION, DocBuilder, decode_bytes, nct_ids_in
 from extractors.text.cleanup import Seg
 from schemas.errors import InputError, ParseError
-from schemas.models import EXTRACTABLE_SECTIONS, Document, OffsetSegment, Section
+from schemas.models import Document, OffsetSegment, Section
+from schemas.vocab import EXTRACTABLE_SECTIONS
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from schemas.errors import InputError, OncoTriplesError
-from schemas.models import EXTRACTABLE_SECTIONS, Document, OffsetSegment, Triple
+from schemas.models import Document, OffsetSegment, Triple
+from schemas.vocab import EXTRACTABLE_SECTIONS
 
 if TYPE_CHECKING:
     from spacy.language import Language

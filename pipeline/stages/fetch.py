@@ -59,9 +59,12 @@ from pipeline.state.db import FetchState, StateDB
 from schemas.errors import HTTPStatusError, OncoTriplesError, ServiceError
 from schemas.models import Document, RawRecord
 from schemas.vocab import (
+    SERVICE_EUROPEPMC,
     SOURCE_BIOC,
+    SOURCE_CTGOV,
     SOURCE_EUROPEPMC,
     SOURCE_PMC,
+    SOURCE_PUBMED,
     find_nct_ids,
     malformed_reason,
     normalize_nct_id,
@@ -251,10 +254,10 @@ def fetch_all(
         outcome.downloads = sum(1 for e in http.log[log_start:] if e.status == 200 and not e.from_cache)
         if own_client:
             http.close()
-    cursors.setdefault("pubmed", {})["last_success"] = today
+    cursors.setdefault(SOURCE_PUBMED, {})["last_success"] = today
     outcome.sources = _source_facts(outcome, cursors, today, settings)
     for source in outcome.sources:
-        if source != "ctgov":  # CT.gov's last success is set by _fetch_trials, only when every trial landed
+        if source != SOURCE_CTGOV:  # CT.gov's last success is set by _fetch_trials, only when every trial landed
             cursors.setdefault(source, {})["last_success"] = today
     save_cursors(state, cursors)
     _drop_legacy_cursors(work)
@@ -385,7 +388,7 @@ def _fetch_pmc(eutils: EutilsFetcher, pmcids: list[str], stats: RunStats, outcom
             continue
         outcome.pmcids_full_text.append(got.pmcid)
         try:
-            docs.append(parse_document(got.content, doc_id=f"pmc:{got.pmcid}", fmt="jats", source="pmc", source_id=got.pmcid))
+            docs.append(parse_document(got.content, doc_id=f"pmc:{got.pmcid}", fmt="jats", source=SOURCE_PMC, source_id=got.pmcid))
         except OncoTriplesError as exc:
             _fail(stats, got.pmcid, exc)
     return docs, metadata_only
@@ -432,7 +435,7 @@ def _fallback_fetchers(settings: Settings, http: PoliteClient, store: RawStore) 
     """The configured fallback services, in the configured order, as ``(name, fetch)``."""
     out: list[tuple[str, FallbackFetch]] = []
     for name in settings.sources.full_text_fallback:
-        if name == "europepmc":
+        if name == SERVICE_EUROPEPMC:
             from pipeline.sources.europepmc.api import EuropePmcFetcher
 
             epmc = EuropePmcFetcher.from_settings(settings, http)
@@ -522,7 +525,7 @@ def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], cursors: dict[str, Any
     """Fetch new trials and the known ones CT.gov updated since their last fetch."""
     if not wanted:
         return
-    cstate = cursors.setdefault("ctgov", {})
+    cstate = cursors.setdefault(SOURCE_CTGOV, {})
     fetched_on: dict[str, str] = dict(cstate.get("trials") or {})
     store = ctgov.client.raw_store
     try:
@@ -530,7 +533,7 @@ def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], cursors: dict[str, Any
     except OncoTriplesError as exc:
         _fail(stats, "ctgov:/version", f"{exc} (all trials are checked)")
         stamp = ""
-    known = [i for i in wanted if i in fetched_on and store is not None and store.latest("ctgov", i) is not None]
+    known = [i for i in wanted if i in fetched_on and store is not None and store.latest(SOURCE_CTGOV, i) is not None]
     # an id CT.gov did not know (404) is asked again only when its data changed (new dataTimestamp)
     unknown_at: dict[str, str] = {k: v for k, v in (cstate.get("unknown") or {}).items() if k in wanted}
     still_unknown = [i for i in wanted if i not in known and stamp and unknown_at.get(i) == stamp]
@@ -568,7 +571,7 @@ def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], cursors: dict[str, Any
     if stamp and clean:
         cstate["data_timestamp"] = stamp
         cstate["last_success"] = today
-        outcome.data_timestamps["ctgov"] = stamp
+        outcome.data_timestamps[SOURCE_CTGOV] = stamp
 
 
 def _updated_since(ctgov: CtgovFetcher, known: list[str], fetched_on: Mapping[str, str], stats: RunStats) -> list[str]:
@@ -620,14 +623,14 @@ def _changed_documents(work: WorkDir, before: Mapping[tuple[str, str], str], ski
 def _source_facts(outcome: FetchOutcome, cursors: Mapping[str, Any], today: str, settings: Settings) -> dict[str, str]:
     facts: dict[str, str] = {}
     if outcome.pmids:
-        facts["pubmed"] = f"E-utilities efetch {today}: {len(outcome.pmids)} PMIDs"
+        facts[SOURCE_PUBMED] = f"E-utilities efetch {today}: {len(outcome.pmids)} PMIDs"
     if outcome.pmcids_full_text or outcome.pmcids_metadata_only:
-        facts["pmc"] = (f"E-utilities efetch db=pmc {today}: {len(outcome.pmcids_full_text)} full texts, "
+        facts[SOURCE_PMC] = (f"E-utilities efetch db=pmc {today}: {len(outcome.pmcids_full_text)} full texts, "
                         f"{len(outcome.pmcids_metadata_only)} metadata-only")
     for source in sorted(set(outcome.pmcids_full_text_fallback.values())):
         count = sum(1 for s in outcome.pmcids_full_text_fallback.values() if s == source)
         facts[source] = f"{FALLBACK_LABELS.get(source, source)} {today}: {count} full texts (PMC had metadata only)"
     if outcome.nct_ids:
-        stamp = (cursors.get("ctgov") or {}).get("data_timestamp", "")
-        facts["ctgov"] = f"ClinicalTrials.gov API v2 dataTimestamp {stamp or 'unknown'}: {len(outcome.nct_ids)} trials"
+        stamp = (cursors.get(SOURCE_CTGOV) or {}).get("data_timestamp", "")
+        facts[SOURCE_CTGOV] = f"ClinicalTrials.gov API v2 dataTimestamp {stamp or 'unknown'}: {len(outcome.nct_ids)} trials"
     return facts

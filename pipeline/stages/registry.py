@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.sources.ctgov.parse import trial_triples_inputs
 from schemas.models import Arm, Measure, ResultMeasure, Trial, Triple
-from schemas.vocab import GENERIC_ALTERATIONS, triple_key_id
+from schemas.vocab import GENERIC_ALTERATIONS, SOURCE_CTGOV, triple_key_id
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -103,7 +103,7 @@ def _field_doc(nlp: Language, nct_id: str, field: str, text: str) -> Any:
     """Run the pipeline (without the text triple assembler) over one registry field (sentence-cased copy)."""
     doc = nlp.make_doc(_sentence_case(text))
     doc._.doc_id = nct_id
-    doc._.source = "ctgov"
+    doc._.source = SOURCE_CTGOV
     doc._.source_id = nct_id
     doc._.sections = [(0, len(text), "body")]
     doc._.default_level = "clinical_trial"
@@ -344,7 +344,7 @@ def trial_triples(nlp: Language, trial: Trial) -> list[Triple]:
                 evidence_level="clinical_trial",
                 nct_ids=[trial.nct_id],
                 triple_id=triple_id,
-                source="ctgov",
+                source=SOURCE_CTGOV,
                 source_id=trial.nct_id,
                 section=f"registry:{alt.field}",
                 sentence_start=ev_start,

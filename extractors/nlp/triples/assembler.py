@@ -36,9 +36,9 @@ from extractors.nlp.triples.facts import (
 )
 from extractors.nlp.triples.outcome import decide_outcome
 from extractors.nlp.triples.scoring import evidence_window, measures_for, ncts_for, score_confidence
-from schemas.models import EXTRACTABLE_SECTIONS, Triple
+from schemas.models import Triple
 from schemas.versions import CUE_RULESET_VERSION, MEASURE_RULES_VERSION, TRIPLE_RULESET_VERSION
-from schemas.vocab import nct_ids_written, triple_key_id
+from schemas.vocab import EXTRACTABLE_SECTIONS, nct_ids_written, triple_key_id
 
 _BACKREF_ALT = re.compile(r"\b(?:these|such|this|those|both|the same|the above|the two|the compound) (?:\w+ )?(?:mutations?|alterations?|variants?|patients|tumou?rs|mechanisms?|cases)\b", re.IGNORECASE)
 _BACKREF_DRUG = re.compile(r"\b(?:this|the|these|such) (?:\w+ )?(?:compound|drug|agent|inhibitor|molecule|combination|regimen|strategy|study|trial|therapy|treatment)s?\b|^\s*(?:It|They)\b", re.IGNORECASE)
