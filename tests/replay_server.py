@@ -43,6 +43,8 @@ CTGOV = "/ctgov/api/v2"
 EUTILS = "/eutils"
 BIOC = "/bioc"
 EUROPEPMC = "/europepmc/rest"
+SERVICES = {"CTGOV": CTGOV, "EUTILS": EUTILS, "BIOC": BIOC, "EUROPEPMC": EUROPEPMC}
+"""Where each service is mounted, by the name in its ``ONCOTRIPLES_<NAME>_URL`` setting."""
 
 NCT_OK = re.compile(r"^NCT\d{8}$", re.I)
 UNKNOWN_TEXT = "NCT number {nct} not found"  # real CT.gov 404 body (API_NOTES.md)
@@ -154,30 +156,13 @@ class ReplayServer:
     def base(self) -> str:
         return self.server.url_for("").rstrip("/")
 
-    @property
-    def ctgov_url(self) -> str:
-        return self.base + CTGOV
-
-    @property
-    def eutils_url(self) -> str:
-        return self.base + EUTILS
-
-    @property
-    def bioc_url(self) -> str:
-        return self.base + BIOC
-
-    @property
-    def europepmc_url(self) -> str:
-        return self.base + EUROPEPMC
+    def url(self, service: str) -> str:
+        """Base URL of a service mounted at ``service`` (one of ``SERVICES``' paths, e.g. ``CTGOV``)."""
+        return self.base + service
 
     def settings_env(self) -> dict[str, str]:
         """Environment variables pointing every service at this server."""
-        return {
-            "ONCOTRIPLES_CTGOV_URL": self.ctgov_url,
-            "ONCOTRIPLES_EUTILS_URL": self.eutils_url,
-            "ONCOTRIPLES_BIOC_URL": self.bioc_url,
-            "ONCOTRIPLES_EUROPEPMC_URL": self.europepmc_url,
-        }
+        return {f"ONCOTRIPLES_{name}_URL": self.url(path) for name, path in SERVICES.items()}
 
     # -- configuration ----------------------------------------------------------------
 

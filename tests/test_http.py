@@ -59,7 +59,7 @@ def make_client(tmp_path: Path, http: HttpSettings = FAST, **kw) -> tuple[Polite
 def test_500_then_success_retries_and_stores_once(server, tmp_path):
     server.inject("500", f"{CTGOV}/studies/NCT03418623")
     client, store, sleeps = make_client(tmp_path)
-    resp = client.get("ctgov", f"{server.ctgov_url}/studies/NCT03418623", source="ctgov", source_id="NCT03418623",
+    resp = client.get("ctgov", f"{server.url(CTGOV)}/studies/NCT03418623", source="ctgov", source_id="NCT03418623",
                       validate=parse_study_object)
     assert [e.status for e in client.log] == [500, 200]
     assert len(sleeps.calls) == 1 and 0 < sleeps.calls[0] <= FAST.backoff_max
@@ -69,7 +69,7 @@ def test_500_then_success_retries_and_stores_once(server, tmp_path):
 def test_429_honours_retry_after_capped_by_backoff_max(server, tmp_path):
     server.inject("429", f"{CTGOV}/version", retry_after="30")
     client, _, sleeps = make_client(tmp_path)
-    client.get("ctgov", f"{server.ctgov_url}/version")
+    client.get("ctgov", f"{server.url(CTGOV)}/version")
     assert [e.status for e in client.log] == [429, 200]
     assert sleeps.calls == [FAST.backoff_max]  # Retry-After 30 s capped at backoff_max
 
@@ -77,7 +77,7 @@ def test_429_honours_retry_after_capped_by_backoff_max(server, tmp_path):
 def test_429_retry_after_used_when_below_cap(server, tmp_path):
     server.inject("429", f"{CTGOV}/version", retry_after="2")
     client, _, sleeps = make_client(tmp_path, HttpSettings(timeout=1, max_retries=2, backoff_base=0.01, backoff_max=5))
-    client.get("ctgov", f"{server.ctgov_url}/version")
+    client.get("ctgov", f"{server.url(CTGOV)}/version")
     assert sleeps.calls == [2.0]
 
 
@@ -85,7 +85,7 @@ def test_persistent_429_gives_up_after_bounded_retries(server, tmp_path):
     server.inject("429", f"{CTGOV}/version", times=10)
     client, _, sleeps = make_client(tmp_path)
     with pytest.raises(HTTPStatusError) as info:
-        client.get("ctgov", f"{server.ctgov_url}/version", source_id="version")
+        client.get("ctgov", f"{server.url(CTGOV)}/version", source_id="version")
     assert info.value.status == 429
     assert "version" in str(info.value) and "API rate limit exceeded" in str(info.value)
     assert len(client.log) == FAST.max_retries + 1 and len(sleeps.calls) == FAST.max_retries
@@ -94,7 +94,7 @@ def test_persistent_429_gives_up_after_bounded_retries(server, tmp_path):
 def test_404_fails_at_once_with_the_service_message(server, tmp_path):
     client, _, sleeps = make_client(tmp_path)
     with pytest.raises(HTTPStatusError) as info:
-        client.get("ctgov", f"{server.ctgov_url}/studies/NCT99999999", source_id="NCT99999999")
+        client.get("ctgov", f"{server.url(CTGOV)}/studies/NCT99999999", source_id="NCT99999999")
     assert info.value.status == 404
     assert "NCT number NCT99999999 not found" in str(info.value)
     assert len(client.log) == 1 and sleeps.calls == []
@@ -103,14 +103,14 @@ def test_404_fails_at_once_with_the_service_message(server, tmp_path):
 def test_400_malformed_fails_at_once(server, tmp_path):
     client, _, _ = make_client(tmp_path)
     with pytest.raises(HTTPStatusError) as info:
-        client.get("ctgov", f"{server.ctgov_url}/studies/NCT0429119", source_id="NCT0429119")
+        client.get("ctgov", f"{server.url(CTGOV)}/studies/NCT0429119", source_id="NCT0429119")
     assert info.value.status == 400 and "incorrect format" in str(info.value)
 
 
 def test_timeout_is_retried(server, tmp_path):
     server.inject("slow", f"{CTGOV}/version", delay=1.0)
     client, _, _ = make_client(tmp_path, HttpSettings(timeout=0.2, max_retries=2, backoff_base=0.01, backoff_max=0.02))
-    client.get("ctgov", f"{server.ctgov_url}/version")
+    client.get("ctgov", f"{server.url(CTGOV)}/version")
     assert client.log[0].error == "timed out" and client.log[0].status == 0
     assert client.log[-1].status == 200
 
@@ -119,7 +119,7 @@ def test_timeouts_exhausted_raise_fetch_error_naming_item(server, tmp_path):
     server.inject("slow", f"{CTGOV}/version", delay=0.6, times=5)
     client, _, _ = make_client(tmp_path, HttpSettings(timeout=0.1, max_retries=1, backoff_base=0.01, backoff_max=0.02))
     with pytest.raises(FetchError, match="version-item: ctgov request failed after 2 attempts: timed out"):
-        client.get("ctgov", f"{server.ctgov_url}/version", source_id="version-item")
+        client.get("ctgov", f"{server.url(CTGOV)}/version", source_id="version-item")
 
 
 def test_connection_error_is_retried_then_fails(tmp_path):
@@ -175,7 +175,7 @@ def test_service_rates_cap_public_services():
 def test_ncbi_identification_params_and_api_key_redaction(server, tmp_path):
     server.add_file("GET", f"{EUTILS}/esearch.fcgi", "eutils/biomcp_esearch_pten_d326n.json")
     client, store, _ = make_client(tmp_path, ncbi_params={"tool": "oncotriples", "email": "a@b.org", "api_key": "SECRET"})
-    resp = client.get("ncbi", f"{server.eutils_url}/esearch.fcgi", params={"db": "pubmed", "term": "x"},
+    resp = client.get("ncbi", f"{server.url(EUTILS)}/esearch.fcgi", params={"db": "pubmed", "term": "x"},
                       source="pubmed-search", source_id="q1", validate=parse_esearch)
     sent = server.served[-1].query
     assert sent["tool"] == "oncotriples" and sent["email"] == "a@b.org" and sent["api_key"] == "SECRET"
@@ -187,13 +187,13 @@ def test_post_for_large_id_lists(server, tmp_path):
     server.add_file("POST", f"{EUTILS}/efetch.fcgi", "pubmed_efetch/biopython_pubmed2.xml", params={"db": "pubmed"})
     client, _, _ = make_client(tmp_path)
     ids = ",".join(str(10_000_000 + i) for i in range(300))
-    client.post("ncbi", f"{server.eutils_url}/efetch.fcgi", data={"db": "pubmed", "id": ids})
+    client.post("ncbi", f"{server.url(EUTILS)}/efetch.fcgi", data={"db": "pubmed", "id": ids})
     assert server.served[-1].method == "POST" and server.served[-1].query["id"] == ids
     assert client.log[-1].method == "POST" and len(client.log[-1].url) < 200
 
 
 def test_second_run_revalidates_and_downloads_nothing(server, tmp_path):
-    url = f"{server.ctgov_url}/studies/NCT04267848"
+    url = f"{server.url(CTGOV)}/studies/NCT04267848"
     first, store, _ = make_client(tmp_path)
     r1 = first.get("ctgov", url, source="ctgov", source_id="NCT04267848", validate=parse_study_object)
     first.close()
@@ -206,7 +206,7 @@ def test_second_run_revalidates_and_downloads_nothing(server, tmp_path):
 
 
 def test_bad_body_is_rejected_not_cached_and_good_one_kept(server, tmp_path):
-    url = f"{server.ctgov_url}/studies/NCT03418623"
+    url = f"{server.url(CTGOV)}/studies/NCT03418623"
     client, store, _ = make_client(tmp_path)
     good = client.get("ctgov", url, source="ctgov", source_id="NCT03418623", validate=parse_study_object)
     server.inject("html200", f"{CTGOV}/studies/NCT03418623")
@@ -224,7 +224,7 @@ def test_unsafe_xml_is_refused(server, tmp_path):
     server.add_file("GET", f"{EUTILS}/esearch.fcgi", "eutils/biopython_esearch1.xml")
     client, _, _ = make_client(tmp_path)
     with pytest.raises(UnsafeXMLError, match="q-laughs"):
-        client.get("ncbi", f"{server.eutils_url}/esearch.fcgi", source="pubmed-search", source_id="q-laughs",
+        client.get("ncbi", f"{server.url(EUTILS)}/esearch.fcgi", source="pubmed-search", source_id="q-laughs",
                    validate=parse_esearch)
 
 
@@ -234,7 +234,7 @@ def test_replay_log_drops_requests_answered_after_reset(server, tmp_path):
     server.inject("slow", f"{CTGOV}/version", delay=0.5, times=2)
     client, _, _ = make_client(tmp_path, HttpSettings(timeout=0.05, max_retries=1, backoff_base=0.01, backoff_max=0.02))
     with pytest.raises(FetchError):
-        client.get("ctgov", f"{server.ctgov_url}/version", source_id="version-item")
+        client.get("ctgov", f"{server.url(CTGOV)}/version", source_id="version-item")
     server.reset()
     time.sleep(0.8)  # both server threads have answered by now
     assert server.served == []
