@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -10,31 +11,33 @@ from spacy.tokens import Doc, Span
 
 from extractors.nlp.extensions import DOC_ATTRS, SPAN_ATTRS, SPAN_RULER_ATTRS, register_extensions
 
+_REPORT_REGISTERED = (
+    "import json\n"
+    "from spacy.tokens import Doc, Span\n"
+    "from extractors.nlp.extensions import DOC_ATTRS, SPAN_ATTRS, SPAN_RULER_ATTRS\n"
+    "print(json.dumps(sorted(n for n in DOC_ATTRS if Doc.has_extension(n)) + "
+    "sorted(n for n in [*SPAN_ATTRS, *SPAN_RULER_ATTRS] if Span.has_extension(n))))\n"
+)
+ALL_ATTRS = sorted(DOC_ATTRS) + sorted([*SPAN_ATTRS, *SPAN_RULER_ATTRS])
+
+
+def registered_after(setup: str) -> list[str]:
+    """The extensions registered once ``setup`` has run in a fresh interpreter (registration is process-wide)."""
+    code = setup + "\n" + _REPORT_REGISTERED
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
 
 def test_importing_the_components_registers_nothing() -> None:
-    code = (
+    setup = (
         "import extractors.nlp.build, extractors.nlp.lexicons, extractors.nlp.ner, extractors.nlp.triples, "
-        "extractors.nlp.variants\n"
-        "from spacy.tokens import Doc, Span\n"
-        "from extractors.nlp.extensions import DOC_ATTRS, SPAN_ATTRS, SPAN_RULER_ATTRS\n"
-        "print(sorted(n for n in DOC_ATTRS if Doc.has_extension(n)) + "
-        "sorted(n for n in [*SPAN_ATTRS, *SPAN_RULER_ATTRS] if Span.has_extension(n)))\n"
+        "extractors.nlp.variants"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
+    assert registered_after(setup) == []
 
 
 def test_building_the_pipeline_registers_every_extension() -> None:
-    code = (
-        "from extractors.nlp.build import build_nlp\n"
-        "from spacy.tokens import Doc, Span\n"
-        "from extractors.nlp.extensions import DOC_ATTRS, SPAN_ATTRS, SPAN_RULER_ATTRS\n"
-        "build_nlp('none')\n"
-        "print(all(Doc.has_extension(n) for n in DOC_ATTRS) and "
-        "all(Span.has_extension(n) for n in [*SPAN_ATTRS, *SPAN_RULER_ATTRS]))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "True"
+    assert registered_after("from extractors.nlp.build import build_nlp\nbuild_nlp('none')") == ALL_ATTRS
 
 
 def test_register_is_idempotent_and_keeps_values_per_span() -> None:

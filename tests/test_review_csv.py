@@ -250,63 +250,39 @@ def test_blank_rows_are_left_alone(demo):
 # ------------------------------------------------------------------ invalid rows change nothing
 
 
-def _bad(rows, kind):
-    r = rows[2]
-    if kind == "unknown_id":
-        r.update(triple_id="ffffffffffffffff", decision="accept")
-        return "unknown triple_id"
-    if kind == "bad_decision":
-        r["decision"] = "approve"
-        return "decision 'approve' is not one of accept, reject, edit"
-    if kind == "reject_no_reason":
-        r["decision"] = "reject"
-        return "reject needs a reason code"
-    if kind == "reject_bad_reason":
-        r.update(decision="reject", reason="looks odd")
-        return "reason 'looks odd' is not one of"
-    if kind == "edit_bad_outcome":
-        r.update(decision="edit", outcome="cured")
-        return "outcome 'cured' is not one of resistance, sensitivity, investigation"
-    if kind == "edit_empty_gene":
-        r.update(decision="edit", gene="  ")
-        return "gene is empty"
-    if kind == "edit_empty_alteration":
-        r.update(decision="edit", alteration="")
-        return "alteration is empty"
-    if kind == "edit_bad_drugs_json":
-        r.update(decision="edit", drugs='["osimertinib", ')
-        return "not valid JSON"
-    if kind == "edit_empty_drug":
-        r.update(decision="edit", drugs="osimertinib; ")
-        return "has an empty name"
-    if kind == "edit_nothing_changed":
-        r["decision"] = "edit"
-        return "edit changes no field"
-    if kind == "accept_with_changes":
-        r.update(decision="accept", gene="BRAF")
-        return "decision is accept but gene differs from the extracted triple"
-    if kind == "duplicate":
-        r.update(triple_id=rows[0]["triple_id"], decision="reject", reason="other")
-        return "duplicate triple_id (also on row 2)"
-    if kind == "leftover_reason":
-        r["reason"] = "other"
-        return "decision is empty but reason"
-    raise AssertionError(kind)
+FIRST_ROW_ID = "<triple_id of the first row>"
+"""Placeholder in ``BAD_ROWS`` for a value the test copies from the export's first row."""
+
+BAD_ROWS = [
+    pytest.param({"triple_id": "ffffffffffffffff", "decision": "accept"}, "unknown triple_id", id="unknown_id"),
+    pytest.param({"decision": "approve"}, "decision 'approve' is not one of accept, reject, edit", id="bad_decision"),
+    pytest.param({"decision": "reject"}, "reject needs a reason code", id="reject_no_reason"),
+    pytest.param({"decision": "reject", "reason": "looks odd"}, "reason 'looks odd' is not one of",
+                 id="reject_bad_reason"),
+    pytest.param({"decision": "edit", "outcome": "cured"},
+                 "outcome 'cured' is not one of resistance, sensitivity, investigation", id="edit_bad_outcome"),
+    pytest.param({"decision": "edit", "gene": "  "}, "gene is empty", id="edit_empty_gene"),
+    pytest.param({"decision": "edit", "alteration": ""}, "alteration is empty", id="edit_empty_alteration"),
+    pytest.param({"decision": "edit", "drugs": '["osimertinib", '}, "not valid JSON", id="edit_bad_drugs_json"),
+    pytest.param({"decision": "edit", "drugs": "osimertinib; "}, "has an empty name", id="edit_empty_drug"),
+    pytest.param({"decision": "edit"}, "edit changes no field", id="edit_nothing_changed"),
+    pytest.param({"decision": "accept", "gene": "BRAF"},
+                 "decision is accept but gene differs from the extracted triple", id="accept_with_changes"),
+    pytest.param({"triple_id": FIRST_ROW_ID, "decision": "reject", "reason": "other"},
+                 "duplicate triple_id (also on row 2)", id="duplicate"),
+    pytest.param({"reason": "other"}, "decision is empty but reason", id="leftover_reason"),
+]
+"""Changes that make the third exported row invalid, and the message that must name the problem."""
 
 
-@pytest.mark.parametrize(
-    "kind",
-    ["unknown_id", "bad_decision", "reject_no_reason", "reject_bad_reason", "edit_bad_outcome", "edit_empty_gene",
-     "edit_empty_alteration", "edit_bad_drugs_json", "edit_empty_drug", "edit_nothing_changed", "accept_with_changes",
-     "duplicate", "leftover_reason"],
-)
-def test_an_invalid_row_changes_nothing_and_is_named(demo, kind):
+@pytest.mark.parametrize(("changes", "expected"), BAD_ROWS)
+def test_an_invalid_row_changes_nothing_and_is_named(demo, changes, expected):
     out = demo["tmp"] / "bad.csv"
     cli("review", "export", "--out", out, *wd(demo))
     rows = read_export(out)
     rows[0]["decision"] = "accept"
     rows[1].update(decision="reject", reason="duplicate")
-    expected = _bad(rows, kind)
+    rows[2].update({k: rows[0]["triple_id"] if v == FIRST_ROW_ID else v for k, v in changes.items()})
     write_csv(out, rows, bom=True, crlf=True)
     before = sorted(p.name for p in demo["releases"].iterdir())
     res = cli("review", "import", out, "--curator", "ann", *wd(demo), ok=False)
