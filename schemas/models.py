@@ -122,13 +122,19 @@ class Triple(_Record):
     source: str = SOURCE_FILE
     source_id: str = ""
     section: str = "body"
+    """Label of the document section the sentence stands in."""
     sentence_start: int = 0
+    """Offset of the sentence in the document's clean text."""
     sentence_end: int = 0
     evidence_start: int = 0
+    """Offset in the clean text of the span ``evidence`` is read from: the sentence, or a window of it around drug and alteration."""
     evidence_end: int = 0
     sentence: str = ""
+    """The whole sentence, clean text[sentence_start:sentence_end]."""
     alteration_type: str = ""
+    """The variant grammar's type of the alteration: substitution, exon 20 insertion, fusion, amplification …"""
     hgvs: str = ""
+    """HGVS form of the alteration where the grammar could write one."""
     measures_structured: list[Measure] = Field(default_factory=list)
     negated: bool = False
     hedged: bool = False
@@ -139,44 +145,64 @@ class Triple(_Record):
     curation_status: CurationStatus = "pending"
 
 
+# Parts of a ``Trial``: ClinicalTrials.gov v2 fields in snake_case, as strings the way the
+# registry writes them (``pipeline.sources.ctgov.parse`` maps them); a field's docstring
+# gives the v2 name where it differs, and example values.
+
+
 class Intervention(_Record):
     name: str
     type: str = ""
+    """``type``: DRUG, BIOLOGICAL, PROCEDURE …"""
     description: str = ""
     other_names: list[str] = Field(default_factory=list)
+    """``otherNames``: codes and brand names of the same intervention."""
     arm_labels: list[str] = Field(default_factory=list)
+    """``armGroupLabels``: the arms (``Arm.label``) that receive it."""
 
 
 class Arm(_Record):
     label: str
     type: str = ""
+    """``type``: EXPERIMENTAL, ACTIVE_COMPARATOR, PLACEBO_COMPARATOR …"""
     description: str = ""
     interventions: list[str] = Field(default_factory=list)
+    """``interventionNames``: the interventions given in this arm, as ``Type: Name``."""
 
 
 class OutcomeMeasureDef(_Record):
     measure: str
+    """What is measured, as registered (a primary or secondary outcome)."""
     description: str = ""
     time_frame: str = ""
+    """``timeFrame``: when it is measured, free text."""
 
 
 class ResultAnalysis(_Record):
     param_type: str = ""
+    """``paramType``: the statistic, e.g. Difference of LS Mean, Hazard Ratio (HR)."""
     param_value: str = ""
     ci_pct: str = ""
+    """``ciPctValue``: confidence level of [ci_low, ci_high] in percent."""
     ci_low: str = ""
     ci_high: str = ""
     p_value: str = ""
     method: str = ""
+    """``statisticalMethod``: e.g. ANCOVA, t-test, 2 sided."""
     groups: list[str] = Field(default_factory=list)
+    """``groupIds``: the compared groups (keys of ``ResultMeasure.groups``)."""
 
 
 class ResultMeasure(_Record):
     title: str
     type: str = ""
+    """``type``: PRIMARY, SECONDARY, OTHER_PRE_SPECIFIED …"""
     param_type: str = ""
+    """``paramType``: how the values summarize the group (MEAN, MEDIAN, COUNT_OF_PARTICIPANTS …)."""
     unit: str = ""
+    """``unitOfMeasure``."""
     dispersion_type: str = ""
+    """``dispersionType``: what a value's ``lower``/``upper`` or ``spread`` are (STANDARD_DEVIATION, FULL_RANGE …)."""
     time_frame: str = ""
     groups: dict[str, str] = Field(default_factory=dict, description="group id -> group title")
     values: list[dict[str, str]] = Field(default_factory=list, description="group, value, lower, upper, spread")

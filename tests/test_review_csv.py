@@ -50,6 +50,13 @@ def read_export(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
 
 
+def export(demo: dict[str, Path], name: str) -> tuple[Path, list[dict[str, str]]]:
+    """``review export`` of the whole work directory into ``tmp/name``: the file and its rows."""
+    out = demo["tmp"] / name
+    cli("review", "export", "--out", out, *wd(demo))
+    return out, read_export(out)
+
+
 def write_csv(path: Path, rows: list[dict[str, str]], *, bom: bool = False, crlf: bool = False) -> None:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\r\n" if crlf else "\n")
@@ -91,8 +98,7 @@ def test_export_columns_bom_crlf_and_rows(demo):
 
 
 def test_export_filters(demo):
-    out = demo["tmp"] / "f.csv"
-    rows_all = (cli("review", "export", "--out", out, *wd(demo)), read_export(out))[1]
+    out, rows_all = export(demo, "f.csv")
     genes = sorted({r["gene"] for r in rows_all})
     assert {"EGFR", "ALK"} <= set(genes)
     cli("review", "export", "--out", out, "--gene", "EGFR", *wd(demo))
@@ -110,9 +116,7 @@ def test_export_filters(demo):
 
 
 def test_status_filter_after_import(demo):
-    out = demo["tmp"] / "s.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "s.csv")
     rows[0]["decision"] = "accept"
     write_csv(out, rows)
     cli("review", "import", out, "--curator", "ann", *wd(demo))
@@ -141,9 +145,7 @@ def _fill(rows: list[dict[str, str]]) -> dict[str, str]:
 
 @pytest.mark.slow
 def test_round_trip_then_run_force_carries_every_decision(demo):
-    out = demo["tmp"] / "review.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "review.csv")
     ids = _fill(rows)
     write_csv(out, rows)
     res = cli("review", "import", out, "--curator", "ann", *wd(demo))
@@ -190,9 +192,7 @@ def test_round_trip_then_run_force_carries_every_decision(demo):
 
 
 def test_excel_style_bom_crlf_import_then_release(demo):
-    out = demo["tmp"] / "excel.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "excel.csv")
     ids = _fill(rows)
     # Excel: BOM, CRLF, every cell quoted
     buf = io.StringIO()
@@ -216,9 +216,7 @@ def test_excel_style_bom_crlf_import_then_release(demo):
 
 
 def test_accepting_an_edited_triple_never_drops_the_edit_silently(demo):
-    out = demo["tmp"] / "e.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "e.csv")
     tid, original_alt = rows[0]["triple_id"], rows[0]["alteration"]
     rows[0].update(decision="edit", alteration="exon 19 deletion")
     write_csv(out, [rows[0]])
@@ -240,8 +238,7 @@ def test_accepting_an_edited_triple_never_drops_the_edit_silently(demo):
 
 
 def test_blank_rows_are_left_alone(demo):
-    out = demo["tmp"] / "blank.csv"
-    cli("review", "export", "--out", out, *wd(demo))
+    out, _ = export(demo, "blank.csv")
     res = cli("review", "import", out, "--curator", "ann", *wd(demo))
     assert "recorded 0 decision(s)" in res.output
     assert review.latest_decisions(settings_of(demo)) == {}
@@ -277,9 +274,7 @@ BAD_ROWS = [
 
 @pytest.mark.parametrize(("changes", "expected"), BAD_ROWS)
 def test_an_invalid_row_changes_nothing_and_is_named(demo, changes, expected):
-    out = demo["tmp"] / "bad.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "bad.csv")
     rows[0]["decision"] = "accept"
     rows[1].update(decision="reject", reason="duplicate")
     rows[2].update({k: rows[0]["triple_id"] if v == FIRST_ROW_ID else v for k, v in changes.items()})
@@ -295,9 +290,7 @@ def test_an_invalid_row_changes_nothing_and_is_named(demo, changes, expected):
 
 
 def test_every_invalid_row_is_reported(demo):
-    out = demo["tmp"] / "bad.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "bad.csv")
     rows[0]["decision"] = "nope"
     rows[3]["decision"] = "reject"
     write_csv(out, rows)
@@ -307,9 +300,7 @@ def test_every_invalid_row_is_reported(demo):
 
 
 def test_missing_curator_and_unreadable_files(demo):
-    out = demo["tmp"] / "c.csv"
-    cli("review", "export", "--out", out, *wd(demo))
-    rows = read_export(out)
+    out, rows = export(demo, "c.csv")
     rows[0]["decision"] = "accept"
     write_csv(out, rows)
     res = cli("review", "import", out, *wd(demo), ok=False)
