@@ -156,9 +156,9 @@ class ReplayServer:
     def base(self) -> str:
         return self.server.url_for("").rstrip("/")
 
-    def url(self, service: str) -> str:
-        """Base URL of a service mounted at ``service`` (one of ``SERVICES``' paths, e.g. ``CTGOV``)."""
-        return self.base + service
+    def url(self, mount: str) -> str:
+        """This server's base URL for the service mounted at ``mount`` (``CTGOV``, ``EUTILS``, ``BIOC``, ``EUROPEPMC``)."""
+        return self.base + mount
 
     def settings_env(self) -> dict[str, str]:
         """Environment variables pointing every service at this server."""
