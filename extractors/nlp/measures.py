@@ -61,12 +61,18 @@ class MeasureHit:
     """A measure and the character span (within the sentence) it was read from."""
 
     start: int
+    """Offset of the hit's first character in the sentence."""
     end: int
+    """Offset just past the hit's last character."""
     measure: Measure
 
 
 def _clean_num(value: str) -> str:
     return re.sub(r"\s+", "", value).replace("·", ".").replace("—", "–").replace("-", "–")
+
+
+#: a time unit of :data:`_TIME_UNIT` by its first letter ("mo", "wk", "days" ...); the rest are years
+_TIME_UNITS = {"m": "months", "w": "weeks", "d": "days"}
 
 
 def _unit(raw_unit: str | None, metric: str) -> str:
@@ -75,13 +81,7 @@ def _unit(raw_unit: str | None, metric: str) -> str:
     u = raw_unit.lower()
     if u == "%":
         return "%"
-    if u.startswith(("mo", "m")):
-        return "months"
-    if u.startswith("w"):
-        return "weeks"
-    if u.startswith("d"):
-        return "days"
-    return "years"
+    return _TIME_UNITS.get(u[0], "years")
 
 
 def find_measures(sentence: str) -> list[MeasureHit]:

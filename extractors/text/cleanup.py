@@ -299,12 +299,21 @@ _MARKER_CONTENT = re.compile(r"^[\d,\s–\-*†‡§¶#a-z]*[\d*†‡§¶#][\d,
 _INLINE_MATH = re.compile(r"(?<![\\$\w])\$(?=[^\s$])([^$\n]{1,300}?)(?<=[^\s\\])\$(?![\d$])")
 
 
+def _unwrap(rx: re.Pattern[str], text: str, head: int, tail: int = 1) -> Iterator[Edit]:
+    """Edits deleting the markup around each match of ``rx``: its first ``head`` and last ``tail`` characters."""
+    for m in rx.finditer(text):
+        yield (m.start(), m.start() + head, "")
+        yield (m.end() - tail, m.end(), "")
+
+
+def _delete(rx: re.Pattern[str], text: str, keep: int = 0) -> Iterator[Edit]:
+    """Edits deleting each match of ``rx`` but its first ``keep`` characters."""
+    return ((m.start() + keep, m.end(), "") for m in rx.finditer(text))
+
+
 def strip_latex(text: str) -> list[Edit]:
     r"""Inline LaTeX to plain text: ``$P=0.0001$``→``P=0.0001``, ``\geq``→``≥``, ``^{2,3}`` markers dropped."""
-    edits: list[Edit] = []
-    for m in _INLINE_MATH.finditer(text):
-        edits.append((m.start(), m.start() + 1, ""))
-        edits.append((m.end() - 1, m.end(), ""))
+    edits = list(_unwrap(_INLINE_MATH, text, 1))
     for m in _LATEX_WRAP.finditer(text):
         inner_start = m.start(1)
         edits.append((m.start(), inner_start, ""))
@@ -356,26 +365,18 @@ _MD_TABLE_RULE = re.compile(r"(?m)^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+[ \t]*:?
 
 def strip_markdown(text: str) -> list[Edit]:
     """Markdown markup to plain text, keeping the content: ``*ALK*``→``ALK``, ``**x**``, ``_x_``, links."""
-    edits: list[Edit] = []
-    for m in _MD_STRONG.finditer(text):
-        edits.append((m.start(), m.start() + 2, ""))
-        edits.append((m.end() - 2, m.end(), ""))
-    for rx in (_MD_EM_STAR, _MD_EM_UNDER):
-        for m in rx.finditer(text):
-            edits.append((m.start(), m.start() + 1, ""))
-            edits.append((m.end() - 1, m.end(), ""))
-    for m in _MD_HEADING.finditer(text):
-        edits.append((m.start(), m.end(), ""))
+    edits = [
+        *_unwrap(_MD_STRONG, text, 2, 2),
+        *_unwrap(_MD_EM_STAR, text, 1),
+        *_unwrap(_MD_EM_UNDER, text, 1),
+        *_delete(_MD_HEADING, text),
+    ]
     for m in _MD_LINK.finditer(text):
         edits.append((m.start(), m.start(1), ""))
         edits.append((m.end(1), m.end(), ""))
-    for m in _MD_AUTOLINK.finditer(text):
-        edits.append((m.start(), m.start() + 1, ""))
-        edits.append((m.end() - 1, m.end(), ""))
-    for m in _MD_ESCAPE.finditer(text):
-        edits.append((m.start(), m.start() + 1, ""))
-    for m in _MD_TABLE_RULE.finditer(text):
-        edits.append((m.start(), m.end(), ""))
+    edits.extend(_unwrap(_MD_AUTOLINK, text, 1))
+    edits.extend((m.start(), m.start() + 1, "") for m in _MD_ESCAPE.finditer(text))
+    edits.extend(_delete(_MD_TABLE_RULE, text))
     return _dedupe(edits)
 
 
@@ -566,23 +567,19 @@ def rejoin_paragraphs(text: str) -> list[Edit]:
     return edits
 
 
-_TRAILING_WS = re.compile(r"[ \t]+(?=\n)|[ \t]+$")
-_LEADING_SPACES = re.compile(r"(?m)^ +")
-_MULTI_SPACE = re.compile(r"(?<=\S) {2,}")
-_MULTI_NEWLINE = re.compile(r"\n{3,}")
+#: whitespace runs deleted but for their first ``keep`` characters: spaces and tabs at a line end, spaces at
+#: a line start, runs of spaces (one stays) and of newlines (one blank line stays)
+_WHITESPACE_RUNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"[ \t]+(?=\n)|[ \t]+$"), 0),
+    (re.compile(r"(?m)^ +"), 0),
+    (re.compile(r"(?<=\S) {2,}"), 1),
+    (re.compile(r"\n{3,}"), 2),
+)
 
 
 def normalize_whitespace(text: str) -> list[Edit]:
     """Trim line ends and starts, collapse runs of spaces and of blank lines; tabs (table cells) stay."""
-    edits: list[Edit] = []
-    for m in _TRAILING_WS.finditer(text):
-        edits.append((m.start(), m.end(), ""))
-    for m in _LEADING_SPACES.finditer(text):
-        edits.append((m.start(), m.end(), ""))
-    for m in _MULTI_SPACE.finditer(text):
-        edits.append((m.start() + 1, m.end(), ""))
-    for m in _MULTI_NEWLINE.finditer(text):
-        edits.append((m.start() + 2, m.end(), ""))
+    edits = [edit for rx, keep in _WHITESPACE_RUNS for edit in _delete(rx, text, keep)]
     lead = len(text) - len(text.lstrip())
     if lead:
         edits.append((0, lead, ""))

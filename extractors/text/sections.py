@@ -65,22 +65,23 @@ _BODY_HEADS = re.compile(
 )
 
 
+#: the label each heading vocabulary switches to, first match wins (boilerplate before declarations: PubMed's
+#: "conflict of interest statement" is page chrome)
+_HEAD_LABELS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (_REFERENCE_HEADS, "references"),
+    (_BOILERPLATE_HEADS, "boilerplate"),
+    (_DECLARATION_HEADS, "declarations"),
+    (_ABSTRACT_HEADS, "abstract"),
+    (_BODY_HEADS, "body"),
+)
+
+
 def classify_heading(heading: str) -> str | None:
     """Label a heading switches to: references, declarations, boilerplate, abstract, body, or None (unknown)."""
     h = _norm(heading)
     if not h:
         return None
-    if _REFERENCE_HEADS.match(h):
-        return "references"
-    if _BOILERPLATE_HEADS.match(h):
-        return "boilerplate"
-    if _DECLARATION_HEADS.match(h):
-        return "declarations"
-    if _ABSTRACT_HEADS.match(h):
-        return "abstract"
-    if _BODY_HEADS.match(h):
-        return "body"
-    return None
+    return next((label for rx, label in _HEAD_LABELS if rx.match(h)), None)
 
 
 # --------------------------------------------------------------------------- paragraph rules

@@ -20,10 +20,15 @@ class DrugEntry:
     """One row of ``drugs.tsv``: a surface form and the drug it names."""
 
     canonical: str
+    """The drug's canonical (INN) name, what every synonym resolves to."""
     synonym: str
+    """The surface form matched in text (the INN itself, a brand, a code or an alias)."""
     kind: str
+    """Which sort of name ``synonym`` is: one of :data:`DrugKind`."""
     target: str = ""
+    """Target genes as HGNC symbols joined by ``;`` (empty when unknown); see :attr:`targets`."""
     source: str = ""
+    """Where the name comes from (``WHO INN list``, ``FDA/EMA/NMPA label`` ...), for provenance only."""
 
     @property
     def targets(self) -> tuple[str, ...]:

@@ -16,10 +16,18 @@ class GeneEntry:
     """One row of ``genes.tsv``."""
 
     symbol: str
+    """The HGNC approved symbol, what every synonym resolves to."""
     synonym: str
+    """The surface form matched in text (the symbol itself, an alias, a previous symbol or a name)."""
     kind: str
+    """Which sort of form ``synonym`` is: ``approved``, ``alias``, ``previous`` or ``name``.
+
+    It decides how the form is matched: a name in any case, a symbol as written unless it is long and has a
+    digit (``PIK3CA``, ``ERBB2``: unambiguous in any case)."""
     hgnc_id: str = ""
+    """The HGNC identifier (``HGNC:3236``)."""
     source: str = ""
+    """Where the form comes from (``HGNC alias / literature usage`` ...), for provenance only."""
 
 
 def _gene_case_sensitive(entry: GeneEntry) -> bool:

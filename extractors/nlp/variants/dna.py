@@ -142,17 +142,15 @@ def build_snp(m: re.Match[str], text: str) -> VariantMention | None:
     return make_mention(text, m.start(), m.end(), normalized=ident, vtype="snp_id", rule_id="snp_id")
 
 
+_INDEL_OPS = {"ins": "insertion", "dup": "duplication"}
+"""vtype of a natural-language indel by its operation word's first three letters; any other word is a deletion."""
+
+
 def _indel_vtype(op: str) -> str:
     o = op.lower()
     if ("ins" in o and "del" in o) or o.startswith("indel"):
         return "delins"
-    if o.startswith("del"):
-        return "deletion"
-    if o.startswith("ins"):
-        return "insertion"
-    if o.startswith("dup"):
-        return "duplication"
-    return "deletion"
+    return _INDEL_OPS.get(o[:3], "deletion")
 
 
 def _size_first_is_not_a_variant(m: re.Match[str], text: str) -> bool:
