@@ -259,13 +259,18 @@ def build_sub_glued(m: re.Match[str], text: str) -> VariantMention | None:
                rule_id="protein_sub_glued", gene=gene)
 
 
-def build_sub_after_lower(m: re.Match[str], text: str) -> VariantMention | None:
-    """Builder of rule ``protein_sub_after_lower`` (PROTEIN_SUB_AFTER_LOWER)."""
-    wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
-    if wt == mt:
-        return None
-    return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
-               vtype="substitution", rule_id="protein_sub_after_lower")
+def build_letter_sub(rule: str) -> Builder:
+    """Builder of a substitution rule whose pattern admits one-letter residues only, so nothing is left to check
+    but a synonymous change (``alphaD60N`` after a lower-case prefix, ``A34----E34`` with dashes)."""
+
+    def build(m: re.Match[str], text: str) -> VariantMention | None:
+        wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
+        if wt == mt:
+            return None
+        return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
+                            vtype="substitution", rule_id=rule)
+
+    return build
 
 
 def build_replaced(m: re.Match[str], text: str) -> VariantMention | None:
@@ -346,15 +351,6 @@ def build_del_of(m: re.Match[str], text: str) -> VariantMention | None:
     pos = m.group("pos")
     return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}del", hgvs=f"p.{P.AA1_TO_3[wt]}{pos}del",
                vtype="deletion", rule_id="protein_del_of")
-
-
-def build_dashes(m: re.Match[str], text: str) -> VariantMention | None:
-    """Builder of rule ``protein_dashes`` (PROTEIN_DASHES)."""
-    wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
-    if wt == mt:
-        return None
-    return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
-               vtype="substitution", rule_id="protein_dashes")
 
 
 def build_acid_change(m: re.Match[str], text: str) -> VariantMention | None:

@@ -136,15 +136,6 @@ def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None
     return None
 
 
-def build_fusion_of_gene(m: re.Match[str], text: str) -> VariantMention | None:
-    """Builder of rule ``fusion_of_gene`` (FUSION_OF_GENE)."""
-    gene = normalize_gene(m.group("gene"))
-    if gene is None:
-        return None
-    return make_mention(text, m.start(), m.end(), normalized="fusion", vtype="fusion", rule_id="fusion_of_gene", gene=gene,
-               gene_in_mention=True)
-
-
 def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = False) -> Builder:
     """Builder of a gene + alteration-word rule (``MET amplification``, ``PTEN loss``): ``normalized`` / ``vtype``
     name the alteration; ``need_gene`` rejects the word without a gene."""
