@@ -8,6 +8,7 @@ raises ``ParseError`` and never yields a partial trial.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,135 +121,147 @@ def _date(struct: Any) -> str:
     return _s(struct.get("date")) if isinstance(struct, dict) else ""
 
 
-def _outcome_defs(items: Any) -> list[OutcomeMeasureDef]:
-    out = []
-    for item in items or []:
-        if isinstance(item, dict) and item.get("measure"):
-            out.append(
-                OutcomeMeasureDef(
-                    measure=_s(item["measure"]),
-                    description=_s(item.get("description")),
-                    time_frame=_s(item.get("timeFrame")),
-                )
-            )
-    return out
+def _count(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
+
+def _pmids(references: Any) -> list[str]:
+    return [_s(r["pmid"]) for r in references or [] if isinstance(r, dict) and r.get("pmid")]
+
+
+Reader = Callable[[Any], Any]
+"""Turns the JSON value found at a path into a record field's value."""
+
+FieldMap = dict[str, tuple[str, Reader]]
+"""Record field -> (dotted CT.gov JSON path, reader); a missing or empty object on the path reads as None."""
+
+
+def _at(obj: Any, path: str) -> Any:
+    for key in path.split("."):
+        obj = (obj or {}).get(key)
+    return obj
+
+
+def _fields(obj: Any, fields: FieldMap) -> dict[str, Any]:
+    """The keyword arguments ``fields`` reads from one CT.gov JSON object."""
+    return {name: read(_at(obj, path)) for name, (path, read) in fields.items()}
+
+
+def _records(cls: type[Any], fields: FieldMap, *, needs: str | None = None) -> Reader:
+    """A reader for a list of objects, one ``cls`` each (objects without ``needs`` are left out)."""
+
+    def read(items: Any) -> list[Any]:
+        return [
+            cls(**_fields(item, fields))
+            for item in items or []
+            if isinstance(item, dict) and (needs is None or item.get(needs))
+        ]
+
+    return read
+
+
+# The CT.gov v2 field each record field is read from (paths as in the API's data dictionary),
+# a line per group of related fields.
+_OUTCOME_DEF: FieldMap = {
+    "measure": ("measure", _s), "description": ("description", _s), "time_frame": ("timeFrame", _s),
+}
+_MEASUREMENT: FieldMap = {
+    "group": ("groupId", _s),
+    "value": ("value", _s), "lower": ("lowerLimit", _s), "upper": ("upperLimit", _s), "spread": ("spread", _s),
+}
+_ANALYSIS: FieldMap = {
+    "param_type": ("paramType", _s), "param_value": ("paramValue", _s),
+    "ci_pct": ("ciPctValue", _s), "ci_low": ("ciLowerLimit", _s), "ci_high": ("ciUpperLimit", _s),
+    "p_value": ("pValue", _s), "method": ("statisticalMethod", _s),
+    "groups": ("groupIds", _strs),
+}
+_RESULT_MEASURE: FieldMap = {
+    "title": ("title", _s), "type": ("type", _s), "time_frame": ("timeFrame", _s),
+    "param_type": ("paramType", _s), "unit": ("unitOfMeasure", _s), "dispersion_type": ("dispersionType", _s),
+    "analyses": ("analyses", _records(ResultAnalysis, _ANALYSIS)),
+}
+_INTERVENTION: FieldMap = {
+    "name": ("name", _s), "type": ("type", _s), "description": ("description", _s),
+    "other_names": ("otherNames", _strs), "arm_labels": ("armGroupLabels", _strs),
+}
+_ARM: FieldMap = {
+    "label": ("label", _s), "type": ("type", _s), "description": ("description", _s),
+    "interventions": ("interventionNames", _strs),
+}
+
+
+def _below(module: str, fields: FieldMap) -> FieldMap:
+    """``fields`` with each path read inside ``module``."""
+    return {name: (f"{module}.{path}", read) for name, (path, read) in fields.items()}
+
+
+_TRIAL: FieldMap = {  # paths below protocolSection, a group per module
+    **_below("identificationModule", {
+        "brief_title": ("briefTitle", _s), "official_title": ("officialTitle", _s), "acronym": ("acronym", _s),
+    }),
+    **_below("statusModule", {
+        "overall_status": ("overallStatus", _s),
+        "start_date": ("startDateStruct", _date), "completion_date": ("completionDateStruct", _date),
+        "primary_completion_date": ("primaryCompletionDateStruct", _date),
+        "last_update_posted": ("lastUpdatePostDateStruct", _date),
+    }),
+    **_below("designModule", {
+        "phases": ("phases", _strs), "study_type": ("studyType", _s), "enrollment": ("enrollmentInfo.count", _count),
+    }),
+    **_below("conditionsModule", {"conditions": ("conditions", _strs), "keywords": ("keywords", _strs)}),
+    **_below("armsInterventionsModule", {
+        "interventions": ("interventions", _records(Intervention, _INTERVENTION, needs="name")),
+        "arms": ("armGroups", _records(Arm, _ARM, needs="label")),
+    }),
+    **_below("outcomesModule", {
+        "primary_outcomes": ("primaryOutcomes", _records(OutcomeMeasureDef, _OUTCOME_DEF, needs="measure")),
+        "secondary_outcomes": ("secondaryOutcomes", _records(OutcomeMeasureDef, _OUTCOME_DEF, needs="measure")),
+    }),
+    "eligibility_criteria": ("eligibilityModule.eligibilityCriteria", _s),
+    "brief_summary": ("descriptionModule.briefSummary", _s),
+    "sponsor": ("sponsorCollaboratorsModule.leadSponsor.name", _s),
+    "reference_pmids": ("referencesModule.references", _pmids),
+}
+
+
+def _measurements(om: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per measurement, labelled with its class and category titles when they have one."""
+    values: list[dict[str, str]] = []
+    for cls in om.get("classes") or []:
+        for cat in cls.get("categories") or []:
+            for m in cat.get("measurements") or []:
+                row = _fields(m, _MEASUREMENT)
+                if cls.get("title"):
+                    row["class"] = _s(cls["title"])
+                if cat.get("title"):
+                    row["category"] = _s(cat["title"])
+                values.append(row)
+    return values
 
 
 def _results(results_section: Any) -> list[ResultMeasure]:
     if not isinstance(results_section, dict):
         return []
     module = results_section.get("outcomeMeasuresModule") or {}
-    measures: list[ResultMeasure] = []
-    for om in module.get("outcomeMeasures") or []:
-        if not isinstance(om, dict):
-            continue
-        groups = {_s(g.get("id")): _s(g.get("title")) for g in om.get("groups") or [] if isinstance(g, dict)}
-        values: list[dict[str, str]] = []
-        for cls in om.get("classes") or []:
-            for cat in cls.get("categories") or []:
-                for m in cat.get("measurements") or []:
-                    row = {
-                        "group": _s(m.get("groupId")),
-                        "value": _s(m.get("value")),
-                        "lower": _s(m.get("lowerLimit")),
-                        "upper": _s(m.get("upperLimit")),
-                        "spread": _s(m.get("spread")),
-                    }
-                    if cls.get("title"):
-                        row["class"] = _s(cls["title"])
-                    if cat.get("title"):
-                        row["category"] = _s(cat["title"])
-                    values.append(row)
-        analyses = [
-            ResultAnalysis(
-                param_type=_s(a.get("paramType")),
-                param_value=_s(a.get("paramValue")),
-                ci_pct=_s(a.get("ciPctValue")),
-                ci_low=_s(a.get("ciLowerLimit")),
-                ci_high=_s(a.get("ciUpperLimit")),
-                p_value=_s(a.get("pValue")),
-                method=_s(a.get("statisticalMethod")),
-                groups=_strs(a.get("groupIds")),
-            )
-            for a in om.get("analyses") or []
-            if isinstance(a, dict)
-        ]
-        measures.append(
-            ResultMeasure(
-                title=_s(om.get("title")),
-                type=_s(om.get("type")),
-                param_type=_s(om.get("paramType")),
-                unit=_s(om.get("unitOfMeasure")),
-                dispersion_type=_s(om.get("dispersionType")),
-                time_frame=_s(om.get("timeFrame")),
-                groups=groups,
-                values=values,
-                analyses=analyses,
-            )
+    return [
+        ResultMeasure(
+            **_fields(om, _RESULT_MEASURE),
+            groups={_s(g.get("id")): _s(g.get("title")) for g in om.get("groups") or [] if isinstance(g, dict)},
+            values=_measurements(om),
         )
-    return measures
+        for om in module.get("outcomeMeasures") or []
+        if isinstance(om, dict)
+    ]
 
 
 def study_to_trial(study: dict[str, Any], *, raw_sha256: str = "") -> Trial:
     """Map one v2 study object to a ``Trial``; raises ``ParseError`` on a wrong shape."""
     nct_id = _check_study(study, "ClinicalTrials.gov study")
     try:
-        ps = study["protocolSection"]
-        ident = ps.get("identificationModule") or {}
-        status = ps.get("statusModule") or {}
-        design = ps.get("designModule") or {}
-        arms_mod = ps.get("armsInterventionsModule") or {}
-        outcomes = ps.get("outcomesModule") or {}
-        elig = ps.get("eligibilityModule") or {}
-        sponsor = (ps.get("sponsorCollaboratorsModule") or {}).get("leadSponsor") or {}
-        refs = (ps.get("referencesModule") or {}).get("references") or []
-        cond = ps.get("conditionsModule") or {}
-        enrollment = (design.get("enrollmentInfo") or {}).get("count")
-        interventions = [
-            Intervention(
-                name=_s(i.get("name")),
-                type=_s(i.get("type")),
-                description=_s(i.get("description")),
-                other_names=_strs(i.get("otherNames")),
-                arm_labels=_strs(i.get("armGroupLabels")),
-            )
-            for i in arms_mod.get("interventions") or []
-            if isinstance(i, dict) and i.get("name")
-        ]
-        arms = [
-            Arm(
-                label=_s(a.get("label")),
-                type=_s(a.get("type")),
-                description=_s(a.get("description")),
-                interventions=_strs(a.get("interventionNames")),
-            )
-            for a in arms_mod.get("armGroups") or []
-            if isinstance(a, dict) and a.get("label")
-        ]
         results = _results(study.get("resultsSection"))
         return Trial(
             nct_id=nct_id,
-            brief_title=_s(ident.get("briefTitle")),
-            official_title=_s(ident.get("officialTitle")),
-            acronym=_s(ident.get("acronym")),
-            phases=_strs(design.get("phases")),
-            overall_status=_s(status.get("overallStatus")),
-            study_type=_s(design.get("studyType")),
-            conditions=_strs(cond.get("conditions")),
-            keywords=_strs(cond.get("keywords")),
-            interventions=interventions,
-            arms=arms,
-            primary_outcomes=_outcome_defs(outcomes.get("primaryOutcomes")),
-            secondary_outcomes=_outcome_defs(outcomes.get("secondaryOutcomes")),
-            eligibility_criteria=_s(elig.get("eligibilityCriteria")),
-            brief_summary=_s((ps.get("descriptionModule") or {}).get("briefSummary")),
-            enrollment=int(enrollment) if isinstance(enrollment, int | float) else None,
-            start_date=_date(status.get("startDateStruct")),
-            primary_completion_date=_date(status.get("primaryCompletionDateStruct")),
-            completion_date=_date(status.get("completionDateStruct")),
-            last_update_posted=_date(status.get("lastUpdatePostDateStruct")),
-            sponsor=_s(sponsor.get("name")),
-            reference_pmids=[_s(r["pmid"]) for r in refs if isinstance(r, dict) and r.get("pmid")],
+            **_fields(study["protocolSection"], _TRIAL),
             has_results=bool(study.get("hasResults")) or bool(results),
             results=results,
             raw_sha256=raw_sha256,
