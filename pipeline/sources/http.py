@@ -423,3 +423,11 @@ def service_rates(settings: Settings) -> dict[str, float]:
     if _host(settings.ctgov.url).endswith("clinicaltrials.gov"):
         ctgov = min(ctgov, CTGOV_LIMIT)
     return {SERVICE_NCBI: ncbi, SERVICE_CTGOV: ctgov, SERVICE_EUROPEPMC: settings.europepmc.requests_per_second}
+
+
+class ServiceFetcher:
+    """What each web service's fetcher holds: the polite client all services share, and this service's base URL."""
+
+    def __init__(self, client: PoliteClient, *, base_url: str) -> None:
+        self.client = client
+        self.base_url = base_url.rstrip("/")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pipeline.config import Settings
-from pipeline.sources.http import PoliteClient
+from pipeline.sources.http import PoliteClient, ServiceFetcher
 from schemas.errors import ParseError, ServiceError
 from schemas.models import RawRecord
 from schemas.vocab import SERVICE_BIOC, SOURCE_BIOC
@@ -59,12 +59,8 @@ def check_bioc_json(data: bytes, *, what: str = "BioC JSON") -> dict[str, Any]:
     return {"documents": docs, "passages": passages}
 
 
-class BiocFetcher:
+class BiocFetcher(ServiceFetcher):
     """BioC-PMC RESTful API (an NCBI service: same rate limit as E-utilities)."""
-
-    def __init__(self, client: PoliteClient, *, base_url: str) -> None:
-        self.client = client
-        self.base_url = base_url.rstrip("/")
 
     @classmethod
     def from_settings(cls, settings: Settings, client: PoliteClient) -> BiocFetcher:

@@ -23,7 +23,7 @@ from pipeline.sources.ctgov.parse import (
     parse_study_object,
     parse_version,
 )
-from pipeline.sources.http import PoliteClient
+from pipeline.sources.http import PoliteClient, ServiceFetcher
 from pipeline.sources.rawstore import sha256_bytes
 from schemas.errors import HTTPStatusError, OncoTriplesError
 from schemas.models import RawRecord
@@ -66,12 +66,11 @@ def _alias_ids(study: dict[str, Any]) -> list[str]:
     return [str(a).upper() for a in ident.get("nctIdAliases") or []]
 
 
-class CtgovFetcher:
+class CtgovFetcher(ServiceFetcher):
     """Fetch CT.gov v2 records through the polite client; every body lands in the raw store."""
 
     def __init__(self, client: PoliteClient, *, base_url: str, page_size: int = MAX_PAGE_SIZE) -> None:
-        self.client = client
-        self.base_url = base_url.rstrip("/")
+        super().__init__(client, base_url=base_url)
         self.page_size = max(1, min(page_size, MAX_PAGE_SIZE))
 
     @classmethod

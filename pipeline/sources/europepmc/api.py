@@ -17,7 +17,7 @@ from pipeline.sources.europepmc.parse import (
     check_fulltext_xml,
     parse_search,
 )
-from pipeline.sources.http import PoliteClient
+from pipeline.sources.http import PoliteClient, ServiceFetcher
 from schemas.models import RawRecord
 from schemas.vocab import SERVICE_EUROPEPMC, SOURCE_EUROPEPMC, SOURCE_EUROPEPMC_SEARCH
 
@@ -34,12 +34,8 @@ class FulltextFetch:
     raw: RawRecord | None
 
 
-class EuropePmcFetcher:
+class EuropePmcFetcher(ServiceFetcher):
     """Europe PMC REST client on top of the polite client."""
-
-    def __init__(self, client: PoliteClient, *, base_url: str) -> None:
-        self.client = client
-        self.base_url = base_url.rstrip("/")
 
     @classmethod
     def from_settings(cls, settings: Settings, client: PoliteClient) -> EuropePmcFetcher:

@@ -23,7 +23,7 @@ from pipeline.sources.eutils.parse import (
     pubmed_article_ids,
     safe_xml,
 )
-from pipeline.sources.http import FetchedResponse, PoliteClient
+from pipeline.sources.http import FetchedResponse, PoliteClient, ServiceFetcher
 from pipeline.sources.rawstore import sha256_bytes
 from schemas.models import RawRecord
 from schemas.vocab import (
@@ -70,7 +70,7 @@ def _key(values: Sequence[str]) -> str:
     return hashlib.sha1(",".join(values).encode()).hexdigest()[:16]
 
 
-class EutilsFetcher:
+class EutilsFetcher(ServiceFetcher):
     """PubMed / PMC through E-utilities."""
 
     def __init__(
@@ -81,8 +81,7 @@ class EutilsFetcher:
         batch_size: int = 200,
         post_threshold: int = 200,
     ) -> None:
-        self.client = client
-        self.base_url = base_url.rstrip("/")
+        super().__init__(client, base_url=base_url)
         self.batch_size = batch_size
         self.post_threshold = post_threshold
 
