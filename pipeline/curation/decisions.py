@@ -28,7 +28,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import ValidationError
 
@@ -151,24 +151,21 @@ def save_decisions(target: StateTarget, decisions: Sequence[Decision]) -> list[D
     return recorded
 
 
-def record_decision(
-    target: StateTarget,
-    triple_id: str,
-    decision: str,
-    *,
-    curator: str,
-    reason: str | None = None,
-    edits: dict[str, Any] | None = None,
-    note: str = "",
-    triple: Triple | None = None,
-    created_at: str | None = None,
-) -> Decision:
+class DecisionDetails(TypedDict, total=False):
+    """``make_decision``'s keywords, for the functions that pass them on to it."""
+
+    curator: Required[str]
+    reason: str | None
+    edits: dict[str, Any] | None
+    note: str
+    triple: Triple | None
+    created_at: str
+
+
+def record_decision(target: StateTarget, triple_id: str, decision: str, **details: Unpack[DecisionDetails]) -> Decision:
     """Validate and append one decision on ``triple_id`` (see ``make_decision``)."""
     with _db(target) as db:
-        made = make_decision(
-            triple_id, decision, curator=curator, reason=reason, edits=edits, note=note, triple=triple, created_at=created_at or "", db=db
-        )
-        return save_decisions(db, [made])[0]
+        return save_decisions(db, [make_decision(triple_id, decision, db=db, **details)])[0]
 
 
 def _span(db: StateDB | None, triple_id: str, triple: Triple | None) -> tuple[str, int, int, str]:

@@ -485,26 +485,6 @@ class StateDB:
 
     # -------------------------------------------------------------- decisions
 
-    def add_decision(
-        self,
-        triple_id: str,
-        decision: str,
-        *,
-        curator: str,
-        reason: str | None = None,
-        edits: dict[str, Any] | None = None,
-        note: str = "",
-        doc_id: str = "",
-        sentence_start: int = 0,
-        sentence_end: int = 0,
-        evidence_sha256: str = "",
-        created_at: str | None = None,
-    ) -> Decision:
-        """Append one decision (never overwrites an earlier one). Validation is the caller's (see ``pipeline.curation``)."""
-        return self.add_decisions([
-            Decision(0, triple_id, decision, reason, dict(edits or {}), curator, note, created_at or "", doc_id, sentence_start, sentence_end, evidence_sha256)
-        ])[0]
-
     def add_decisions(self, decisions: Sequence[Decision]) -> list[Decision]:
         """Append decisions in one transaction (all or none); ``id`` is assigned, an empty ``created_at`` set to now."""
         out = []
