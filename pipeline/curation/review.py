@@ -14,7 +14,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -304,6 +304,32 @@ def curator_decision(
     return decisions.make_decision(triple_id, action, curator=who, reason=code, edits=edits, note=note.strip(), triple=item.original)
 
 
+
+def submitted_decision(
+    item: ReviewItem | None,
+    sent: Mapping[str, str],
+    *,
+    fields: dict[str, str],
+    default_curator: str,
+    strict_unchanged: bool = False,
+) -> Decision:
+    """``curator_decision`` on what a curator submitted as named values (a spreadsheet row, a web form).
+
+    ``sent`` carries ``triple_id``, ``decision``, ``reason``, ``note`` and ``curator``;
+    an empty curator is ``default_curator``.
+    """
+    return curator_decision(
+        item,
+        triple_id=sent.get("triple_id", "").strip(),
+        decision=sent.get("decision", "").strip(),
+        reason=sent.get("reason", ""),
+        note=sent.get("note", ""),
+        curator=sent.get("curator", "").strip() or default_curator,
+        fields=fields,
+        strict_unchanged=strict_unchanged,
+    )
+
+
 def _field_value(t: Triple, name: str) -> Any:
     value = getattr(t, name)
     return list(value) if name == "drugs" else value
@@ -501,18 +527,7 @@ def import_csv(settings: Settings, path: Path, *, curator: str = "") -> ImportRe
                 skipped += 1
             continue
         try:
-            made.append(
-                curator_decision(
-                    item,
-                    triple_id=tid,
-                    decision=decision,
-                    reason=row.get("reason", ""),
-                    note=row.get("note", ""),
-                    curator=row.get("curator", "").strip() or curator,
-                    fields=fields,
-                    strict_unchanged=True,
-                )
-            )
+            made.append(submitted_decision(item, row, fields=fields, default_curator=curator, strict_unchanged=True))
         except InputError as exc:
             problems.append((row_no, f"{label}: {exc}"))
     if problems:

@@ -203,17 +203,24 @@ class Decision:
     """
 
     id: int
+    """Row id in the ``decisions`` table (0 before it is recorded)."""
     triple_id: str
     decision: str
+    """``accept``, ``edit`` or ``reject``."""
     reason: str | None
+    """The reason code of a rejection, else None."""
     edits: dict[str, Any]
+    """Edited field -> new value (empty unless ``decision`` is ``edit``)."""
     curator: str
     note: str
     created_at: str
+    """UTC timestamp, set when the decision is recorded if empty."""
     doc_id: str = ""
     sentence_start: int = 0
     sentence_end: int = 0
+    """The evidence sentence's span in ``doc_id``."""
     evidence_sha256: str = ""
+    """``evidence_hash`` of the evidence sentence, to find it again after its span moved."""
 
 
 @dataclass(frozen=True)
@@ -222,18 +229,24 @@ class FetchState:
 
     source: str
     last_success: str
+    """When the last fetch of this source succeeded (UTC)."""
     data_timestamp: str
+    """The service's own data timestamp at that fetch (e.g. CT.gov ``/version``)."""
     cursor: dict[str, Any] = field(default_factory=dict)
+    """Where an incremental fetch resumes (source-specific JSON)."""
     updated_at: str = ""
 
 
 @dataclass(frozen=True)
 class TripleSync:
-    """What ``sync_triples`` changed: ids new to the database, back after an absence, and retired."""
+    """What ``sync_triples`` changed."""
 
     new: int
+    """Triple ids new to the database."""
     returned: int
+    """Ids extracted again after an absence."""
     retired: int
+    """Ids no longer extracted (marked not current)."""
 
 
 def evidence_hash(text: str) -> str:

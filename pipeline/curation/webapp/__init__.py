@@ -175,15 +175,7 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
         fields = {k: f.get(k, "") for k in EDITABLE_FIELDS if k in f} if action == "edit" else {}
         table = review.build_review_table(settings)
         try:
-            decision = review.curator_decision(
-                table.by_id().get(tid),
-                triple_id=tid,
-                decision=action,
-                reason=f.get("reason", ""),
-                note=f.get("note", ""),
-                curator=f.get("curator", "").strip() or default_curator,
-                fields=fields,
-            )
+            decision = review.submitted_decision(table.by_id().get(tid), f, fields=fields, default_curator=default_curator)
         except InputError as exc:
             if _wants_json():
                 return jsonify({"ok": False, "error": str(exc)}), 422
