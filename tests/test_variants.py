@@ -201,6 +201,25 @@ def test_ruleset_version() -> None:
     assert VARIANT_RULESET_VERSION.startswith("variants-")
 
 
+def test_shared_builders_have_parameters_for_each_of_their_rules() -> None:
+    """A builder shared by several rules looks its parameters up by rule id; a row without them would raise
+    KeyError on every match, which the grammar reads as a rejection, so the rule would silently find nothing."""
+    from extractors.nlp.variants import dna, protein, structural
+    from extractors.nlp.variants.rules import RULES
+
+    tables = {
+        protein.build_sub: protein.SUBSTITUTION_FORMS,
+        protein.build_residue_deletion: protein.DELETION_REJECTS,
+        structural.build_gene_word: structural.GENE_WORDS,
+    }
+    for rid, _, build in RULES:
+        if build in tables:
+            assert rid in tables[build], rid
+    assert "mutation_word" in structural.GENE_WORDS  # build_mutation_word calls build_gene_word
+    # an extra check keyed by a rule id that no longer uses the indel builder would never run
+    assert set(dna.INDEL_REJECTS) <= {rid for rid, _, build in RULES if build is dna.build_indel_nl}
+
+
 def test_spacy_component() -> None:
     import extractors.nlp.variants  # noqa: F401  (registers the factory)
     from extractors.nlp.tokenizer import make_tokenizer_nlp

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from extractors.nlp.variants import patterns as P
-from extractors.nlp.variants.helpers import Builder, make_mention, sentence_bounds
+from extractors.nlp.variants.helpers import make_mention, sentence_bounds
 from extractors.nlp.variants.mention import VariantMention
 
 
@@ -27,7 +27,7 @@ def _dna_change(chg: str) -> tuple[str, str]:
     return c, "dna_substitution"
 
 
-def build_dna_hgvs(m: re.Match[str], text: str) -> VariantMention | None:
+def build_dna_hgvs(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_hgvs`` (DNA_HGVS)."""
     ref = m.group("ref")
     pos = re.sub(r"\s+", "", m.group("pos"))
@@ -35,10 +35,10 @@ def build_dna_hgvs(m: re.Match[str], text: str) -> VariantMention | None:
     if vt == "dna_substitution" and ("+" in pos[1:] or re.search(r"\d-\d", pos)):
         vt = "splice"
     norm = f"{ref}.{pos}{chg}"
-    return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=norm, vtype=vt, rule_id="dna_hgvs")
+    return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=norm, vtype=vt, rule_id=rule)
 
 
-def build_dna_bare(m: re.Match[str], text: str) -> VariantMention | None:
+def build_dna_bare(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_bare`` (DNA_BARE)."""
     pos_raw = m.group("pos")
     pos = re.sub(r"\s+", "", pos_raw)
@@ -62,25 +62,25 @@ def build_dna_bare(m: re.Match[str], text: str) -> VariantMention | None:
             vt = "splice"
     npos = pos.replace("-", "_", 1) if re.fullmatch(r"\d+-\d+", pos) and vt != "splice" else pos
     norm = f"c.{npos}{chg}"
-    return make_mention(text, s, e, normalized=norm, hgvs=norm, vtype=vt, rule_id="dna_bare")
+    return make_mention(text, s, e, normalized=norm, hgvs=norm, vtype=vt, rule_id=rule)
 
 
-def build_ivs(m: re.Match[str], text: str) -> VariantMention | None:
+def build_ivs(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_ivs`` (DNA_IVS)."""
     ivs = re.sub(r"[\s-]", "", m.group("ivs"))
     off = re.sub(r"\s+", "", m.group("off"))
     chg, vt = _dna_change(m.group("chg").lstrip(", "))
     norm = f"{ivs}{off}{chg}"
-    return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=None, vtype="splice", rule_id="dna_ivs")
+    return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=None, vtype="splice", rule_id=rule)
 
 
-def build_dna_letters(m: re.Match[str], text: str) -> VariantMention | None:
+def build_dna_letters(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_sub_letters`` (DNA_LETTERS)."""
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
     alts = [a for a in (m.group("alts") or "").split("/") if a]
     norms = tuple(f"c.{pos}{wt}>{x}" for x in [mt, *alts])
     return make_mention(text, m.start(), m.end(), normalized=norms[0], alternatives=norms, hgvs=norms[0],
-               vtype="dna_substitution", rule_id="dna_sub_letters")
+               vtype="dna_substitution", rule_id=rule)
 
 
 def _nt(s: str) -> str | None:
@@ -92,7 +92,7 @@ def _nt(s: str) -> str | None:
     return P.NUC_NAME_TO_1.get(s.lower())
 
 
-def build_dna_written(m: re.Match[str], text: str) -> VariantMention | None:
+def build_dna_written(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_written`` (DNA_WRITTEN)."""
     a, b = _nt(m.group("a")), _nt(m.group("b"))
     if a is None or b is None:
@@ -118,7 +118,7 @@ def build_dna_written(m: re.Match[str], text: str) -> VariantMention | None:
             return None
     norm = f"c.{pos}{a}>{b}" if pos else f"{a}>{b}"
     return make_mention(text, s, e, normalized=norm, hgvs=norm if pos else None, vtype="dna_substitution",
-               rule_id="dna_written")
+               rule_id=rule)
 
 
 def _nucleotide_context(text: str, pos: int) -> bool:
@@ -128,18 +128,18 @@ def _nucleotide_context(text: str, pos: int) -> bool:
     )
 
 
-def build_dna_written_paren(m: re.Match[str], text: str) -> VariantMention | None:
+def build_dna_written_paren(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_written_paren`` (DNA_WRITTEN_PAREN)."""
     pos = m.group("pos")
     norm = f"c.{pos}{m.group('a')}>{m.group('b')}"
     return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=norm, vtype="dna_substitution",
-               rule_id="dna_written_paren")
+               rule_id=rule)
 
 
-def build_snp(m: re.Match[str], text: str) -> VariantMention | None:
+def build_snp(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``snp_id`` (SNP_ID)."""
     ident = re.sub(r"[\s#]", "", m.group("id")).lower()
-    return make_mention(text, m.start(), m.end(), normalized=ident, vtype="snp_id", rule_id="snp_id")
+    return make_mention(text, m.start(), m.end(), normalized=ident, vtype="snp_id", rule_id=rule)
 
 
 _INDEL_OPS = {"ins": "insertion", "dup": "duplication"}
@@ -168,23 +168,19 @@ INDEL_REJECTS: dict[str, Callable[[re.Match[str], str], bool]] = {"indel_size_fi
 """Extra rejection check of a natural-language indel rule, by rule id (rules not listed accept every match)."""
 
 
-def build_indel_nl(rule: str) -> Builder:
+def build_indel_nl(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of a natural-language indel rule (``13-bp deletion``, ``deletion of C at nucleotide 888``)."""
     rejects = INDEL_REJECTS.get(rule)
-
-    def build(m: re.Match[str], text: str) -> VariantMention | None:
-        frag = m.group(0)
-        op = m.groupdict().get("op") or ("dup" if "dup" in frag.lower() else "ins" if "ins" in frag.lower() else "del")
-        if rejects is not None and rejects(m, text):
-            return None
-        vt = _indel_vtype(op)
-        norm = re.sub(r"\s+", " ", frag.strip())
-        return make_mention(text, m.start(), m.end(), normalized=norm, vtype=vt, rule_id=rule)
-
-    return build
+    frag = m.group(0)
+    op = m.groupdict().get("op") or ("dup" if "dup" in frag.lower() else "ins" if "ins" in frag.lower() else "del")
+    if rejects is not None and rejects(m, text):
+        return None
+    vt = _indel_vtype(op)
+    norm = re.sub(r"\s+", " ", frag.strip())
+    return make_mention(text, m.start(), m.end(), normalized=norm, vtype=vt, rule_id=rule)
 
 
-def build_indel_shorthand(m: re.Match[str], text: str) -> VariantMention | None:
+def build_indel_shorthand(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``indel_shorthand`` (INDEL_SHORTHAND)."""
     frag = m.group(0)
     low = frag.lower()
@@ -197,11 +193,12 @@ def build_indel_shorthand(m: re.Match[str], text: str) -> VariantMention | None:
     ):
         return None  # genotype strings: "del6/del6", "del6/ins6"
     vt = "duplication" if "dup" in low else "insertion" if "ins" in low else "deletion"
-    return make_mention(text, m.start(), m.end(), normalized=frag, vtype=vt, rule_id="indel_shorthand")
+    return make_mention(text, m.start(), m.end(), normalized=frag, vtype=vt, rule_id=rule)
 
 
-def build_dna_letters_long(m: re.Match[str], text: str) -> VariantMention | None:
-    """Builder of rule ``dna_sub_letters_long`` (DNA_LETTERS_LONG)."""
+def build_dna_letters_long(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
+    """Builder of rule ``dna_sub_letters_long`` (DNA_LETTERS_LONG); its mentions carry the rule id of the short
+    form they spell out at length (``dna_sub_letters``, or ``dna_allele`` for a locus name)."""
     wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
     if wt == mt:  # "C1256088C": a locus / allele name (tmVar3 annotates it, tmVar1 does not)
         return make_mention(text, m.start(), m.end(), normalized=f"g.{pos}{wt}", vtype="allele", rule_id="dna_allele")
@@ -210,29 +207,29 @@ def build_dna_letters_long(m: re.Match[str], text: str) -> VariantMention | None
                rule_id="dna_sub_letters")
 
 
-def build_codon_change(m: re.Match[str], text: str) -> VariantMention | None:
+def build_codon_change(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``codon_change`` (CODON_CHANGE)."""
     frag = re.sub(r"\s+", " ", m.group(0))
-    return make_mention(text, m.start(), m.end(), normalized=frag, vtype="dna_substitution", rule_id="codon_change")
+    return make_mention(text, m.start(), m.end(), normalized=frag, vtype="dna_substitution", rule_id=rule)
 
 
-def build_allele(m: re.Match[str], text: str) -> VariantMention | None:
+def build_allele(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_allele`` (DNA_ALLELE)."""
     g = "a" if m.group("a") else "b"
     frag = m.group(g)
     if g == "a" and re.fullmatch(r"\d-?[ACGT]", frag):
         return None  # "4G allele", "2G allele": insertion/deletion genotype names, not positions
-    return make_mention(text, m.start(g), m.end(g), normalized=frag.replace(" ", ""), vtype="allele", rule_id="dna_allele")
+    return make_mention(text, m.start(g), m.end(g), normalized=frag.replace(" ", ""), vtype="allele", rule_id=rule)
 
 
-def build_slash_change(m: re.Match[str], text: str) -> VariantMention | None:
+def build_slash_change(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``dna_slash_change`` (DNA_SLASH_CHANGE)."""
     if m.group("a") == m.group("b"):
         return None
     return make_mention(text, m.start(), m.end(), normalized=f"{m.group('a')}>{m.group('b')}", vtype="dna_substitution",
-               rule_id="dna_slash_change")
+               rule_id=rule)
 
 
-def build_repeat(m: re.Match[str], text: str) -> VariantMention | None:
+def build_repeat(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``repeat`` (REPEAT)."""
-    return make_mention(text, m.start(), m.end(), normalized=m.group(0), vtype="repeat", rule_id="repeat")
+    return make_mention(text, m.start(), m.end(), normalized=m.group(0), vtype="repeat", rule_id=rule)

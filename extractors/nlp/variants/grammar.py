@@ -16,10 +16,10 @@ from extractors.nlp.variants.rules import PRIORITY, RULES
 
 def _candidates(text: str) -> list[VariantMention]:
     out: list[VariantMention] = []
-    for _rid, pat, build in RULES:
+    for rid, pat, build in RULES:
         for m in pat.finditer(text):
             try:
-                vm = build(m, text)
+                vm = build(m, text, rid)
             except (ValueError, KeyError, IndexError, TypeError):
                 vm = None
             if vm is not None and 0 <= vm.start < vm.end <= len(text):

@@ -57,8 +57,9 @@ def _strip_span(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-#: a rule builder: reads one regex match of the text, returns its mention or None (rejected)
-Builder = Callable[[re.Match[str], str], "VariantMention | None"]
+#: a rule builder: reads one regex match of the text under the rule id the rule table gives it, returns its
+#: mention or None (rejected); builders shared by several rules look their parameters up by that id
+Builder = Callable[[re.Match[str], str, str], "VariantMention | None"]
 
 
 def make_mention(text: str, s: int, e: int, **kw: Any) -> VariantMention | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from extractors.nlp.datafiles import variant_stoplist
 from extractors.nlp.variants import patterns as P
 from extractors.nlp.variants.genes import normalize_gene
-from extractors.nlp.variants.helpers import Builder, aa1, hgvs_sub, make_mention, sentence_bounds
+from extractors.nlp.variants.helpers import aa1, hgvs_sub, make_mention, sentence_bounds
 from extractors.nlp.variants.mention import VariantMention
 
 _POS_AFTER = re.compile(r"\s?-{0,2}>?\s?\(?\d")
@@ -96,59 +96,55 @@ SUBSTITUTION_FORMS: dict[str, _SubstitutionForm] = {
 """The substitution rules by rule id; both share :func:`build_sub`."""
 
 
-def build_sub(rule: str) -> Builder:
+def build_sub(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of a substitution rule of :data:`SUBSTITUTION_FORMS` (L858R, p.(Leu858Arg), L718Q/V ...)."""
     form = SUBSTITUTION_FORMS[rule]
-
-    def build(m: re.Match[str], text: str) -> VariantMention | None:
-        wt, mt = aa1(m.group("wt")), aa1(m.group("mt"))
-        if wt is None or mt is None or wt == "*":
-            return None
-        pos = m.group("pos")
-        s, e = m.start(), m.end()
-        paren, close = m.group("paren"), m.group("close")
-        if paren and not m.group("p"):
-            # "(A68P)": the parentheses are punctuation, not part of the mention
-            s, e = m.start("wt"), m.end("mt")
-        elif paren and not close:
-            return None  # "p.(L858R" without closing paren
-        elif close and not paren:
-            e = m.end("mt")
-        x = _Sub(m, wt, mt, pos, s, e)
-        if any(reject(text, x) for reject in form.rejects):
-            return None
-        alts_raw = m.group("alts") or ""
-        alts = [aa1(a) for a in re.split(r",\s?|\s|/", alts_raw) if a and a not in ("or", "and")]
-        if any(a is None for a in alts):
-            return None
-        e = m.end("alts") if alts_raw else e
-        mts = [mt] + [a for a in alts if a]
-        norms = tuple(f"{wt}{pos}{y}" for y in mts)
-        if mt == "*":
-            vtype = "nonsense"
-        elif mt == "X":
-            s0, e0 = sentence_bounds(text, m.start())
-            vtype = "nonsense" if P.NONSENSE_CONTEXT.search(text, s0, e0) else "residue_class"
-        else:
-            vtype = "substitution"
-        if form.dna_reading is not None:
-            dna = form.dna_reading(text, _Sub(m, wt, mt, pos, s, e), mts)
-            if dna is not None:
-                return dna
-        return make_mention(text, s, e, normalized=norms[0], alternatives=norms, hgvs=hgvs_sub(wt, pos, mts[0]),
-                            vtype=vtype, rule_id=rule)
-
-    return build
+    wt, mt = aa1(m.group("wt")), aa1(m.group("mt"))
+    if wt is None or mt is None or wt == "*":
+        return None
+    pos = m.group("pos")
+    s, e = m.start(), m.end()
+    paren, close = m.group("paren"), m.group("close")
+    if paren and not m.group("p"):
+        # "(A68P)": the parentheses are punctuation, not part of the mention
+        s, e = m.start("wt"), m.end("mt")
+    elif paren and not close:
+        return None  # "p.(L858R" without closing paren
+    elif close and not paren:
+        e = m.end("mt")
+    x = _Sub(m, wt, mt, pos, s, e)
+    if any(reject(text, x) for reject in form.rejects):
+        return None
+    alts_raw = m.group("alts") or ""
+    alts = [aa1(a) for a in re.split(r",\s?|\s|/", alts_raw) if a and a not in ("or", "and")]
+    if any(a is None for a in alts):
+        return None
+    e = m.end("alts") if alts_raw else e
+    mts = [mt] + [a for a in alts if a]
+    norms = tuple(f"{wt}{pos}{y}" for y in mts)
+    if mt == "*":
+        vtype = "nonsense"
+    elif mt == "X":
+        s0, e0 = sentence_bounds(text, m.start())
+        vtype = "nonsense" if P.NONSENSE_CONTEXT.search(text, s0, e0) else "residue_class"
+    else:
+        vtype = "substitution"
+    if form.dna_reading is not None:
+        dna = form.dna_reading(text, _Sub(m, wt, mt, pos, s, e), mts)
+        if dna is not None:
+            return dna
+    return make_mention(text, s, e, normalized=norms[0], alternatives=norms, hgvs=hgvs_sub(wt, pos, mts[0]),
+                        vtype=vtype, rule_id=rule)
 
 
-def build_stop_word(m: re.Match[str], text: str) -> VariantMention | None:
+def build_stop_word(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_nonsense_word`` (PROTEIN_STOP_WORD)."""
     wt, pos = m.group("wt"), m.group("pos")
     return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}*", hgvs=hgvs_sub(wt, pos, "*"),
-               vtype="nonsense", rule_id="protein_nonsense_word")
+               vtype="nonsense", rule_id=rule)
 
 
-def build_fs(m: re.Match[str], text: str) -> VariantMention | None:
+def build_fs(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_frameshift`` (PROTEIN_FS)."""
     wt = aa1(m.group("wt"))
     if wt is None or wt == "*":
@@ -159,13 +155,13 @@ def build_fs(m: re.Match[str], text: str) -> VariantMention | None:
     num = re.sub(r"\D", "", tail)
     norm = f"{wt}{pos}{mt or ''}fs" + (f"*{num}" if num else ("*" if tail else ""))
     hg = f"p.{P.AA1_TO_3.get(wt, wt)}{pos}{P.AA1_TO_3.get(mt, '') if mt else ''}fs" + (f"Ter{num}" if num else "")
-    return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=hg, vtype="frameshift", rule_id="protein_frameshift")
+    return make_mention(text, m.start(), m.end(), normalized=norm, hgvs=hg, vtype="frameshift", rule_id=rule)
 
 
 _OP_VTYPE = {"del": "deletion", "ins": "insertion", "dup": "duplication", "delins": "delins"}
 
 
-def build_pindel(m: re.Match[str], text: str) -> VariantMention | None:
+def build_pindel(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_indel`` (PROTEIN_INDEL)."""
     wt1_raw = m.group("wt1") or ""
     seq = m.group("seq") or ""
@@ -200,7 +196,7 @@ def build_pindel(m: re.Match[str], text: str) -> VariantMention | None:
     if wt1 and (not pos2 or wt2):
         hg = "p." + f"{P.AA1_TO_3.get(wt1[-1], '')}{pos1}" + (f"_{P.AA1_TO_3.get(wt2, '')}{pos2}" if pos2 else "") + op + (
             "".join(P.AA1_TO_3.get(c, c) for c in seq1) if seq1 and not seq1.isdigit() else "")
-    return make_mention(text, s, e, normalized=norm, hgvs=hg, vtype=_OP_VTYPE[op], rule_id="protein_indel")
+    return make_mention(text, s, e, normalized=norm, hgvs=hg, vtype=_OP_VTYPE[op], rule_id=rule)
 
 
 def _aa_seq(s: str) -> str | None:
@@ -217,36 +213,38 @@ def _aa_seq(s: str) -> str | None:
     return "".join(o for o in out if o)
 
 
-def build_delta(m: re.Match[str], text: str) -> VariantMention | None:
-    """Builder of rule ``protein_delta`` (PROTEIN_DELTA)."""
+DELETION_REJECTS: dict[str, str] = {"protein_delta": "", "protein_del_of": "*X"}
+"""The residue-deletion rules by rule id, with the residues each rejects: a "deletion of" phrase never names a
+stop or an unknown residue; the Δ form keeps every residue its pattern admits. Both share
+:func:`build_residue_deletion`."""
+
+
+def build_residue_deletion(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
+    """Builder of a residue-deletion rule of :data:`DELETION_REJECTS` (``ΔF508``, ``deletion of Phe508``)."""
     wt = aa1(m.group("wt"))
-    if wt is None:
+    if wt is None or wt in DELETION_REJECTS[rule]:
         return None
     pos = m.group("pos")
     return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}del", hgvs=f"p.{P.AA1_TO_3[wt]}{pos}del",
-               vtype="deletion", rule_id="protein_delta")
+                        vtype="deletion", rule_id=rule)
 
 
-def build_written(rule: str) -> Builder:
+def build_written(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of the written-out substitution rules (``leucine-to-arginine substitution at codon 858``)."""
-
-    def build(m: re.Match[str], text: str) -> VariantMention | None:
-        a, b = aa1(m.group("a")), aa1(m.group("b"))
-        if a is None or b is None or a == b:
-            return None
-        rel = (m.groupdict().get("rel") or "to").lower()
-        wt, mt = (b, a) if rel == "for" else (a, b)
-        if wt == "*":
-            return None
-        pos = m.group("pos")
-        vtype = "nonsense" if mt == "*" else "substitution"
-        return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
-                   vtype=vtype, rule_id=rule)
-
-    return build
+    a, b = aa1(m.group("a")), aa1(m.group("b"))
+    if a is None or b is None or a == b:
+        return None
+    rel = (m.groupdict().get("rel") or "to").lower()
+    wt, mt = (b, a) if rel == "for" else (a, b)
+    if wt == "*":
+        return None
+    pos = m.group("pos")
+    vtype = "nonsense" if mt == "*" else "substitution"
+    return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
+               vtype=vtype, rule_id=rule)
 
 
-def build_sub_glued(m: re.Match[str], text: str) -> VariantMention | None:
+def build_sub_glued(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_sub_glued`` (PROTEIN_SUB_GLUED)."""
     gene = normalize_gene(m.group("gene"))
     if gene is None:
@@ -256,24 +254,20 @@ def build_sub_glued(m: re.Match[str], text: str) -> VariantMention | None:
         return None
     vt = "nonsense" if mt == "*" else "residue_class" if mt == "X" else "substitution"
     return make_mention(text, m.start("wt"), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt), vtype=vt,
-               rule_id="protein_sub_glued", gene=gene)
+               rule_id=rule, gene=gene)
 
 
-def build_letter_sub(rule: str) -> Builder:
+def build_letter_sub(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of a substitution rule whose pattern admits one-letter residues only, so nothing is left to check
     but a synonymous change (``alphaD60N`` after a lower-case prefix, ``A34----E34`` with dashes)."""
-
-    def build(m: re.Match[str], text: str) -> VariantMention | None:
-        wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
-        if wt == mt:
-            return None
-        return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
-                            vtype="substitution", rule_id=rule)
-
-    return build
+    wt, pos, mt = m.group("wt"), m.group("pos"), m.group("mt")
+    if wt == mt:
+        return None
+    return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
+                        vtype="substitution", rule_id=rule)
 
 
-def build_replaced(m: re.Match[str], text: str) -> VariantMention | None:
+def build_replaced(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_replaced`` (PROTEIN_REPLACED)."""
     wt, mt = aa1(m.group("wt")), aa1(m.group("mt"))
     if wt is None or mt is None or wt in "*X" or wt == mt:
@@ -287,14 +281,14 @@ def build_replaced(m: re.Match[str], text: str) -> VariantMention | None:
     mts = [mt] + [x for x in more if x]
     norms = tuple(f"{wt}{pos}{x}" for x in mts)
     return make_mention(text, m.start(), m.end(), normalized=norms[0], alternatives=norms, hgvs=hgvs_sub(wt, pos, mt),
-               vtype="nonsense" if mt == "*" else "substitution", rule_id="protein_replaced")
+               vtype="nonsense" if mt == "*" else "substitution", rule_id=rule)
 
 
 _RES_ITEM = re.compile(r"(?P<wt>[A-Za-z]+(?:\s(?:acid))?)(?:\s?-\s?|\s)?(?P<pos>[1-9]\d{0,4})")
 _LIST_SPLIT = re.compile(r",?\s(?:and|or)\s|,\s?")
 
 
-def build_residue_list(m: re.Match[str], text: str) -> VariantMention | None:
+def build_residue_list(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """"Arg79, Arg109, and Arg112 ... were replaced with Lys, Gln, and Met" (cross product, or pairs with
     "respectively")."""
     res = []
@@ -320,51 +314,41 @@ def build_residue_list(m: re.Match[str], text: str) -> VariantMention | None:
         return None
     (wt0, pos0), mt0 = pairs[0]
     return make_mention(text, m.start(), m.end(), normalized=norms[0], alternatives=norms, hgvs=hgvs_sub(wt0, pos0, mt0 or ""),
-               vtype="substitution", rule_id="protein_residue_list")
+               vtype="substitution", rule_id=rule)
 
 
-def build_sub_chain(m: re.Match[str], text: str) -> VariantMention | None:
+def build_sub_chain(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_sub_chain`` (PROTEIN_SUB_CHAIN)."""
     wt, mt = aa1(m.group("wt")), aa1(m.group("mt"))
     if wt is None or mt is None or wt in "*X" or wt == mt:
         return None
     pos = m.group("pos")
     return make_mention(text, m.start("wt"), m.end(), normalized=f"{wt}{pos}{mt}", hgvs=hgvs_sub(wt, pos, mt),
-               vtype="nonsense" if mt == "*" else "substitution", rule_id="protein_sub_chain")
+               vtype="nonsense" if mt == "*" else "substitution", rule_id=rule)
 
 
-def build_gene_pos_stop(m: re.Match[str], text: str) -> VariantMention | None:
+def build_gene_pos_stop(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_gene_pos_stop`` (PROTEIN_GENE_POS_STOP)."""
     gene = normalize_gene(m.group("gene"), strict=False)
     if gene is None:
         return None
     pos = m.group("pos")
-    return make_mention(text, m.start("pos"), m.end(), normalized=f"{pos}*", vtype="nonsense", rule_id="protein_gene_pos_stop",
+    return make_mention(text, m.start("pos"), m.end(), normalized=f"{pos}*", vtype="nonsense", rule_id=rule,
                gene=gene)
 
 
-def build_del_of(m: re.Match[str], text: str) -> VariantMention | None:
-    """Builder of rule ``protein_del_of`` (PROTEIN_DEL_OF)."""
-    wt = aa1(m.group("wt"))
-    if wt is None or wt in "*X":
-        return None
-    pos = m.group("pos")
-    return make_mention(text, m.start(), m.end(), normalized=f"{wt}{pos}del", hgvs=f"p.{P.AA1_TO_3[wt]}{pos}del",
-               vtype="deletion", rule_id="protein_del_of")
-
-
-def build_acid_change(m: re.Match[str], text: str) -> VariantMention | None:
+def build_acid_change(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_acid_change`` (PROTEIN_ACID_CHANGE)."""
     a, b = aa1(m.group("a")), aa1(m.group("b"))
     if a is None or b is None:
         return None
-    return make_mention(text, m.start(), m.end(), normalized=f"{a}>{b}", vtype="substitution", rule_id="protein_acid_change")
+    return make_mention(text, m.start(), m.end(), normalized=f"{a}>{b}", vtype="substitution", rule_id=rule)
 
 
 _SUBST_CUE = re.compile(r"(?i:substitut|replac|exchang|conver|chang|caus|result|lead|mutat|encod|codon)")
 
 
-def build_word_change(m: re.Match[str], text: str) -> VariantMention | None:
+def build_word_change(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_word_change`` (PROTEIN_WORD_CHANGE)."""
     a, b = aa1(m.group("a")), aa1(m.group("b"))
     if a is None or b is None or a == b:
@@ -375,9 +359,9 @@ def build_word_change(m: re.Match[str], text: str) -> VariantMention | None:
         return None
     rel = m.group("rel").lower()
     wt, mt = (b, a) if rel in ("for", "instead of") else (a, b)
-    return make_mention(text, m.start(), m.end(), normalized=f"{wt}>{mt}", vtype="substitution", rule_id="protein_word_change")
+    return make_mention(text, m.start(), m.end(), normalized=f"{wt}>{mt}", vtype="substitution", rule_id=rule)
 
 
-def build_stop_at(m: re.Match[str], text: str) -> VariantMention | None:
+def build_stop_at(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``stop_at_codon`` (STOP_AT_CODON)."""
-    return make_mention(text, m.start(), m.end(), normalized=f"{m.group('pos')}*", vtype="nonsense", rule_id="stop_at_codon")
+    return make_mention(text, m.start(), m.end(), normalized=f"{m.group('pos')}*", vtype="nonsense", rule_id=rule)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from extractors.nlp.datafiles import gene_set, variant_stoplist
 from extractors.nlp.variants.genes import normalize_gene
-from extractors.nlp.variants.helpers import Builder, make_mention
+from extractors.nlp.variants.helpers import make_mention
 from extractors.nlp.variants.mention import VariantMention
 
 
@@ -40,7 +40,7 @@ def _exon_mention(text: str, s: int, e: int, nums: list[str], op: str, rule: str
                gene_in_mention=gene is not None)
 
 
-def build_exon_first(m: re.Match[str], text: str) -> VariantMention | None:
+def build_exon_first(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``exon_level`` (EXON_FIRST)."""
     nums = [m.group("n")] + re.findall(r"\d+", m.group("more") or "")
     s = m.start()
@@ -49,34 +49,34 @@ def build_exon_first(m: re.Match[str], text: str) -> VariantMention | None:
         gene = normalize_gene(m.group("gene").strip())
         if gene is None:
             s = m.start() + len(m.group("gene"))
-    return _exon_mention(text, s, m.end(), nums, m.group("op"), "exon_level", gene)
+    return _exon_mention(text, s, m.end(), nums, m.group("op"), rule, gene)
 
 
-def build_exon_glued(m: re.Match[str], text: str) -> VariantMention | None:
+def build_exon_glued(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``exon_glued`` (EXON_GLUED)."""
     op = m.group("op") or ("skipping" if m.group("gene") == "MET" and m.group("n") == "14" else "mutation")
-    return _exon_mention(text, m.start(), m.end(), [m.group("n")], op, "exon_glued", normalize_gene(m.group("gene")))
+    return _exon_mention(text, m.start(), m.end(), [m.group("n")], op, rule, normalize_gene(m.group("gene")))
 
 
-def build_exon_short(m: re.Match[str], text: str) -> VariantMention | None:
+def build_exon_short(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``exon_short`` (EXON_SHORT)."""
     n = m.group("n1") or m.group("n2")
     op = m.group("op1") or m.group("op2")
-    return _exon_mention(text, m.start(), m.end(), [n], op, "exon_short")
+    return _exon_mention(text, m.start(), m.end(), [n], op, rule)
 
 
 _SIZE_BEFORE = re.compile(r"(?:bp|base[\s-]?pairs?|bases?|nucleotides?|nt|kb|amino\sacids?|codons?|\))[\s-]$")
 
 
-def build_exon_after(m: re.Match[str], text: str) -> VariantMention | None:
+def build_exon_after(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``exon_after`` (EXON_AFTER)."""
     if _SIZE_BEFORE.search(text, max(0, m.start() - 20), m.start()):
         return None
-    return _exon_mention(text, m.start(), m.end(), [m.group("n")], m.group("op"), "exon_after")
+    return _exon_mention(text, m.start(), m.end(), [m.group("n")], m.group("op"), rule)
 
 
 # --- structural / copy number ----------------------------------------------
-def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
+def build_fusion(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``fusion_partners`` (FUSION)."""
     g1t, g2t = m.group("g1"), m.group("g2")
     if g1t.upper() in variant_stoplist("fusion_partner_stop") or g2t.upper() in variant_stoplist("fusion_partner_stop") or g1t == g2t:
@@ -108,11 +108,11 @@ def build_fusion(m: re.Match[str], text: str) -> VariantMention | None:
     kind = m.group("kind") or ""
     if kind.strip().lower() == "positive":
         e = m.end("kind")
-    return make_mention(text, m.start(), e, normalized=norm, vtype="fusion", rule_id="fusion_partners", gene=gene,
+    return make_mention(text, m.start(), e, normalized=norm, vtype="fusion", rule_id=rule, gene=gene,
                partners=(p1, p2), gene_in_mention=True)
 
 
-def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None:
+def build_gene_fusion_word(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``gene_fusion_word`` (GENE_FUSION_WORD)."""
     gtok = m.group("gene") or m.group("gene2")
     gene = normalize_gene(gtok)
@@ -126,7 +126,7 @@ def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None
             return None
     if gene in gene_set("fusion_positive") or "rearrang" in w or "fusion" in w or "transloc" in w:
         return make_mention(text, m.start(), m.end(), normalized="fusion", vtype="fusion" if "fusion" in w or "+" in w or "posit" in w else "rearrangement",
-                   rule_id="gene_fusion_word", gene=gene, gene_in_mention=True)
+                   rule_id=rule, gene=gene, gene_in_mention=True)
     if gene == "ERBB2":
         return make_mention(text, m.start(), m.end(), normalized="overexpression", vtype="overexpression",
                    rule_id="gene_positive", gene=gene, gene_in_mention=True)
@@ -136,43 +136,62 @@ def build_gene_fusion_word(m: re.Match[str], text: str) -> VariantMention | None
     return None
 
 
-def build_gene_word(rule: str, normalized: str, vtype: str, need_gene: bool = False) -> Builder:
-    """Builder of a gene + alteration-word rule (``MET amplification``, ``PTEN loss``): ``normalized`` / ``vtype``
-    name the alteration; ``need_gene`` rejects the word without a gene."""
+@dataclass(frozen=True)
+class _GeneWord:
+    """The alteration a gene + word rule names, and whether the word alone (no gene) is rejected."""
 
-    def build(m: re.Match[str], text: str) -> VariantMention | None:
-        gd = m.groupdict()
-        s, e = m.start(), m.end()
-        gtok = gd.get("gene") or gd.get("gene2")
-        gene = normalize_gene(gtok) if gtok else None
-        if gtok and gene is None and gtok.upper() in variant_stoplist("not_genes") and gd.get("gene"):
-            return None  # "PCR amplification", "DNA loss"
-        if gtok and gene is None:
-            # the token before the keyword is not a gene: drop it from the span
-            if gd.get("gene"):
-                s = m.start("w") if gd.get("w") else m.end("gene")
-            if gd.get("gene2") and gd.get("w2") is None and gd.get("w"):
-                e = m.end("w")
-            elif gd.get("gene2"):
-                return None
-        if need_gene and gene is None:
+    normalized: str
+    vtype: str
+    need_gene: bool = False
+
+
+GENE_WORDS: dict[str, _GeneWord] = {
+    "fusion_of_gene": _GeneWord("fusion", "fusion", need_gene=True),
+    "amplification_glued": _GeneWord("amplification", "amplification", need_gene=True),
+    "amplification_of": _GeneWord("amplification", "amplification", need_gene=True),
+    "amplification": _GeneWord("amplification", "amplification"),
+    "overexpression": _GeneWord("overexpression", "overexpression"),
+    "loss": _GeneWord("loss", "loss", need_gene=True),
+    "compound_word": _GeneWord("compound mutation", "compound"),
+    "activation": _GeneWord("activation", "activation", need_gene=True),
+    "mutation_word": _GeneWord("mutation", "mutation", need_gene=True),
+}
+"""The gene + alteration-word rules by rule id; all share :func:`build_gene_word`."""
+
+
+def build_gene_word(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
+    """Builder of a gene + alteration-word rule of :data:`GENE_WORDS` (``MET amplification``, ``PTEN loss``)."""
+    word = GENE_WORDS[rule]
+    gd = m.groupdict()
+    s, e = m.start(), m.end()
+    gtok = gd.get("gene") or gd.get("gene2")
+    gene = normalize_gene(gtok) if gtok else None
+    if gtok and gene is None and gtok.upper() in variant_stoplist("not_genes") and gd.get("gene"):
+        return None  # "PCR amplification", "DNA loss"
+    if gtok and gene is None:
+        # the token before the keyword is not a gene: drop it from the span
+        if gd.get("gene"):
+            s = m.start("w") if gd.get("w") else m.end("gene")
+        if gd.get("gene2") and gd.get("w2") is None and gd.get("w"):
+            e = m.end("w")
+        elif gd.get("gene2"):
             return None
-        return make_mention(text, s, e, normalized=normalized, vtype=vtype, rule_id=rule, gene=gene,
-                   gene_in_mention=gene is not None)
+    if word.need_gene and gene is None:
+        return None
+    return make_mention(text, s, e, normalized=word.normalized, vtype=word.vtype, rule_id=rule, gene=gene,
+                        gene_in_mention=gene is not None)
 
-    return build
 
-
-def build_mutation_word(m: re.Match[str], text: str) -> VariantMention | None:
+def build_mutation_word(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``mutation_word`` (MUTATION_WORD)."""
-    v = build_gene_word("mutation_word", "mutation", "mutation", True)(m, text)
+    v = build_gene_word(m, text, rule)
     if v is not None and v.gene in gene_set("fusion_positive") and (m.group("w") or m.group("w2") or "").lower().startswith("alter"):
         # "ALK-altered", "ALK genomic alterations": for fusion drivers the alteration is the fusion
         v = replace(v, normalized="fusion", alternatives=("fusion",), vtype="fusion")
     return v
 
 
-def build_wild_type(m: re.Match[str], text: str) -> VariantMention | None:
+def build_wild_type(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``wild_type`` (WILD_TYPE)."""
     w = m.group("w")
     gene = normalize_gene(m.group("gene")) if m.group("gene") else None
@@ -181,5 +200,5 @@ def build_wild_type(m: re.Match[str], text: str) -> VariantMention | None:
         return None
     s = m.start() if gene else m.start("w")
     e = m.end() if gene2 else m.end("w")
-    return make_mention(text, s, e, normalized="wild-type", vtype="wild_type", rule_id="wild_type", gene=gene or gene2,
+    return make_mention(text, s, e, normalized="wild-type", vtype="wild_type", rule_id=rule, gene=gene or gene2,
                gene_in_mention=bool(gene or gene2))
