@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,25 +97,8 @@ class RunStats:
     """True when the run found its release current and skipped parse, extract, normalize and release."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "documents_fetched": self.documents_fetched,
-            "documents_parsed": self.documents_parsed,
-            "documents_extracted": self.documents_extracted,
-            "documents_skipped": self.documents_skipped,
-            "trials": self.trials,
-            "triples": self.triples,
-            "added": self.added,
-            "removed": self.removed,
-            "changed": self.changed,
-            "failed": self.failed,
-            "release": self.release,
-            "durations": {k: round(v, 3) for k, v in self.durations.items()},
-            "failures": [{"stage": f.stage, "item": f.item, "message": f.message} for f in self.failures],
-            "state_run": self.state_run,
-            "run_key": self.run_key,
-            "inputs_key": self.inputs_key,
-            "up_to_date": self.up_to_date,
-        }
+        """Every field, in declaration order, with durations rounded to milliseconds."""
+        return {**asdict(self), "durations": {k: round(v, 3) for k, v in self.durations.items()}}
 
     def fail(self, stage: str, item: str, message: str) -> None:
         log.error("%s failed for %s: %s", stage, item, message)
