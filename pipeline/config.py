@@ -33,10 +33,13 @@ class HttpSettings(_Section):
 
 class NcbiSettings(_Section):
     eutils_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
-    bioc_url: str = "https://www.ncbi.nlm.nih.gov/research/bionlp/RESTful/pmcoa.cgi"
-    tool: str = "oncotriples"
-    email: str = ""
-    api_key: str = ""
+    bioc_url: str = Field(
+        "https://www.ncbi.nlm.nih.gov/research/bionlp/RESTful/pmcoa.cgi",
+        description="BioC-PMC service; shares the E-utilities rate limit",
+    )
+    tool: str = Field("oncotriples", description="sent as E-utilities' tool parameter")
+    email: str = Field("", description="sent as E-utilities' email parameter, so NCBI can reach the operator")
+    api_key: str = Field("", description="NCBI API key (raises the rate limit)")
     requests_per_second: float = Field(3.0, description="10 is allowed with an api_key")
 
 

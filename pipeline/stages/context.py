@@ -74,16 +74,22 @@ class StageFailure:
 
 @dataclass
 class RunStats:
+    """What one pipeline run did, as ``run --stats-json`` writes it."""
+
     documents_fetched: int = 0
     documents_parsed: int = 0
     documents_extracted: int = 0
     documents_skipped: int = 0
+    """Documents whose stored extraction was current (same input hash and versions)."""
     trials: int = 0
     triples: int = 0
+    """Triples after normalization (before curation decisions apply)."""
     added: int = 0
     removed: int = 0
     changed: int = 0
+    """Triples added, removed and changed against the previous release."""
     failed: int = 0
+    """Failed items, one per entry of ``failures``."""
     release: str | None = None
     durations: dict[str, float] = field(default_factory=dict)
     failures: list[StageFailure] = field(default_factory=list)

@@ -145,10 +145,16 @@ def holdout_split(docs: list[PubTatorDoc], every: int = HOLDOUT_EVERY) -> tuple[
 
 @dataclass
 class AlignStats:
+    """How the gold mentions mapped onto the tokenizer's tokens."""
+
     spans: int = 0
+    """Gold mentions of a trained type."""
     aligned: int = 0
+    """Mentions whose bounds are token bounds."""
     misaligned: int = 0
+    """Mentions that start or end inside a token."""
     overlapping: int = 0
+    """Mentions left out because a longer one covers their tokens."""
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)

@@ -20,15 +20,21 @@ class EuropePmcHit:
     """One search result (``resultType=lite`` or ``core``)."""
 
     id: str
+    """Europe PMC's id of the record within ``source``."""
     source: str
+    """``MED`` (PubMed), ``PMC``, ``PPR`` (preprints) …"""
     pmid: str = ""
     pmcid: str = ""
     doi: str = ""
     title: str = ""
     year: str = ""
+    """``pubYear``."""
     is_open_access: bool = False
+    """``isOpenAccess`` is ``Y``."""
     in_epmc: bool = False
+    """``inEPMC`` is ``Y``: Europe PMC holds the full text."""
     raw: dict[str, Any] = field(default_factory=dict)
+    """The result object as received."""
 
 
 @dataclass

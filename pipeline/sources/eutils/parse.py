@@ -65,13 +65,17 @@ class ESearchResult:
     """One esearch page: total count, this page's ids and the history handles."""
 
     count: int
+    """Hits of the whole query, not just this page."""
     ids: list[str]
     retstart: int = 0
     retmax: int = 0
     webenv: str = ""
     query_key: str = ""
+    """``WebEnv`` and ``QueryKey``: the history server's handle on the result (with ``usehistory=y``)."""
     query_translation: str = ""
+    """How PubMed read the query."""
     notes: list[str] = field(default_factory=list)
+    """Error and warning list entries (e.g. a phrase not found)."""
 
 
 def _int(value: Any, what: str) -> int:
