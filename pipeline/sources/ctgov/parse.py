@@ -136,13 +136,15 @@ FieldMap = dict[str, tuple[str, Reader]]
 """Record field -> (dotted CT.gov JSON path, reader); a missing or empty object on the path reads as None."""
 
 
-def _at(obj: Any, path: str) -> Any:
-    for key in path.split("."):
-        obj = (obj or {}).get(key)
-    return obj
+def _at(obj: dict[str, Any], path: str) -> Any:
+    head, *rest = path.split(".")
+    value = obj.get(head)
+    for key in rest:
+        value = (value or {}).get(key)
+    return value
 
 
-def _fields(obj: Any, fields: FieldMap) -> dict[str, Any]:
+def _fields(obj: dict[str, Any], fields: FieldMap) -> dict[str, Any]:
     """The keyword arguments ``fields`` reads from one CT.gov JSON object."""
     return {name: read(_at(obj, path)) for name, (path, read) in fields.items()}
 
