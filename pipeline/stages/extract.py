@@ -8,32 +8,26 @@ affiliations and conflict-of-interest lists cannot produce a triple.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.stages.context import Progress, RunStats, WorkDir
-from schemas.files import atomic_write_bytes, read_jsonl, write_jsonl
-
-if TYPE_CHECKING:
-    from pipeline.state.db import StateDB
-
-import bisect
-import logging
-import re
-from collections.abc import Iterable, Iterator
-from dataclasses import field
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 from schemas.errors import InputError, OncoTriplesError
+from schemas.files import atomic_write_bytes, read_jsonl, write_jsonl
 from schemas.models import Document, OffsetSegment, Triple
 from schemas.vocab import EXTRACTABLE_SECTIONS
 
 if TYPE_CHECKING:
     from spacy.language import Language
+
+    from pipeline.state.db import StateDB
 
 log = logging.getLogger(__name__)
 
