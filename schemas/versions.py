@@ -12,7 +12,7 @@ import json
 from importlib import metadata
 
 PARSER_VERSION = "parse-1.0.0"
-"""Document parsers (pipeline.parsers): bump when a parser changes a document's text or sections."""
+"""Document parsers (extractors.text.formats): bump when a parser changes a document's text or sections."""
 SENTENCE_RULES_VERSION = "sentences-1.0.0"
 CUE_RULESET_VERSION = "cues-1.0.0"
 MEASURE_RULES_VERSION = "measures-1.0.0"

@@ -1,4 +1,4 @@
-"""Registry triples from ClinicalTrials.gov records (pipeline.registry), table-driven."""
+"""Registry triples from ClinicalTrials.gov records (pipeline.stages.registry), table-driven."""
 
 from __future__ import annotations
 

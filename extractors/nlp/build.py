@@ -52,7 +52,7 @@ def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True) -> Langu
 
 
 def pipeline_versions(nlp: Language | None, ner_model: str) -> PipelineVersions:
-    """Versions of the rule sets, lexicons and model (``nlp`` is not needed: see ``extractors.versions``)."""
+    """Versions of the rule sets, lexicons and model (``nlp`` is not needed: see ``schemas.versions``)."""
     from schemas.versions import rule_versions
 
     return PipelineVersions(rule_versions(ner_model))

@@ -14,7 +14,7 @@ Choosing the model (``model=`` everywhere in this module):
 Entities go to ``doc.spans["ner"]`` with ``span.label_`` in
 {Chemical, Gene, Disease} and ``span._.ent_source == "model"``; ``doc.ents``
 is left alone. A configured package that is not installed raises
-:class:`~pipeline.errors.ModelNotInstalledError` naming the install command.
+:class:`~schemas.errors.ModelNotInstalledError` naming the install command.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ keep a lexicon ``Gene`` off a family)."""
 FAMILY_LEXICON = "gene_families.txt"
 """File in a model folder listing gene-family surfaces (:func:`surface_key` form, ``#`` comments):
 a ``Gene`` prediction with such a text becomes ``GeneFamily``. The bundled model's list is
-built from the GNormPlus/NLM-Gene train parts by ``pipeline.ner_training``."""
+built from the GNormPlus/NLM-Gene train parts by ``pipeline.training.ner``."""
 
 
 def surface_key(text: str) -> str:
@@ -362,7 +362,7 @@ def _load(spacy, name: str) -> NERModel | None:
         if not (path / "config.cfg").is_file():
             raise ModelNotInstalledError(
                 f"bundled NER model missing at {path}; retrain it with "
-                "`python -m pipeline.ner_training all` or choose --model none")
+                "`python -m pipeline.training.ner all` or choose --model none")
         nlp = spacy.load(path)
     elif Path(name).is_dir():
         path = Path(name)

@@ -1,7 +1,7 @@
 """Plain text and Markdown-ish text (PDF/web extractions, PubMed page dumps) to a Document.
 
 Why: these inputs have no markup to trust, so all repairs of
-:mod:`extractors.cleanup` run and :mod:`extractors.sections` labels the
+:mod:`extractors.text.cleanup` run and :mod:`extractors.text.sections` labels the
 clean text from paragraph shapes.
 """
 

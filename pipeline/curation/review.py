@@ -151,7 +151,7 @@ def load_documents(settings: Settings) -> dict[str, Document]:
 def build_review_table(settings: Settings, triples: list[Triple] | None = None) -> ReviewTable:
     """Current triples with their curation status exactly as the next release will see it.
 
-    Status and edited values come from ``pipeline.curation.apply_curation`` (the same
+    Status and edited values come from ``pipeline.curation.decisions.apply_curation`` (the same
     function releases use), so the review queue and releases never disagree.
     """
     originals = load_current_triples(settings) if triples is None else triples

@@ -22,7 +22,7 @@ never stops the other items):
    fetched documents (:func:`schemas.vocab.find_nct_ids`), plus ``sources.nct_ids``.
    Malformed ids in a document's text are never fetched: they are logged, listed in
    ``FetchOutcome.malformed`` and become ``how="malformed"`` document ↔ trial links
-   (``pipeline.stages.document_trial_links``); a malformed id in the *config* is a
+   (``pipeline.stages.normalize.document_trial_links``); a malformed id in the *config* is a
    failure (the user asked for it).
 5. Trials with ``CtgovFetcher.fetch_by_ids`` (``filter.ids`` batches of up to 1000).
    Incremental refresh: ids never fetched are always fetched; ids fetched before are

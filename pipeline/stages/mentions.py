@@ -140,7 +140,7 @@ def annotate_pubtator(in_path: str | Path, out_path: str | Path, *, model: str =
     ``model``: ``bundled`` (default), an installed scispaCy package name, a
     pipeline path, or ``none``. Raises :class:`InputError` for an unreadable
     or malformed input (the output is not created then) and
-    :class:`~pipeline.errors.ModelNotInstalledError` for a missing model.
+    :class:`~schemas.errors.ModelNotInstalledError` for a missing model.
     """
     in_path, out_path = Path(in_path), Path(out_path)
     docs = list(iter_pubtator(in_path))  # validate the whole input before writing anything

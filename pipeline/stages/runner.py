@@ -215,7 +215,7 @@ def _versions_and_nlp(ner_model: str, nlp_factory: Callable | None) -> tuple[dic
 
     The full pipeline (model loading: seconds) is built only when a document needs
     extracting, so a run with nothing new stays fast: the versions come from
-    ``extractors.versions`` (constants and the model's meta.json), which imports no spaCy.
+    ``schemas.versions`` (constants and the model's meta.json), which imports no spaCy.
     """
     from schemas.versions import PARSER_VERSION, rule_versions
 

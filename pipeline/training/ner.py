@@ -76,7 +76,7 @@ CHEM_MAP = {
 GENE_MAP = {"Gene": "Gene", "GeneOrGeneProduct": "Gene"}
 # GNormPlus and NLM-Gene annotate gene families ("Notch", "IL-1", "BMPs", "MAP kinases") as
 # FamilyName, apart from genes; the 0.5.0 gene model learns them as a label of their own, which
-# the NER stage keeps internal (extractors.ner.INTERNAL_LABELS), so a family is neither taught as
+# the NER stage keeps internal (extractors.nlp.ner.INTERNAL_LABELS), so a family is neither taught as
 # O nor emitted as a Gene.
 FAMILY_LABEL = GENE_FAMILY
 GENE_FAMILY_MAP = {**GENE_MAP, "FamilyName": FAMILY_LABEL}
@@ -412,7 +412,7 @@ def train(model: str, work: Path, config: Path | None = None, overrides: dict | 
 
 
 def write_family_lexicon(corpora: Path, dest: Path) -> int:
-    """Write :data:`extractors.ner.FAMILY_LEXICON` into the model folder ``dest``: the
+    """Write :data:`extractors.nlp.ner.FAMILY_LEXICON` into the model folder ``dest``: the
     :func:`family_surfaces` of :func:`family_train_docs`, the documents training used.
 
     At run time a ``Gene`` prediction with one of these texts is read as a family
