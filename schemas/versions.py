@@ -18,8 +18,8 @@ CUE_RULESET_VERSION = "cues-1.0.0"
 MEASURE_RULES_VERSION = "measures-1.0.0"
 TRIPLE_RULESET_VERSION = "triples-1.0.0"
 VARIANT_RULESET_VERSION = "variants-1.1.0"
-DRUG_LEXICON_VERSION = "drugs-2026.11.1"
-GENE_LEXICON_VERSION = "genes-2026.11.1"
+DRUG_LEXICON_VERSION = "drugs-2026.12.1"
+GENE_LEXICON_VERSION = "genes-2026.12.1"
 
 
 def ner_model_version(ner_model: str) -> str:
