@@ -17,6 +17,8 @@ SENTENCE_RULES_VERSION = "sentences-1.0.0"
 CUE_RULESET_VERSION = "cues-1.0.0"
 MEASURE_RULES_VERSION = "measures-1.0.0"
 TRIPLE_RULESET_VERSION = "triples-1.0.0"
+RELATION_MODEL_VERSION = "relations-1.0.0"
+"""The learned relation stage (extractors.nlp.relations): bump when its features or training data change."""
 VARIANT_RULESET_VERSION = "variants-1.1.0"
 DRUG_LEXICON_VERSION = "drugs-2026.12.1"
 GENE_LEXICON_VERSION = "genes-2026.12.1"
@@ -40,6 +42,19 @@ def ner_model_version(ner_model: str) -> str:
         return ner_model
 
 
+def relation_model_version() -> str:
+    """``relations-X.Y.Z:<sha1 of data/relations/model.json>``, so a retrained model is a new version."""
+    import hashlib
+
+    from schemas.resources import data_path
+
+    try:
+        digest = hashlib.sha1(data_path("relations", "model.json").read_bytes()).hexdigest()[:12]
+    except OSError:
+        return f"{RELATION_MODEL_VERSION}:none"
+    return f"{RELATION_MODEL_VERSION}:{digest}"
+
+
 def rule_versions(ner_model: str) -> dict[str, str]:
     """Everything that decides what a document's extraction contains (recorded in releases)."""
     try:
@@ -51,6 +66,7 @@ def rule_versions(ner_model: str) -> dict[str, str]:
         "cues": CUE_RULESET_VERSION,
         "measures": MEASURE_RULES_VERSION,
         "triples": TRIPLE_RULESET_VERSION,
+        "relations": relation_model_version(),
         "variants": VARIANT_RULESET_VERSION,
         "drug_lexicon": DRUG_LEXICON_VERSION,
         "gene_lexicon": GENE_LEXICON_VERSION,

@@ -350,3 +350,17 @@ def test_long_dense_document(nlp: spacy.language.Language) -> None:
     for _, proc in nlp.pipeline:
         proc(doc)
     assert len(doc.spans["genes"]) == 400 * 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NVL-655 and TAK-788 were active", []),
+        ("NVL 655 was active in ALK-positive cells", ["ALK"]),
+        ("MET-amplified and HER2-positive tumours", ["MET", "ERBB2"]),
+        ("ALK 2 sites", ["ALK"]),
+    ],
+)
+def test_symbol_starting_a_drug_code_is_not_a_gene(genes: L.GeneLexicon, text: str, expected: list[str]) -> None:
+    """A gene-like prefix of a sponsor code (three or more digits after it) is the drug, not the gene."""
+    assert [h.value.symbol for h in genes.scan(text)] == expected

@@ -16,6 +16,7 @@ from spacy.tokens import Doc, Span
 import extractors.nlp.sentences  # noqa: F401  (registers "oncotriples_sentences")
 import extractors.nlp.triples  # noqa: F401  (registers "oncotriples_triples")
 from extractors.nlp.tokenizer import make_tokenizer_nlp
+from schemas.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,12 @@ class PipelineVersions:
         return ";".join(f"{k}={v}" for k, v in sorted(self.items.items()))
 
 
-def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True) -> Language:
-    """Assemble the extraction pipeline. ``ner_model``: ``bundled``, ``none`` or an installed package name."""
+def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True, triple_stage: str = "auto") -> Language:
+    """Assemble the extraction pipeline. ``ner_model``: ``bundled``, ``none`` or an installed package name.
+
+    ``triple_stage``: ``relations`` (the learned relation model), ``rules`` (the rule
+    assembler alone) or ``auto`` (the relation model when ``data/relations`` holds one).
+    """
     import extractors.nlp.lexicons  # noqa: F401  (registers the lexicon rulers)
     import extractors.nlp.variants  # noqa: F401  (registers "oncotriples_variants")
 
@@ -47,8 +52,22 @@ def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True) -> Langu
     nlp.add_pipe("oncotriples_abbreviation_resolver")
     nlp.add_pipe("oncotriples_variants")
     if with_triples:
-        nlp.add_pipe("oncotriples_triples")
+        nlp.add_pipe(_triple_pipe(triple_stage))
     return nlp
+
+
+def _triple_pipe(stage: str) -> str:
+    if stage == "auto":
+        from schemas.resources import data_path
+
+        stage = "relations" if data_path("relations", "model.json").is_file() else "rules"
+    if stage == "relations":
+        import extractors.nlp.relations  # noqa: F401  (registers "oncotriples_relations")
+
+        return "oncotriples_relations"
+    if stage != "rules":
+        raise ConfigError(f"triple_stage must be auto, relations or rules, not {stage!r}")
+    return "oncotriples_triples"
 
 
 def pipeline_versions(nlp: Language | None, ner_model: str) -> PipelineVersions:

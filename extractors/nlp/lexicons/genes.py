@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
 from extractors.nlp.datafiles import gene_stoplist, read_tsv
 from extractors.nlp.lexicons.phrases import PhraseHit, PhraseIndex, phrase_key
+
+_CODE_NAME_TAIL = re.compile(r"[-\u2010\u2011 ]?\d{3,}(?!\w)")
+
+
+def starts_drug_code(text: str, end: int) -> bool:
+    """True when three or more digits follow a symbol ending at ``end``: a sponsor code (``NVL-655``, ``TAK-788``), not a gene."""
+    return _CODE_NAME_TAIL.match(text, end) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,8 +81,12 @@ class GeneLexicon:
         return e.symbol if e else None
 
     def scan(self, text: str) -> list[PhraseHit[GeneEntry]]:
-        """Gene mentions in ``text`` as (start, end, entry) hits."""
-        return [h for h in self.index.scan(text) if text[h.start : h.end] not in self.stoplist]
+        """Gene mentions in ``text`` as (start, end, entry) hits; a symbol that starts a drug code is not one."""
+        return [
+            h
+            for h in self.index.scan(text)
+            if text[h.start : h.end] not in self.stoplist and not starts_drug_code(text, h.end)
+        ]
 
 
 @cache

@@ -8,12 +8,17 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from extractors.nlp.datafiles import gene_set
+from extractors.nlp.lexicons.drugs import fallback_drug_name
 from extractors.nlp.therapies import DrugHit
+from schemas.vocab import NCT_IN_TEXT_RE
 
 _CODE_NAME = re.compile(r"^(?!NCT\d)[A-Z][A-Za-z]{0,6}-?\d{2,7}[A-Za-z]?(?:-\d+)?$")
 _INN_STEM = re.compile(
     r"\b[a-z]{3,}(?:tinib|rafenib|metinib|ciclib|lisib|parib|zomib|degib|sertib|tecan|platin|taxel|rubicin|limus|mab|vedotin|deruxtecan|trexed|citabine)\b"
 )
+
+_PLAUSIBLE_CHEMICAL = re.compile(r"[A-Za-z]{3}")
+"""A model-found chemical needs three letters in a row (not ``1,2`` or ``Ca2+``)."""
 
 SPECIFIC_TYPES = frozenset(
     {"substitution", "residue_class", "nonsense", "deletion", "insertion", "duplication", "delins", "frameshift",
@@ -56,8 +61,13 @@ class SentenceFacts:
         return self.drugs or self.context_drugs
 
 
-def drug_hits(doc: Doc, text: str | None = None) -> list[DrugHit]:
-    """Drug and class mentions from the lexicon rulers, plus model/stem finds the lexicon missed."""
+def drug_hits(doc: Doc, text: str | None = None, *, model_chemicals: bool = False) -> list[DrugHit]:
+    """Drug and class mentions from the lexicon rulers, plus model/stem finds the lexicon missed.
+
+    With ``model_chemicals`` every Chemical the NER model finds is a candidate (source
+    ``model_chemical`` when it has neither a code shape nor an INN stem), so a learned
+    relation model can decide on names no rule recognises (``GW-2580``, ``AS602868``).
+    """
     text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
     hits: list[DrugHit] = []
     for key, is_class in (("drugs", False), ("drug_classes", True)):
@@ -73,11 +83,13 @@ def drug_hits(doc: Doc, text: str | None = None) -> list[DrugHit]:
         s, e = span.start_char, span.end_char
         if any(s < ce and cs < e for cs, ce in covered):
             continue
-        text = span.text
-        if _CODE_NAME.match(text):
-            extra.append(DrugHit(s, e, text, text.upper(), False, "model"))
-        elif _INN_STEM.fullmatch(text.lower()):
-            extra.append(DrugHit(s, e, text, text.lower(), False, "model"))
+        ent = span.text
+        if _CODE_NAME.match(ent):
+            extra.append(DrugHit(s, e, ent, ent.upper(), False, "model"))
+        elif _INN_STEM.fullmatch(ent.lower()):
+            extra.append(DrugHit(s, e, ent, ent.lower(), False, "model"))
+        elif model_chemicals and _PLAUSIBLE_CHEMICAL.search(ent) and not NCT_IN_TEXT_RE.match(ent):
+            extra.append(DrugHit(s, e, ent, fallback_drug_name(ent), False, "model_chemical"))
     for m in _INN_STEM.finditer(text):
         s, e = m.start(), m.end()
         if any(s < ce and cs < e for cs, ce in covered) or any(s < x.end and x.start < e for x in extra):

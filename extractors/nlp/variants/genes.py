@@ -6,6 +6,7 @@ import re
 
 from extractors.nlp.datafiles import variant_gene_table, variant_stoplist
 from extractors.nlp.lexicons import load_gene_lexicon
+from extractors.nlp.lexicons.genes import starts_drug_code
 from extractors.nlp.variants import patterns as P
 from extractors.nlp.variants.mention import GeneHit
 
@@ -37,6 +38,6 @@ def find_gene_hits(text: str) -> list[GeneHit]:
     out = []
     for m in P.GENE_TOKEN_RE.finditer(text):
         sym = normalize_gene(m.group(1))
-        if sym:
+        if sym and not starts_drug_code(text, m.end(1)):
             out.append(GeneHit(m.start(1), m.end(1), sym))
     return out

@@ -1,0 +1,267 @@
+"""Document-level relation candidates: every therapy paired with every alteration nearby.
+
+A statement's alteration is often named in one sentence and the therapy's outcome in the
+next (``A patient harbored an EML4-ALK fusion. Crizotinib produced a partial response.``),
+and a bare variant (``T790M``) often names no gene. Candidates are therefore generated
+generously, within a sentence and across a short window of the same paragraph, and a
+bare variant takes a gene inferred in a fixed order (the sentence, the drug's target, the
+variant table learned from training data, the document's dominant gene); the relation
+model then decides which candidates are asserted. How each gene was inferred is kept so
+the model can weigh it and a reviewer can see it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc
+
+from extractors.nlp.therapies import DrugHit, Therapy, group_therapies
+from extractors.nlp.triples import SPECIFIC_TYPES, drug_hits, gene_hits
+from schemas.vocab import EXTRACTABLE_SECTIONS
+
+WINDOW_BEFORE = 1
+"""Sentences a therapy may precede its alteration by (``X was given. Patients with V600E responded.``)."""
+WINDOW_AFTER = 2
+"""Sentences a therapy may follow its alteration by (case and cohort descriptions carried over)."""
+
+GENE_HOW = ("mention", "same_variant", "sentence", "drug_target", "variant_table", "document")
+"""Gene inference sources, in the order they are tried."""
+
+_UNTARGETED_CLASS = ("TKI", "PROTAC", "degrader", "inhibitor")
+_ABSENT_BEFORE = re.compile(r"(?:\black(?:ing|s)?|\bwithout|\bnegative for|\babsence of|\bno|\bfree of|\bexcluding)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+"""``patients lacking EGFR T790M``: a population defined by the alteration's absence is not its carrier."""
+
+
+@dataclass(frozen=True)
+class AltMention:
+    """One alteration alternative as written; ``gene`` is None when the grammar found none."""
+
+    start: int
+    end: int
+    text: str
+    gene: str | None
+    alteration: str
+    vtype: str
+    hgvs: str = ""
+    rule_id: str = ""
+    components: tuple[str, ...] = ()
+
+    @property
+    def specific(self) -> bool:
+        return self.vtype in SPECIFIC_TYPES and not self.alteration.startswith("fusion ")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    index: int
+    start: int
+    end: int
+    section: str
+    paragraph: int
+
+
+@dataclass
+class Candidate:
+    """A therapy and an alteration that may be linked, with the gene the pair implies."""
+
+    therapy: Therapy
+    alt: AltMention
+    gene: str
+    gene_how: str
+    drug_sent: Sentence
+    alt_sent: Sentence
+    n_drugs_sentence: int = 0
+    n_alts_sentence: int = 0
+    n_therapies_sentence: int = 0
+    provenance: list[str] = field(default_factory=list)
+
+    @property
+    def drugs(self) -> list[str]:
+        return self.therapy.drugs
+
+    @property
+    def key(self) -> tuple[tuple[str, ...], str, str]:
+        """(drugs, gene, alteration): the scored key without the outcome."""
+        return tuple(self.therapy.drugs), self.gene, self.alt.alteration
+
+    @property
+    def sentence_offset(self) -> int:
+        """Therapy sentence index minus alteration sentence index (0: same sentence)."""
+        return self.drug_sent.index - self.alt_sent.index
+
+
+@dataclass
+class DocumentFacts:
+    """Sentences, drugs, alterations and genes of one document (shared by candidates and features)."""
+
+    text: str
+    sentences: list[Sentence]
+    drugs: list[DrugHit]
+    alts: list[AltMention]
+    genes: list[tuple[int, int, str]]
+    dominant_gene: str
+
+
+def _section_of(pos: int, sections: list[tuple[int, int, str]]) -> str:
+    for start, end, label in sections:
+        if start <= pos < end:
+            return label
+    return "body"
+
+
+def document_sentences(doc: Doc, text: str) -> list[Sentence]:
+    """Extractable sentences with their paragraph number (a blank line starts a paragraph)."""
+    sections = getattr(doc._, "sections", None) or [(0, len(text), "body")]
+    out: list[Sentence] = []
+    paragraph, prev_end = 0, 0
+    for sent in doc.sents:
+        if not sent.text.strip():
+            continue
+        if "\n\n" in text[prev_end : sent.start_char] or "\n\n" in text[sent.start_char : sent.end_char].strip():
+            paragraph += 1
+        prev_end = sent.start_char + len(sent.text.rstrip())
+        label = _section_of(sent.start_char, sections)
+        if label not in EXTRACTABLE_SECTIONS:
+            continue
+        out.append(Sentence(len(out), sent.start_char, sent.end_char, label, paragraph))
+    return out
+
+
+def alteration_mentions(doc: Doc) -> list[AltMention]:
+    """Every variant alternative the grammar found, including those it could not give a gene."""
+    out: list[AltMention] = []
+    for v in getattr(doc._, "variants", None) or []:
+        for alt in getattr(v, "alternatives", None) or (v.normalized,):
+            out.append(
+                AltMention(
+                    v.start, v.end, v.text, getattr(v, "gene", None), alt, getattr(v, "vtype", "") or "",
+                    getattr(v, "hgvs", "") or "", getattr(v, "rule_id", "") or "", tuple(getattr(v, "components", None) or ()),
+                )
+            )
+    return out
+
+
+def _qualify(hit: DrugHit, target: str) -> DrugHit:
+    """An untargeted class (``TKIs``) takes the document's dominant gene, as the rule assembler does."""
+    if hit.is_class and target and any(hit.name == h or hit.name.startswith(h + " ") for h in _UNTARGETED_CLASS):
+        return DrugHit(hit.start, hit.end, hit.text, f"{target}-{hit.name}", True, hit.source)
+    return hit
+
+
+def document_facts(doc: Doc, text: str | None = None) -> DocumentFacts:
+    """Collect what candidate generation needs from a processed document."""
+    text = doc.text if text is None else text
+    alts = alteration_mentions(doc)
+    counts = Counter(a.gene for a in alts if a.gene)
+    genes = gene_hits(doc)
+    if not counts:
+        counts = Counter(g for _, _, g in genes)
+    dominant = counts.most_common(1)[0][0] if counts else ""
+    drugs = [_qualify(d, dominant) for d in drug_hits(doc, text, model_chemicals=True)]
+    drugs = [d for d in drugs if not re.match(r"^[\s-]*based\b", text[d.end : d.end + 12], re.IGNORECASE)]
+    # a model-only chemical that is also a gene mention (``TrkB``) is the gene
+    drugs = [d for d in drugs if d.source != "model_chemical" or not any(d.start < ge and gs < d.end for gs, ge, _ in genes)]
+    return DocumentFacts(text, document_sentences(doc, text), drugs, alts, genes, dominant)
+
+
+def infer_gene(
+    alt: AltMention,
+    therapy: Therapy,
+    facts: DocumentFacts,
+    alt_sent: Sentence,
+    targets: Mapping[str, tuple[str, ...]],
+    variant_genes: Mapping[str, str],
+    known: Mapping[str, str],
+) -> tuple[str, str] | None:
+    """(gene, how) for an alteration in a candidate pair, trying the sources of :data:`GENE_HOW` in order."""
+    if alt.gene:
+        return alt.gene, "mention"
+    for name in (alt.alteration, *alt.components):
+        if name in known:
+            return known[name], "same_variant"
+    in_sentence = [g for g in facts.genes if alt_sent.start <= g[0] < alt_sent.end and not (g[0] < alt.end and alt.start < g[1])]
+    if in_sentence:
+        before = [g for g in in_sentence if g[1] <= alt.start]
+        nearest = max(before, key=lambda g: g[1]) if before else min(in_sentence, key=lambda g: g[0])
+        return nearest[2], "sentence"
+    drug_targets = list(dict.fromkeys(t for m in therapy.members for t in targets.get(m.name, ())))
+    table_gene = variant_genes.get(alt.alteration)
+    if table_gene is None and alt.components:
+        table_gene = next((variant_genes[c] for c in alt.components if c in variant_genes), None)
+    if len(drug_targets) == 1:
+        return drug_targets[0], "drug_target"
+    if drug_targets:  # several targets: the one the variant is known in, else the primary one
+        return (table_gene, "variant_table") if table_gene in drug_targets else (drug_targets[0], "drug_target")
+    if table_gene:
+        return table_gene, "variant_table"
+    if facts.dominant_gene:
+        return facts.dominant_gene, "document"
+    return None
+
+
+def document_candidates(
+    facts: DocumentFacts,
+    targets: Mapping[str, tuple[str, ...]],
+    variant_genes: Mapping[str, str],
+    *,
+    before: int = WINDOW_BEFORE,
+    after: int = WINDOW_AFTER,
+) -> list[Candidate]:
+    """Pair each therapy with each alteration of its sentence and of the window around it.
+
+    Across sentences the population is carried over only when the therapy's sentence names no
+    specific change of its own (a population such as ``BRAF-mutant`` does not block it).
+
+    ``targets`` maps a canonical drug name to its target genes (the lexicon's ``target``
+    column); ``variant_genes`` maps a variant (``T790M``) to the one gene it is known in.
+    """
+    known: dict[str, str] = {}
+    for a in facts.alts:
+        if a.gene:
+            for name in (a.alteration, *a.components):
+                known.setdefault(name, a.gene)
+    by_sent_drugs: dict[int, list[DrugHit]] = {}
+    by_sent_alts: dict[int, list[AltMention]] = {}
+    for s in facts.sentences:
+        by_sent_drugs[s.index] = [d for d in facts.drugs if s.start <= d.start < s.end]
+        by_sent_alts[s.index] = [
+            a for a in facts.alts if s.start <= a.start < s.end and not _ABSENT_BEFORE.search(facts.text[max(s.start, a.start - 30) : a.start])
+        ]
+    therapies: dict[int, list[Therapy]] = {}
+    for s in facts.sentences:
+        hits = by_sent_drugs[s.index]
+        if hits:
+            therapies[s.index] = group_therapies(hits, facts.text, table_row=s.section == "table", context=facts.text[s.start : s.end])
+    out: list[Candidate] = []
+    for s_alt in facts.sentences:
+        alts = by_sent_alts[s_alt.index]
+        if not alts:
+            continue
+        for j in range(s_alt.index - before, s_alt.index + after + 1):
+            if j < 0 or j >= len(facts.sentences) or j not in therapies:
+                continue
+            s_drug = facts.sentences[j]
+            if s_drug.paragraph != s_alt.paragraph:
+                continue
+            if j != s_alt.index and any(a.specific for a in by_sent_alts[j]):
+                continue  # a sentence naming its own specific change asserts about that one
+            for therapy in therapies[j]:
+                for alt in alts:
+                    inferred = infer_gene(alt, therapy, facts, s_alt, targets, variant_genes, known)
+                    if inferred is None:
+                        continue
+                    gene, how = inferred
+                    out.append(
+                        Candidate(
+                            therapy, alt, gene, how, s_drug, s_alt,
+                            n_drugs_sentence=len(by_sent_drugs[j]), n_alts_sentence=len(by_sent_alts[j]),
+                            n_therapies_sentence=len(therapies[j]),
+                            provenance=["cand:same_sentence" if j == s_alt.index else f"cand:window{j - s_alt.index:+d}", f"gene:{how}"],
+                        )
+                    )
+    return out
+
