@@ -381,6 +381,11 @@ def _short_drug(key: str) -> bool:
     return len(key) < 4
 
 
+def table_rows(table: list[dict[str, str]], columns: tuple[str, ...], extra: tuple[str, ...] = ()) -> list[list[str]]:
+    """Rows of a lexicon table as lists in column order (extra columns last); rows without a name or synonym are skipped."""
+    return [[r.get(c, "") for c in (*columns, *extra)] for r in table if r.get(columns[0]) and r.get("synonym")]
+
+
 def build_genes(
     genes: list[HgncGene],
     hand: list[dict[str, str]],
@@ -389,12 +394,7 @@ def build_genes(
 ) -> tuple[list[list[str]], Counter[str]]:
     """Gene rows: hand rows first (in their order), then the HGNC rows that pass the guards."""
     stats: Counter[str] = Counter()
-    hand_rows = [
-        [r["symbol"], r["synonym"], r.get("kind", ""), r.get("hgnc_id", ""), r.get("source", "")]
-        + [r.get(c, "") for c in extra]
-        for r in hand
-        if r.get("symbol") and r.get("synonym")
-    ]
+    hand_rows = table_rows(hand, GENE_COLUMNS, extra)
     hand_key_symbol: dict[str, str] = {}
     hand_pairs = set()
     for sym, syn, *_ in hand_rows:
@@ -872,12 +872,7 @@ def build_drugs(
         else:
             units.append(members)
 
-    hand_rows = [
-        [r["canonical"], r["synonym"], r.get("kind", ""), r.get("target", ""), r.get("source", "")]
-        + [r.get(c, "") for c in extra]
-        for r in hand
-        if r.get("canonical") and r.get("synonym")
-    ]
+    hand_rows = table_rows(hand, DRUG_COLUMNS, extra)
     hand_key: dict[str, str] = {}
     hand_target: dict[str, str] = {}
     for canon, syn, _k, tgt, *_ in hand_rows:

@@ -50,6 +50,7 @@ from extractors.nlp.candidates import (
 )
 from extractors.nlp.measures import find_measures
 from extractors.nlp.triples import TripleAssembler
+from extractors.nlp.triples.scoring import evidence_fields
 from schemas.models import Triple
 from schemas.versions import CUE_RULESET_VERSION, MEASURE_RULES_VERSION, RELATION_MODEL_VERSION
 from schemas.vocab import NCT_IN_TEXT_RE as NCT_RE
@@ -497,8 +498,7 @@ class RelationComponent:
         ncts = sorted({re.sub(r"\s", "", m.group(0)) for m in NCT_RE.finditer(sent)})
         measures = [h for h in find_measures(sent) if h.measure.metric != "n"]
         return Triple(
-            doc_id=doc._.doc_id,
-            evidence=text[ev_start:ev_end],
+            **evidence_fields(doc, text, s.section, s.start, s.end, ev_start, ev_end),
             drugs=drugs,
             drug_class=False,
             gene=gene,
@@ -506,14 +506,6 @@ class RelationComponent:
             measures=[m.measure.as_string() for m in measures],
             evidence_level=C.evidence_level(sent, ncts, doc._.default_level),  # type: ignore[arg-type]
             nct_ids=ncts,
-            source=doc._.source,
-            source_id=doc._.source_id,
-            section=s.section,
-            sentence_start=s.start,
-            sentence_end=s.end,
-            evidence_start=ev_start,
-            evidence_end=ev_end,
-            sentence=sent,
             alteration_type=c.alt.vtype,
             hgvs=c.alt.hgvs,
             measures_structured=[m.measure for m in measures],

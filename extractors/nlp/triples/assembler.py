@@ -35,7 +35,13 @@ from extractors.nlp.triples.facts import (
     section_of,
 )
 from extractors.nlp.triples.outcome import decide_outcome
-from extractors.nlp.triples.scoring import evidence_window, measures_for, ncts_for, score_confidence
+from extractors.nlp.triples.scoring import (
+    evidence_fields,
+    evidence_window,
+    measures_for,
+    ncts_for,
+    score_confidence,
+)
 from schemas.models import Triple
 from schemas.versions import CUE_RULESET_VERSION, MEASURE_RULES_VERSION, TRIPLE_RULESET_VERSION
 from schemas.vocab import EXTRACTABLE_SECTIONS, nct_ids_written, triple_key_id
@@ -181,8 +187,7 @@ class TripleAssembler:
         level = C.evidence_level(text[f.start : f.end], [n for _, n in ncts], doc._.default_level)
         drugs = therapy.drugs
         return Triple(
-            doc_id=doc._.doc_id,
-            evidence=text[ev_start:ev_end],
+            **evidence_fields(doc, text, f.section, f.start, f.end, ev_start, ev_end),
             drugs=drugs,
             drug_class=therapy.is_class,
             gene=alt.gene,
@@ -192,14 +197,6 @@ class TripleAssembler:
             evidence_level=level,  # type: ignore[arg-type]
             nct_ids=ncts_for(therapy, ncts),
             triple_id=triple_key_id(doc._.doc_id, drugs, alt.gene, alt.alteration, outcome),
-            source=doc._.source,
-            source_id=doc._.source_id,
-            section=f.section,
-            sentence_start=f.start,
-            sentence_end=f.end,
-            evidence_start=ev_start,
-            evidence_end=ev_end,
-            sentence=text[f.start : f.end],
             alteration_type=alt.vtype,
             hgvs=alt.hgvs,
             measures_structured=[m.measure for m in mine],

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from spacy.tokens import Doc
+
 from extractors.nlp.measures import MeasureHit
 from extractors.nlp.therapies import Therapy
 from extractors.nlp.triples.facts import AltHit, SentenceFacts
@@ -66,3 +70,19 @@ def ncts_for(therapy: Therapy, ncts: list[tuple[int, str]]) -> list[str]:
     if after:
         return [min(after)[1]]
     return [max(ncts)[1]]
+
+
+def evidence_fields(doc: Doc, text: str, section: str, start: int, end: int, ev_start: int, ev_end: int) -> dict[str, Any]:
+    """The provenance every triple carries: document and source ids, section, sentence and evidence offsets."""
+    return {
+        "doc_id": doc._.doc_id,
+        "evidence": text[ev_start:ev_end],
+        "source": doc._.source,
+        "source_id": doc._.source_id,
+        "section": section,
+        "sentence_start": start,
+        "sentence_end": end,
+        "evidence_start": ev_start,
+        "evidence_end": ev_end,
+        "sentence": text[start:end],
+    }
