@@ -44,3 +44,16 @@ def test_each_expected_key_lands_in_one_category(scorer, tmp_path: Path) -> None
         "drugs in no triple": 1,
     }
     assert set(cats) <= set(ERROR_CATEGORIES)
+
+
+def test_card_evaluation_is_replaced_not_stacked(tmp_path: Path) -> None:
+    from pipeline.training.relations import EVALUATION_HEADING, append_evaluation
+
+    card = tmp_path / "MODEL_CARD.md"
+    card.write_text("# Relation model\n\n- Time on this 2-core machine: 37.5 s\n", encoding="utf-8")
+    append_evaluation(tmp_path, {"lines": ["first run"]})
+    append_evaluation(tmp_path, {"lines": ["second run"]})
+    text = card.read_text(encoding="utf-8")
+    assert text.count(EVALUATION_HEADING) == 1
+    assert "second run" in text and "first run" not in text
+    assert "Time on this 2-core machine: 37.5 s" in text

@@ -375,7 +375,7 @@ def train(civic: Path, out: Path, *, ner_model: str = "bundled", scorer_path: Pa
         "seconds": {"features": round(t_features, 1), "total": round(elapsed, 1)},
         "machine": f"{platform.machine()} {platform.python_version()}",
     }
-    model.meta = meta
+    model.meta = {k: v for k, v in meta.items() if k != "seconds"}  # weights file identical on every retrain; time goes in the card
     model.to_disk(out)
     write_model_card(out, meta)
     log.info("wrote %s (%d features, thresholds %s) in %.1f s", out, len(model.features), threshold, elapsed)
@@ -427,8 +427,22 @@ def write_model_card(out: Path, meta: dict[str, Any], evaluation: dict[str, Any]
         "Measure: `python -m pipeline.training.relations evaluate --civic ../shared/corpora/CIViC --model data/relations`.",
     ]
     if evaluation:
-        lines += ["", "## Evaluation (measured only)", "", "```", *evaluation["lines"], "```"]
+        lines += evaluation_section(evaluation)
     card.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+EVALUATION_HEADING = "## Evaluation (measured only)"
+
+
+def evaluation_section(evaluation: dict[str, Any]) -> list[str]:
+    return ["", EVALUATION_HEADING, "", "```", *evaluation["lines"], "```"]
+
+
+def append_evaluation(out: Path, evaluation: dict[str, Any]) -> None:
+    """Replace the card's evaluation section, keeping what training wrote (its time is recorded only there)."""
+    card = out / "MODEL_CARD.md"
+    head = card.read_text(encoding="utf-8").split("\n" + EVALUATION_HEADING, 1)[0].rstrip("\n")
+    card.write_text("\n".join([head, *evaluation_section(evaluation)]) + "\n", encoding="utf-8")
 
 
 def _extract(nlp: Any, paths: list[Path], out: Path) -> float:
@@ -560,7 +574,7 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument("--ner-model", default="bundled")
     ev.add_argument("--scorer", type=Path, default=None)
     ev.add_argument("--no-rules", action="store_true", help="skip the rules-only comparison")
-    ev.add_argument("--card", action="store_true", help="append the figures to MODEL_CARD.md")
+    ev.add_argument("--card", action="store_true", help="write the figures into MODEL_CARD.md's evaluation section")
     a = ap.parse_args(argv)
     if a.cmd == "train":
         train(a.civic, a.out, ner_model=a.ner_model, scorer_path=a.scorer, seed=a.seed, rule_keep=a.rule_keep)
@@ -568,8 +582,7 @@ def main(argv: list[str] | None = None) -> None:
         res = evaluate(a.civic, a.model, gold_dir=a.gold, corpus=a.corpus, ner_model=a.ner_model, scorer_path=a.scorer, with_rules=not a.no_rules)
         sys.stdout.write("\n".join(res["lines"]) + "\n")
         if a.card:
-            meta = json.loads((a.model / "model.json").read_text(encoding="utf-8"))["meta"]
-            write_model_card(a.model, meta, res)
+            append_evaluation(a.model, res)
 
 
 if __name__ == "__main__":
