@@ -21,6 +21,8 @@ from spacy.tokens import Doc
 
 from extractors.nlp.therapies import DrugHit, Therapy, group_therapies
 from extractors.nlp.triples import SPECIFIC_TYPES, drug_hits, gene_hits
+from extractors.nlp.triples.drugs import dominant_target, drop_modifier_drugs, qualify_class
+from extractors.nlp.triples.facts import section_of
 from schemas.vocab import EXTRACTABLE_SECTIONS
 
 WINDOW_BEFORE = 1
@@ -31,7 +33,6 @@ WINDOW_AFTER = 2
 GENE_HOW = ("mention", "same_variant", "sentence", "drug_target", "variant_table", "document")
 """Gene inference sources, in the order they are tried."""
 
-_UNTARGETED_CLASS = ("TKI", "PROTAC", "degrader", "inhibitor")
 _ABSENT_BEFORE = re.compile(r"(?:\black(?:ing|s)?|\bwithout|\bnegative for|\babsence of|\bno|\bfree of|\bexcluding)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 """``patients lacking EGFR T790M``: a population defined by the alteration's absence is not its carrier."""
 
@@ -106,13 +107,6 @@ class DocumentFacts:
     dominant_gene: str
 
 
-def _section_of(pos: int, sections: list[tuple[int, int, str]]) -> str:
-    for start, end, label in sections:
-        if start <= pos < end:
-            return label
-    return "body"
-
-
 def document_sentences(doc: Doc, text: str) -> list[Sentence]:
     """Extractable sentences with their paragraph number (a blank line starts a paragraph)."""
     sections = getattr(doc._, "sections", None) or [(0, len(text), "body")]
@@ -124,7 +118,7 @@ def document_sentences(doc: Doc, text: str) -> list[Sentence]:
         if "\n\n" in text[prev_end : sent.start_char] or "\n\n" in text[sent.start_char : sent.end_char].strip():
             paragraph += 1
         prev_end = sent.start_char + len(sent.text.rstrip())
-        label = _section_of(sent.start_char, sections)
+        label = section_of(sent.start_char, sections)
         if label not in EXTRACTABLE_SECTIONS:
             continue
         out.append(Sentence(len(out), sent.start_char, sent.end_char, label, paragraph))
@@ -145,24 +139,15 @@ def alteration_mentions(doc: Doc) -> list[AltMention]:
     return out
 
 
-def _qualify(hit: DrugHit, target: str) -> DrugHit:
-    """An untargeted class (``TKIs``) takes the document's dominant gene, as the rule assembler does."""
-    if hit.is_class and target and any(hit.name == h or hit.name.startswith(h + " ") for h in _UNTARGETED_CLASS):
-        return DrugHit(hit.start, hit.end, hit.text, f"{target}-{hit.name}", True, hit.source)
-    return hit
-
-
 def document_facts(doc: Doc, text: str | None = None) -> DocumentFacts:
     """Collect what candidate generation needs from a processed document."""
     text = doc.text if text is None else text
     alts = alteration_mentions(doc)
-    counts = Counter(a.gene for a in alts if a.gene)
     genes = gene_hits(doc)
-    if not counts:
-        counts = Counter(g for _, _, g in genes)
-    dominant = counts.most_common(1)[0][0] if counts else ""
-    drugs = [_qualify(d, dominant) for d in drug_hits(doc, text, model_chemicals=True)]
-    drugs = [d for d in drugs if not re.match(r"^[\s-]*based\b", text[d.end : d.end + 12], re.IGNORECASE)]
+    hits = drug_hits(doc, text, model_chemicals=True)
+    mentioned = Counter(g for _, _, g in genes)  # no gene-attached variant: the most-named gene
+    dominant = dominant_target(alts, hits) or (mentioned.most_common(1)[0][0] if mentioned else "")
+    drugs = drop_modifier_drugs([qualify_class(d, dominant) for d in hits], text)
     # a model-only chemical that is also a gene mention (``TrkB``) is the gene
     drugs = [d for d in drugs if d.source != "model_chemical" or not any(d.start < ge and gs < d.end for gs, ge, _ in genes)]
     return DocumentFacts(text, document_sentences(doc, text), drugs, alts, genes, dominant)

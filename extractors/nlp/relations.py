@@ -50,7 +50,7 @@ from extractors.nlp.candidates import (
 )
 from extractors.nlp.measures import find_measures
 from extractors.nlp.triples import TripleAssembler
-from extractors.nlp.triples.scoring import evidence_fields
+from extractors.nlp.triples.scoring import evidence_fields, window_around
 from schemas.models import Triple
 from schemas.versions import CUE_RULESET_VERSION, MEASURE_RULES_VERSION, RELATION_MODEL_VERSION
 from schemas.vocab import NCT_IN_TEXT_RE as NCT_RE
@@ -541,20 +541,12 @@ def _rank(t: Triple) -> int:
 
 
 def _evidence_window(text: str, s: Sentence, c: Candidate, limit: int) -> tuple[int, int]:
-    """The sentence, trimmed to ``limit`` characters around the entities it holds."""
-    start, end = s.start, s.end
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    while start < end and text[start].isspace():
-        start += 1
-    if end - start <= limit:
-        return start, end
+    """The sentence without surrounding space, trimmed to ``limit`` characters around the entities it holds."""
+    piece = text[s.start : s.end]
+    start = s.start + len(piece) - len(piece.lstrip())
+    end = max(start, s.start + len(piece.rstrip()))
     points = [p for p in (c.therapy.start, c.therapy.end, c.alt.start, c.alt.end) if start <= p <= end] or [start]
-    lo, hi = min(points), max(points)
-    if hi - lo >= limit:
-        return lo, lo + limit
-    lo = max(start, lo - (limit - (hi - lo)) // 2)
-    return lo, min(end, lo + limit)
+    return window_around(text, start, end, points, limit)
 
 
 def softmax_rows(z: np.ndarray) -> np.ndarray:

@@ -32,21 +32,23 @@ def score_confidence(strength: float, therapy: Therapy, alt: AltHit, f: Sentence
 
 def evidence_window(text: str, f: SentenceFacts, therapy: Therapy, alt: AltHit, limit: int) -> tuple[int, int]:
     """The sentence, or a window of it around the drug and alteration when it is too long."""
-    start, end = f.start, f.end
+    points = [alt.start, alt.end]
+    if f.start <= therapy.start < f.end:
+        points += [therapy.start, therapy.end]
+    return window_around(text, f.start, f.end, points, limit)
+
+
+def window_around(text: str, start: int, end: int, points: list[int], limit: int) -> tuple[int, int]:
+    """``text[start:end]`` without trailing space, or at most ``limit`` characters of it centred on ``points``."""
     while end > start and text[end - 1].isspace():
         end -= 1
     if end - start <= limit:
         return start, end
-    points = [alt.start, alt.end]
-    if f.start <= therapy.start < f.end:
-        points += [therapy.start, therapy.end]
     lo, hi = min(points), max(points)
     if hi - lo >= limit:
         return lo, lo + limit
-    pad = (limit - (hi - lo)) // 2
-    lo = max(start, lo - pad)
-    hi = min(end, lo + limit)
-    return lo, hi
+    lo = max(start, lo - (limit - (hi - lo)) // 2)
+    return lo, min(end, lo + limit)
 
 
 def measures_for(alt: AltHit, alts: list[AltHit], measures: list[MeasureHit], offset: int) -> list[MeasureHit]:
