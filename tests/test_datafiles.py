@@ -74,7 +74,7 @@ def test_gene_sets_name_lexicon_genes() -> None:
 
 
 def test_word_lists_are_upper_case_tokens() -> None:
-    for name in ("not_genes", "substitution_lookalikes", "fusion_partner_stop"):
+    for name in ("not_genes", "substitution_lookalikes", "residue_lookalikes", "fusion_partner_stop"):
         words = D.variant_stoplist(name)
         assert words and all(re.fullmatch(r"[A-Z0-9]+", w) for w in words), name
     assert "OS" in D.gene_stoplist() and not any(w.startswith("#") for w in D.gene_stoplist())

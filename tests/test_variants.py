@@ -423,3 +423,52 @@ def test_coordination_one_alteration_per_gene(text: str, expected: set[tuple[str
 def test_coordination_does_not_join_drug_combinations() -> None:
     text = "EGFR + MET inhibitor combinations"
     assert [m for m in find_variants(text, _lex_hits(text)) if m.vtype == "fusion"] == []
+
+
+# ---------------------------------------------------------------------------
+# variants-1.2.0: residue-level mentions ("V600 mutation" -> V600X, any substitution at the residue)
+# ---------------------------------------------------------------------------
+RESIDUE_LEVEL = [
+    pytest.param("Patients with a BRAF V600 mutation received vemurafenib.", "V600", ("V600X",), "BRAF", id="v600-mutation"),
+    pytest.param("BRAF V600-mutant melanoma", "V600", ("V600X",), "BRAF", id="hyphen-mutant"),
+    pytest.param("BRAF V600 mutation-positive melanoma", "V600", ("V600X",), "BRAF", id="mutation-positive"),
+    pytest.param("BRAF V600 mutated tumours", "V600", ("V600X",), "BRAF", id="mutated"),
+    pytest.param("EGFR G719 mutations have been associated with sensitivity to erlotinib.", "G719", ("G719X",), "EGFR",
+                 id="g719-mutations"),
+    pytest.param("KRAS G12 mutations conferred resistance", "G12", ("G12X",), "KRAS", id="two-digit-position"),
+    pytest.param("IDH1 R132 substitutions", "R132", ("R132X",), "IDH1", id="substitutions"),
+    pytest.param("DNMT3A R882 variants", "R882", ("R882X",), "DNMT3A", id="variants"),
+    pytest.param("V600 mutations in BRAF", "V600", ("V600X",), "BRAF", id="gene-after"),
+    pytest.param("KRAS G12/G13 mutations", "G12/G13", ("G12X", "G13X"), "KRAS", id="slash-list"),
+    pytest.param("KRAS G12 or G13 mutations", "G12 or G13", ("G12X", "G13X"), "KRAS", id="or-list"),
+    pytest.param("IDH2 R140, R172 alterations", "R140, R172", ("R140X", "R172X"), "IDH2", id="comma-list"),
+]
+
+
+@pytest.mark.parametrize(("text", "span", "alternatives", "gene"), RESIDUE_LEVEL)
+def test_residue_level_mentions(text: str, span: str, alternatives: tuple[str, ...], gene: str) -> None:
+    m = _only(text)
+    assert (m.text, m.normalized, m.alternatives, m.gene) == (span, alternatives[0], alternatives, gene)
+    assert (m.vtype, m.rule_id, m.hgvs) == ("residue_class", "protein_residue_mutation", None)
+    assert text[m.start:m.end] == m.text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("BRAF V600E mutation", [("V600E", "protein_sub_1letter")], id="specific-substitution-wins"),
+        pytest.param("EGFR G719 mutations and L858R.", [("G719X", "protein_residue_mutation"),
+                                                        ("L858R", "protein_sub_1letter")], id="next-to-substitution"),
+        pytest.param("the delta F508 mutation", [("F508del", "protein_delta")], id="delta-form-is-longer"),
+        pytest.param("a T1 mutation was seen", [], id="one-digit-position"),
+        pytest.param("the V600 residue of BRAF", [], id="no-mutation-word"),
+        pytest.param("BRAF non-V600 mutations", [], id="non-residue"),
+        pytest.param("Novel K12 mutations were linked to Meesmann's corneal dystrophy.", [], id="keratin-lookalike"),
+        pytest.param("P53 mutations are common", [], id="gene-lookalike"),
+        pytest.param("A549 mutant cells", [], id="cell-line-lookalike"),
+        pytest.param("the mitochondrial T16189 variant", [], id="nucleotide-position"),
+    ],
+)
+def test_residue_level_non_mentions(text: str, expected: list[tuple[str, str]]) -> None:
+    got = [(v.normalized, v.rule_id) for v in find_variants(text) if v.vtype != "mutation"]
+    assert got == expected

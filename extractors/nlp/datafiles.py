@@ -51,7 +51,7 @@ def gene_set(name: str) -> frozenset[str]:
 
 @cache
 def variant_stoplist(name: str) -> frozenset[str]:
-    """A word list of ``variant_stoplists.toml`` (``not_genes``, ``substitution_lookalikes``, ``fusion_partner_stop``)."""
+    """A word list of ``variant_stoplists.toml`` (``not_genes``, ``substitution_lookalikes``, ``residue_lookalikes``, ``fusion_partner_stop``)."""
     return frozenset(_read_toml("variant_stoplists.toml")[name])
 
 

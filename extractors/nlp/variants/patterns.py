@@ -115,6 +115,15 @@ PROTEIN_GENE_POS_STOP = re.compile(LB + r"(?P<gene>[A-Z][A-Z0-9]{1,7})-(?P<pos>[
 PROTEIN_DEL_OF = re.compile(
     LB + r"deletion\sof\s(?:the\s)?(?:residue\s)?(?P<wt>" + _AA_ANYNAME + r")(?:\s?-\s?|\s)?(?P<pos>[1-9]\d{0,4})" + RB
 )
+#: residue-level mentions: "BRAF V600 mutation", "V600-mutant", "G719 mutations", "G12/G13 mutations",
+#: "R140 or R172 mutations". The mutation word is required (a bare "V600" is a residue) but left out of the span
+#: (tmVar annotates "L638" alone); at least two position digits, so "T1 mutation" is not read; "non-V600 mutations"
+#: are mutations elsewhere
+_RESIDUE_AT = A1 + r"[1-9]\d{1,4}"
+PROTEIN_RESIDUE_MUTATION = re.compile(
+    LB + r"(?<![Nn]on[\s-])(?P<res>" + _RESIDUE_AT + r"(?:(?:/|,\s?|,?\s(?:or|and|and/or)\s)" + _RESIDUE_AT + r"){0,3})"
+    r"(?=[\s-]?(?:mutation-positive|mutations?|mutants?|mutated|substitutions?|alterations?|variants?)" + RB + ")"
+)
 PROTEIN_DASHES = re.compile(LB + r"(?P<wt>" + A1 + r")(?P<pos>[1-9]\d{0,4})-{2,4}>?(?P<mt>" + A1 + r")(?P=pos)" + RB)
 #: p.E947stop, E947Stop, Y67X (covered by sub_1)
 PROTEIN_STOP_WORD = re.compile(

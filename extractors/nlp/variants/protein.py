@@ -137,6 +137,26 @@ def build_sub(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
                         vtype=vtype, rule_id=rule)
 
 
+_RESIDUE_ITEM = re.compile(r"(?P<wt>[A-Z])(?P<pos>\d{2,5})")
+
+
+def build_residue_mutation(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
+    """Builder of rule ``protein_residue_mutation``: "V600 mutation" is any substitution at that residue, ``V600X``
+    (the guideline's residue class); ``G12/G13 mutations`` gives one alternative per residue.
+
+    Rejected: names of that shape (``P53``, keratin ``K12``, ``A549`` cells: the gene lexicon and the
+    ``residue_lookalikes`` stop list) and, for ACGT letters, positions above 5000 (nucleotides, as for substitutions).
+    """
+    items = [(r.group("wt"), r.group("pos")) for r in _RESIDUE_ITEM.finditer(m.group("res"))]
+    lookalikes = variant_stoplist("residue_lookalikes")
+    for wt, pos in items:
+        if wt + pos in lookalikes or normalize_gene(wt + pos) is not None or (wt in "ACGT" and int(pos) > 5000):
+            return None
+    norms = tuple(dict.fromkeys(f"{wt}{pos}X" for wt, pos in items))
+    return make_mention(text, m.start(), m.end(), normalized=norms[0], alternatives=norms, vtype="residue_class",
+                        rule_id=rule)
+
+
 def build_stop_word(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``protein_nonsense_word`` (PROTEIN_STOP_WORD)."""
     wt, pos = m.group("wt"), m.group("pos")

@@ -27,6 +27,7 @@ RULES: tuple[tuple[str, re.Pattern[str], Builder], ...] = (
     ("protein_replaced", P.PROTEIN_REPLACED, protein.build_replaced),
     ("protein_dashes", P.PROTEIN_DASHES, protein.build_letter_sub),
     ("protein_residue_list", P.PROTEIN_RESIDUE_LIST, protein.build_residue_list),
+    ("protein_residue_mutation", P.PROTEIN_RESIDUE_MUTATION, protein.build_residue_mutation),
     ("protein_sub_chain", P.PROTEIN_SUB_CHAIN, protein.build_sub_chain),
     ("protein_gene_pos_stop", P.PROTEIN_GENE_POS_STOP, protein.build_gene_pos_stop),
     ("protein_del_of", P.PROTEIN_DEL_OF, protein.build_residue_deletion),
