@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from extractors.nlp.therapies import DrugHit, Therapy, group_therapies
+from extractors.nlp.expression import level_mentions
+from extractors.nlp.therapies import DrugHit, Therapy, alternative_groupings, group_therapies
 from extractors.nlp.triples import SPECIFIC_TYPES, drug_hits, gene_hits
 from extractors.nlp.triples.drugs import dominant_target, drop_modifier_drugs, qualify_class
 from extractors.nlp.triples.facts import section_of
@@ -139,11 +140,20 @@ def alteration_mentions(doc: Doc) -> list[AltMention]:
     return out
 
 
+def gene_level_mentions(text: str, genes: list[tuple[int, int, str]], alts: list[AltMention]) -> list[AltMention]:
+    """Expression and copy-number phrases around lexicon gene names that the variant grammar did not read."""
+    return [
+        AltMention(m.start, m.end, text[m.start : m.end], m.gene, m.alteration, m.alteration, "", m.rule_id)
+        for m in level_mentions(text, genes, [(a.start, a.end) for a in alts])
+    ]
+
+
 def document_facts(doc: Doc, text: str | None = None) -> DocumentFacts:
     """Collect what candidate generation needs from a processed document."""
     text = doc.text if text is None else text
-    alts = alteration_mentions(doc)
     genes = gene_hits(doc)
+    alts = alteration_mentions(doc)
+    alts = sorted(alts + gene_level_mentions(text, genes, alts), key=lambda a: (a.start, a.end))
     hits = drug_hits(doc, text, model_chemicals=True)
     mentioned = Counter(g for _, _, g in genes)  # no gene-attached variant: the most-named gene
     dominant = dominant_target(alts, hits) or (mentioned.most_common(1)[0][0] if mentioned else "")
@@ -220,7 +230,10 @@ def document_candidates(
     for s in facts.sentences:
         hits = by_sent_drugs[s.index]
         if hits:
-            therapies[s.index] = group_therapies(hits, facts.text, table_row=s.section == "table", context=facts.text[s.start : s.end])
+            written = group_therapies(hits, facts.text, table_row=s.section == "table", context=facts.text[s.start : s.end])
+            seen = {tuple(t.drugs) for t in written}
+            other = [t for t in alternative_groupings(written, facts.text) if tuple(t.drugs) not in seen]
+            therapies[s.index] = written + other
     out: list[Candidate] = []
     for s_alt in facts.sentences:
         alts = by_sent_alts[s_alt.index]
@@ -244,7 +257,7 @@ def document_candidates(
                         Candidate(
                             therapy, alt, gene, how, s_drug, s_alt,
                             n_drugs_sentence=len(by_sent_drugs[j]), n_alts_sentence=len(by_sent_alts[j]),
-                            n_therapies_sentence=len(therapies[j]),
+                            n_therapies_sentence=sum(t.grouping == "written" for t in therapies[j]),
                             provenance=["cand:same_sentence" if j == s_alt.index else f"cand:window{j - s_alt.index:+d}", f"gene:{how}"],
                         )
                     )

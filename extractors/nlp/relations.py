@@ -30,7 +30,8 @@ import json
 import logging
 import math
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -71,6 +72,10 @@ _CUE_GROUPS: tuple[tuple[str, tuple[C.Cue, ...]], ...] = (
     ("neg", C.cue_set("negation")),
     ("hedge", C.cue_set("hedge")),
 )
+DOCUMENT_BEST_OFF = 1.01
+"""``document_best`` threshold of a model trained without one: a document's best key is never forced out."""
+WINDOW_CONTEXT = 2
+"""Sentences either side of a candidate pair read for its window features."""
 _GENERIC = frozenset({"mutation", "fusion", "amplification", "overexpression", "wild-type", "activation", "compound mutation"})
 
 
@@ -156,9 +161,46 @@ class FeatureBuilder:
             self._info[s.index] = info
         return info
 
+    def window_features(self, c: Candidate) -> dict[str, float]:
+        """Where the pair stands among the drugs and alterations around it.
+
+        A statement is about its most-named therapy and change; a generic ``mutation`` next
+        to a specific change of the same gene is usually the population, not the finding.
+        The window is a few sentences either side, so a long review is read paragraph-like
+        rather than as one bag of names.
+        """
+        facts = self.facts
+        lo_i = max(0, min(c.drug_sent.index, c.alt_sent.index) - WINDOW_CONTEXT)
+        hi_i = min(len(facts.sentences) - 1, max(c.drug_sent.index, c.alt_sent.index) + WINDOW_CONTEXT)
+        lo, hi = facts.sentences[lo_i].start, facts.sentences[hi_i].end
+        drug_counts = Counter(d.name for d in facts.drugs if lo <= d.start < hi and not d.is_class)
+        alt_counts = Counter(a.alteration for a in facts.alts if lo <= a.start < hi)
+        f: dict[str, float] = {}
+        mine = [drug_counts.get(m.name, 0) for m in c.therapy.members]
+        top_drug = max(drug_counts.values(), default=0)
+        f["drug_top" if mine and max(mine) >= top_drug else "drug_not_top"] = 1.0
+        f[f"drug_count={_bucket(min(mine) if mine else 0)}"] = 1.0
+        f[f"drugs_window={_bucket(len(drug_counts))}"] = 1.0
+        top_alt = max(alt_counts.values(), default=0)
+        f["alt_top" if alt_counts.get(c.alt.alteration, 0) >= top_alt else "alt_not_top"] = 1.0
+        f[f"alts_window={_bucket(len(alt_counts))}"] = 1.0
+        same_gene = [a for a in facts.alts if lo <= a.start < hi and a.gene in (c.gene, None) and a.alteration != c.alt.alteration]
+        if not c.alt.specific and any(a.specific for a in same_gene):
+            f["generic_with_specific"] = 1.0
+        if c.alt.specific and any(not a.specific for a in same_gene):
+            f["specific_with_generic"] = 1.0
+        if c.alt.specific and any(a.specific for a in same_gene):
+            f["specific_with_other_specific"] = 1.0
+        first = facts.sentences[lo_i]
+        if any(first.start <= m.start < first.end for m in c.therapy.members):
+            f["drug_in_first_sentence"] = 1.0
+        if first.start <= c.alt.start < first.end:
+            f["alt_in_first_sentence"] = 1.0
+        return f
+
     def features(self, c: Candidate) -> dict[str, float]:
         text = self.facts.text
-        f: dict[str, float] = {}
+        f: dict[str, float] = self.window_features(c)
         off = c.sentence_offset
         f[f"off={off}"] = 1.0
         f[f"sec={c.drug_sent.section}"] = 1.0
@@ -171,9 +213,16 @@ class FeatureBuilder:
         f[f"n_alts={_bucket(c.n_alts_sentence)}"] = 1.0
         f[f"n_ther={_bucket(c.n_therapies_sentence)}"] = 1.0
         f[f"combo={min(len(c.therapy.members), 3)}"] = 1.0
+        f[f"grouping={c.therapy.grouping}"] = 1.0
+        if c.alt.rule_id:
+            f[f"alt_rule={c.alt.rule_id}"] = 1.0
         for m in c.therapy.members:
             f[f"src={m.source}"] = 1.0
         targets = {t for m in c.therapy.members for t in self.targets.get(m.name, ())}
+        if len(c.therapy.members) > 1:
+            member_targets = [set(self.targets.get(m.name, ())) for m in c.therapy.members]
+            shared = all(member_targets) and bool(set.intersection(*member_targets))
+            f[f"combo_targets={'shared' if shared else 'distinct' if all(member_targets) else 'unknown'}|{c.therapy.grouping}"] = 1.0
         target = "match" if c.gene in targets else "other" if targets else "unknown"
         f[f"target={target}"] = 1.0
         f[f"target={target}|off={off}"] = 1.0
@@ -400,6 +449,21 @@ def score_keys(model: RelationModel, candidates: list[Candidate], feats: list[di
     return sorted(best.values(), key=lambda s: (s.candidate.drug_sent.start, s.key))
 
 
+def emitted_keys(keys: list[ScoredKey], threshold: Callable[[str], float], document_best: float) -> list[tuple[ScoredKey, bool]]:
+    """(key, emitted as the document's best) for keys at or above their group's threshold; when
+    none is, the document's best key if it reaches ``document_best``.
+
+    A document that names a therapy and an alteration nearly always relates some pair, so its
+    best pair is emitted at a lower score than a pair among many (the threshold is chosen out of
+    fold on training statements; above 1 it never fires).
+    """
+    kept = [(sk, False) for sk in keys if sk.score >= threshold(sk.group)]
+    if kept or not keys:
+        return kept
+    best = max(keys, key=lambda sk: (sk.score, sk.key))
+    return [(best, True)] if best.score >= document_best else []
+
+
 # ---------------------------------------------------------------- component
 
 
@@ -464,10 +528,8 @@ class RelationComponent:
         facts, candidates, feats = document_rows(doc, rule_triples, self.model.variant_genes, text)
         out: list[Triple] = []
         keys = score_keys(self.model, candidates, feats, index)
-        for sk in keys:
-            if sk.score < self.threshold(sk.group):
-                continue
-            out.append(self._triple(doc, facts, sk, index))
+        for sk, document_best in emitted_keys(keys, self.threshold, self.model.thresholds.get("document_best", DOCUMENT_BEST_OFF)):
+            out.append(self._triple(doc, facts, sk, index, document_best))
         scored = {sk.key for sk in keys}
         for t in rule_triples:  # no training labels for classes and trials; keys no candidate covers
             if t.drug_class or t.outcome == "investigation" or (tuple(sorted(t.drugs)), t.gene, t.alteration) not in scored:
@@ -475,12 +537,13 @@ class RelationComponent:
         out = _one_per_key(out)
         return sorted(out, key=lambda t: (t.sentence_start, t.triple_id))
 
-    def _triple(self, doc: Doc, facts: DocumentFacts, sk: ScoredKey, index: RuleIndex) -> Triple:
+    def _triple(self, doc: Doc, facts: DocumentFacts, sk: ScoredKey, index: RuleIndex, document_best: bool = False) -> Triple:
         assert self.model is not None
         c = sk.candidate
         drugs, gene, alteration = list(sk.key[0]), sk.key[1], sk.key[2]
         outcome = sk.outcome
-        provenance = sorted({*c.provenance, *(f"drug:{m.source}" for m in c.therapy.members), f"relation:{outcome}"})
+        provenance = sorted({*c.provenance, *(f"drug:{m.source}" for m in c.therapy.members), f"relation:{outcome}",
+                             *(["relation:document_best"] if document_best else []), f"therapy:{c.therapy.grouping}"})
         same = [t for t in index.by_key.get(sk.key, []) if t.outcome == outcome] or index.by_key.get(sk.key, [])
         common = {
             "outcome": outcome,

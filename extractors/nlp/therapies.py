@@ -40,6 +40,9 @@ class DrugHit:
 class Therapy:
     members: list[DrugHit] = field(default_factory=list)
     comparator: bool = False
+    grouping: str = "written"
+    """``written`` as grouped from the words between the drugs; ``and_combined`` / ``and_split``: the
+    other reading of ``A and B`` (a combination, or two therapies), offered to a model to decide."""
 
     @property
     def drugs(self) -> list[str]:
@@ -120,6 +123,25 @@ def group_therapies(
             therapies.append(Therapy([cur]))
             prev_join_was_combo = False
     return [t for t in therapies if not t.comparator]
+
+
+def alternative_groupings(therapies: list[Therapy], text: str) -> list[Therapy]:
+    """The other reading of every ``A and B`` in a sentence's therapies.
+
+    Whether ``A and B`` is one combination or two therapies depends on more than the words
+    between them (``treated with dabrafenib and trametinib`` is a combination, ``sensitive to
+    erlotinib and gefitinib`` two alternatives); the grouping rules pick one reading and a
+    learned model may weigh the other.
+    """
+    out: list[Therapy] = []
+    for t in therapies:
+        if len(t.members) == 2 and _AND.match(_strip_parenthetical(text[t.members[0].end : t.members[1].start])):
+            out.extend(Therapy([m], t.comparator, "and_split") for m in t.members)
+    for a, b in zip(therapies, therapies[1:], strict=False):
+        if len(a.members) == 1 and len(b.members) == 1 and a.members[0].name != b.members[0].name:
+            if _AND.match(_strip_parenthetical(text[a.members[0].end : b.members[0].start])):
+                out.append(Therapy([a.members[0], b.members[0]], a.comparator, "and_combined"))
+    return out
 
 
 def _in_list(text: str, hit: DrugHit, hits: list[DrugHit]) -> bool:

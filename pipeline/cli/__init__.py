@@ -40,6 +40,18 @@ def main(
     """Configure logging once for the whole command."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    filter_third_party_warnings(verbose)
+
+
+def filter_third_party_warnings(verbose: int) -> None:
+    """Route library warnings to the ``py.warnings`` logger, shown only with ``-vv``.
+
+    They are about the libraries' own internals (scispaCy's abbreviation detector builds a
+    matcher with no patterns: spaCy's ``[W036]``), not about the user's input, and spaCy
+    installs its own filters when imported, so a ``warnings`` filter set here would lose.
+    """
+    logging.captureWarnings(True)
+    logging.getLogger("py.warnings").setLevel(logging.DEBUG if verbose >= 2 else logging.ERROR)
 
 
 for _module in COMMAND_MODULES:

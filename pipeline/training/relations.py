@@ -57,6 +57,8 @@ SEED = 13
 FOLDS = 5
 C_GRID = (0.03, 0.1, 0.3, 1.0)
 MIN_FEATURE_COUNT = 2
+VARIANT_MIN_SHARE = 0.6
+"""Share of a variant's train profiles one gene must hold to enter the variant–gene table."""
 
 
 # ---------------------------------------------------------------- data
@@ -91,8 +93,12 @@ def citations(tsv: Path) -> dict[str, str]:
         return {f"EID{r['evidence_id']}": f"{r['source_type']}:{r['citation_id']}" for r in csv.DictReader(f, delimiter="\t")}
 
 
-def variant_gene_table(scorer: ModuleType, tsv: Path, min_count: int = 2, min_share: float = 0.9) -> tuple[dict[str, str], dict[str, int]]:
-    """Variants known in essentially one gene (``V600E`` → BRAF) from the part's molecular profiles."""
+def variant_gene_table(scorer: ModuleType, tsv: Path, min_count: int = 2, min_share: float = VARIANT_MIN_SHARE) -> tuple[dict[str, str], dict[str, int]]:
+    """Variants seen mostly in one gene (``V600E`` → BRAF) in the part's molecular profiles.
+
+    A majority is enough: the table is only consulted when neither the sentence nor the
+    drug's target names a gene, and the model weighs how the gene was inferred.
+    """
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     with tsv.open(encoding="utf-8", newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
@@ -153,14 +159,36 @@ def process_documents(nlp: Any, docs_dir: Path, gold: list[dict[str, Any]], vari
     return out
 
 
-def label(scorer: ModuleType, drugs: Iterable[str], gene: str, alteration: str, gold: list[dict[str, Any]]) -> str | None:
-    """Gold outcome when the key matches an expected key, ``none`` when it does not, None when undecidable."""
+def code_inns(scorer: ModuleType) -> dict[str, str]:
+    """Sponsor code (in the scorer's comparable form) → INN, from the drug lexicon.
+
+    CIViC records a therapy by its INN even where the statement names only the code
+    (``MEK162`` for binimetinib), while the guideline keeps a code the text does not map; a
+    candidate is labelled by the drug it names, whichever name the text used.
+    """
+    from extractors.nlp.lexicons import load_drug_lexicon
+
+    out: dict[str, str] = {}
+    for e in load_drug_lexicon().entries:
+        if e.is_code:
+            out.setdefault(scorer.drugname(e.synonym), scorer.drugname(e.canonical))
+    return out
+
+
+def label(scorer: ModuleType, drugs: Iterable[str], gene: str, alteration: str, gold: list[dict[str, Any]], codes: dict[str, str] | None = None) -> str | None:
+    """Gold outcome when the key matches an expected key, ``none`` when it does not, None when undecidable.
+
+    With ``codes`` (:func:`code_inns`), a code name also matches the INN it stands for.
+    """
     ds = sorted(scorer.drugname(d) for d in drugs)
+    readings = [ds]
+    if codes and any(d in codes for d in ds):
+        readings.append(sorted(codes.get(d, d) for d in ds))
     for g in gold:
         if gene.upper() not in g["genes"]:
             continue
         for k in g["keys"]:
-            if sorted(k) != ds:
+            if sorted(k) not in readings:
                 continue
             if g["alteration"] is None:
                 return None  # the item's variant has no guideline form: cannot tell
@@ -201,9 +229,10 @@ def training_rows(scorer: ModuleType, docs: list[DocRows]) -> tuple[list[dict[st
     compound alteration (the scorer keeps no compound profile, so it could never be positive).
     """
     feats, y, doc_of = [], [], []
+    codes = code_inns(scorer)
     for i, d in enumerate(docs):
         for c, f in zip(d.candidates, d.feats, strict=True):
-            lab = label(scorer, c.therapy.drugs, c.gene, c.alt.alteration, d.gold)
+            lab = label(scorer, c.therapy.drugs, c.gene, c.alt.alteration, d.gold, codes)
             if lab is None or c.alt.vtype == "compound":
                 continue
             if lab == "none" and any(m.source != "lexicon" for m in c.therapy.members) and _gene_alt_match(scorer, c.gene, c.alt.alteration, d.gold):
@@ -236,16 +265,16 @@ def grouped_folds(docs: list[DocRows], cites: dict[str, str], k: int, seed: int)
     return [fold_of[cites.get(d.doc_id, d.doc_id)] for d in docs]
 
 
-def oof_keys(scorer: ModuleType, docs: list[DocRows], folds: list[int], c_value: float, seed: int) -> list[tuple[float, bool, str, int]]:
-    """Out-of-fold (raw score, correct, group, fold) for every candidate key."""
+def oof_keys(scorer: ModuleType, docs: list[DocRows], folds: list[int], c_value: float, seed: int) -> list[tuple[float, bool, str, int, int]]:
+    """Out-of-fold (raw score, correct, group, fold, document index) for every candidate key."""
     feats, y, doc_of = training_rows(scorer, docs)
-    out: list[tuple[float, bool, str, int]] = []
+    out: list[tuple[float, bool, str, int, int]] = []
     for fold in sorted(set(folds)):
         tr = [i for i, di in enumerate(doc_of) if folds[di] != fold]
         model = fit([feats[i] for i in tr], [y[i] for i in tr], c_value, seed)
         for di, d in enumerate(docs):
             if folds[di] == fold:
-                out.extend((sk.score, ok, sk.group, fold) for sk, ok in key_outcomes(scorer, model, d))
+                out.extend((sk.score, ok, sk.group, fold, di) for sk, ok in key_outcomes(scorer, model, d))
     return out
 
 
@@ -282,6 +311,41 @@ def best_thresholds(scored: list[tuple[float, bool, str]], expected: int, rule_k
     return best
 
 
+def best_document_threshold(oof: list[tuple[float, bool, str, int, int]], thresholds: dict[str, float], expected: int) -> tuple[dict[str, float], float, float, float]:
+    """Add ``document_best``: the score at which a document's best key is emitted when no key passed.
+
+    A statement naming a therapy and an alteration nearly always relates some pair of them,
+    so its best-scored key is worth emitting at a lower score than a key among many; the
+    threshold maximises key-level F1 out of fold (1.01 turns it off).
+    """
+    by_doc: dict[int, list[tuple[float, bool, str]]] = defaultdict(list)
+    for score, ok, group, _fold, di in oof:
+        by_doc[di].append((score, ok, group))
+
+    def passes(score: float, group: str) -> bool:
+        return score >= (thresholds["rule_veto"] if group == "rule" else thresholds["model"])
+
+    emitted: list[bool] = []
+    fallback: list[tuple[float, bool]] = []
+    for keys in by_doc.values():
+        kept = [ok for score, ok, group in keys if passes(score, group)]
+        emitted.extend(kept)
+        if not kept and keys:
+            score, ok, _group = max(keys, key=lambda k: k[0])
+            fallback.append((score, ok))
+    best = ({**thresholds, "document_best": 1.01}, 0.0, 0.0, 0.0)
+    for t in sorted({round(s, 4) for s, _ in fallback}) + [1.01]:
+        chosen = emitted + [ok for s, ok in fallback if s >= t]
+        if not chosen:
+            continue
+        tp = sum(chosen)
+        p, r = tp / len(chosen), tp / expected
+        f1 = 2 * p * r / (p + r) if p + r else 0.0
+        if f1 > best[1] + 1e-9:
+            best = ({**thresholds, "document_best": t}, f1, p, r)
+    return best
+
+
 def isotonic_table(scored: list[tuple[float, bool, str]], group: str) -> tuple[list[float], list[float]]:
     """Isotonic map raw score → P(correct) for one group, as interpolation knots."""
     from sklearn.isotonic import IsotonicRegression
@@ -297,14 +361,14 @@ def isotonic_table(scored: list[tuple[float, bool, str]], group: str) -> tuple[l
     return xs, ys
 
 
-def cross_fitted(oof: list[tuple[float, bool, str, int]]) -> list[tuple[float, bool, str]]:
+def cross_fitted(oof: list[tuple[float, bool, str, int, int]]) -> list[tuple[float, bool, str]]:
     """Calibrated confidence of each out-of-fold key from a calibrator fitted on the other folds,
     so the reported ECE and reliability are not those of the calibrator's own training data."""
     out = []
     for fold in sorted({x[3] for x in oof}):
         rest = [x[:3] for x in oof if x[3] != fold]
         tables = {g: isotonic_table(rest, g) for g in GROUPS}
-        out.extend((float(np.interp(s, *tables[g])), ok, g) for s, ok, g, f in oof if f == fold)
+        out.extend((float(np.interp(s, *tables[g])), ok, g) for s, ok, g, f, _doc in oof if f == fold)
     return out
 
 
@@ -340,10 +404,11 @@ def train(civic: Path, out: Path, *, ner_model: str = "bundled", scorer_path: Pa
     expected = n_expected(gold)
     folds = grouped_folds(docs, cites, FOLDS, seed)
     grid: dict[float, tuple[float, float, float, float]] = {}
-    oof: dict[float, list[tuple[float, bool, str, int]]] = {}
+    oof: dict[float, list[tuple[float, bool, str, int, int]]] = {}
     for c_value in C_GRID:
         oof[c_value] = oof_keys(scorer, docs, folds, c_value, seed)
-        grid[c_value] = best_thresholds([x[:3] for x in oof[c_value]], expected, rule_keep)
+        group_thresholds = best_thresholds([x[:3] for x in oof[c_value]], expected, rule_keep)[0]
+        grid[c_value] = best_document_threshold(oof[c_value], group_thresholds, expected)
         log.info("C=%g: out-of-fold all-F1 %.3f (P %.3f R %.3f at raw %s)", c_value, grid[c_value][1], grid[c_value][2], grid[c_value][3], grid[c_value][0])
     c_best = max(C_GRID, key=lambda c: (grid[c][1], -c))
     scored = [x[:3] for x in oof[c_best]]
@@ -406,7 +471,7 @@ def write_model_card(out: Path, meta: dict[str, Any], evaluation: dict[str, Any]
         f"  ({', '.join(f'{k} {v}' for k, v in tr['labels'].items())}).",
         f"- Model selection, calibration and threshold: {meta['folds']}-fold cross-validation grouped by paper on train",
         "  only. CIViC dev and the shared dev gold are never used for fitting or tuning.",
-        f"- Variant–gene table: {meta['variant_table']} variants seen ≥2 times in one gene (≥90 %) in train profiles.",
+        f"- Variant–gene table: {meta['variant_table']} variants seen ≥2 times in one gene (≥{round(100 * VARIANT_MIN_SHARE)} % of their profiles) in train profiles.",
         "",
         "## Training",
         "",
