@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.training.relations import ERROR_CATEGORIES, civic_error_categories, load_scorer
+from pipeline.training.relations import (
+    ERROR_CATEGORIES,
+    best_cut,
+    best_document_threshold,
+    civic_error_categories,
+    load_scorer,
+)
 
 GOLD = [
     {"doc_id": "EID1", "genes": ["EGFR"], "alteration": "T790M", "fusion": False, "keys": [["osimertinib"]], "outcome": "sensitivity"},
@@ -57,3 +63,32 @@ def test_card_evaluation_is_replaced_not_stacked(tmp_path: Path) -> None:
     assert text.count(EVALUATION_HEADING) == 1
     assert "second run" in text and "first run" not in text
     assert "Time on this 2-core machine: 37.5 s" in text
+
+
+@pytest.mark.parametrize(
+    ("kept", "scored", "expected", "cut"),
+    [
+        # a correct key at 0.6 and a wrong one at 0.3: cut at the correct one
+        pytest.param([], [(0.6, True), (0.3, False)], 2, 0.6, id="drop-the-wrong-tail"),
+        # the lower key is right too: taking it raises recall without losing precision
+        pytest.param([], [(0.6, True), (0.3, True)], 2, 0.3, id="keep-both"),
+        # nothing scored is right and kept keys already give F1: emit none of them
+        pytest.param([True], [(0.5, False)], 1, 1.01, id="none-better"),
+    ],
+)
+def test_best_cut(kept, scored, expected, cut) -> None:
+    assert best_cut(kept, scored, expected)[0] == cut
+
+
+def test_document_best_threshold_takes_the_best_key_of_documents_with_none_passing() -> None:
+    thresholds = {"model": 0.5, "rule": 0.0, "rule_veto": 0.1}
+    oof = [
+        (0.7, True, "model", 0, 0),  # document 0: a key passes, its other keys never fall back
+        (0.2, False, "model", 0, 0),
+        (0.3, True, "model", 0, 1),  # document 1: none passes, its best key is right
+        (0.1, False, "model", 0, 1),
+        (0.25, False, "model", 0, 2),  # document 2: none passes, its best key is wrong
+    ]
+    got, f1, _p, r = best_document_threshold(oof, thresholds, expected=2)
+    assert got["document_best"] == 0.3 and r == 1.0 and f1 == 1.0
+    assert {k: got[k] for k in thresholds} == thresholds

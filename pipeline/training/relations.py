@@ -295,19 +295,24 @@ def best_thresholds(scored: list[tuple[float, bool, str]], expected: int, rule_k
     """
     rule_ok = sorted((s for s, ok, g in scored if g == "rule" and ok), reverse=True)
     t_veto = rule_ok[max(0, math.ceil(rule_keep * len(rule_ok)) - 1)] if rule_ok else 0.0
-    options = sorted({round(s, 4) for s, _, g in scored if g == "model"}) + [1.01]
-    best: tuple[dict[str, float], float, float, float] = ({"model": 1.01, "rule": 0.0, "rule_veto": t_veto}, 0.0, 0.0, 0.0)
     rule_ok_all = [ok for s, ok, g in scored if g == "rule" and s >= t_veto]
-    model_sorted = sorted(((s, ok) for s, ok, g in scored if g == "model"), reverse=True)
-    for tm in options:
-        emitted = rule_ok_all + [ok for s, ok in model_sorted if s >= tm]
+    cut, f1, p, r = best_cut(rule_ok_all, [(s, ok) for s, ok, g in scored if g == "model"], expected)
+    return {"model": cut, "rule": 0.0, "rule_veto": t_veto}, f1, p, r
+
+
+def best_cut(kept: list[bool], scored: list[tuple[float, bool]], expected: int) -> tuple[float, float, float, float]:
+    """(score cut, F1, precision, recall) maximising key-level F1 when ``kept`` keys are emitted
+    anyway and ``scored`` keys from the cut up; 1.01 (emit none of them) when nothing does better."""
+    best = (1.01, 0.0, 0.0, 0.0)
+    for cut in sorted({round(s, 4) for s, _ in scored}) + [1.01]:
+        emitted = kept + [ok for s, ok in scored if s >= cut]
         if not emitted:
             continue
         tp = sum(emitted)
         p, r = tp / len(emitted), tp / expected
         f1 = 2 * p * r / (p + r) if p + r else 0.0
         if f1 > best[1] + 1e-9:
-            best = ({"model": tm, "rule": 0.0, "rule_veto": t_veto}, f1, p, r)
+            best = (cut, f1, p, r)
     return best
 
 
@@ -333,17 +338,8 @@ def best_document_threshold(oof: list[tuple[float, bool, str, int, int]], thresh
         if not kept and keys:
             score, ok, _group = max(keys, key=lambda k: k[0])
             fallback.append((score, ok))
-    best = ({**thresholds, "document_best": 1.01}, 0.0, 0.0, 0.0)
-    for t in sorted({round(s, 4) for s, _ in fallback}) + [1.01]:
-        chosen = emitted + [ok for s, ok in fallback if s >= t]
-        if not chosen:
-            continue
-        tp = sum(chosen)
-        p, r = tp / len(chosen), tp / expected
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
-        if f1 > best[1] + 1e-9:
-            best = ({**thresholds, "document_best": t}, f1, p, r)
-    return best
+    cut, f1, p, r = best_cut(emitted, fallback, expected)
+    return {**thresholds, "document_best": cut}, f1, p, r
 
 
 def isotonic_table(scored: list[tuple[float, bool, str]], group: str) -> tuple[list[float], list[float]]:
