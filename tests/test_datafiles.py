@@ -68,7 +68,7 @@ def test_one_gene_table_two_readers(token: str, grammar: str | None, lexicon: st
 
 def test_gene_sets_name_lexicon_genes() -> None:
     symbols = load_gene_lexicon().symbols
-    for name in ("fusion_drivers", "fusion_positive", "oncogenic_drivers"):
+    for name in ("fusion_drivers", "fusion_positive", "oncogenic_drivers", "positive_by_amplification"):
         assert D.gene_set(name) and D.gene_set(name) <= symbols, name
     assert D.gene_set("fusion_positive") <= D.gene_set("fusion_drivers")
 

@@ -308,3 +308,10 @@ def test_civic_dev_recall_floor(shared_dir: Path, nlp_relations, tmp_path: Path)
     res = scorer.score(str(tmp_path), str(pred), quiet=True)
     assert res["all"] >= CIVIC_ALL_FLOOR, res
     assert res["on_item"] >= CIVIC_ON_ITEM_FLOOR, res
+
+
+def test_her2_positive_offers_amplification_too(nlp_relations):
+    from extractors.nlp.candidates import document_facts
+
+    facts = document_facts(nlp_relations("HER2-positive breast cancer patients received trastuzumab."))
+    assert {(a.gene, a.alteration, a.rule_id) for a in facts.alts} >= {("ERBB2", "overexpression", "gene_positive"), ("ERBB2", "amplification", "gene_positive_amplified")}

@@ -92,6 +92,9 @@ COVERAGE = [
     pytest.param("CCDC6–RET", "fusion CCDC6-RET", "RET", id="fusion-CCDC6-RET"),
     pytest.param("GOPC-ROS1", "fusion GOPC-ROS1", "ROS1", id="fusion-GOPC-ROS1"),
     pytest.param("FGFR3-TACC3", "fusion FGFR3-TACC3", "FGFR3", id="fusion-FGFR3-TACC3"),
+    # a gene joined to its own variant by a hyphen is the variant, not a fusion
+    pytest.param("EGFR-T790M", "T790M", "EGFR", id="gene-hyphen-variant"),
+    pytest.param("cells expressing ERBB2-N857S", "N857S", "ERBB2", id="gene-hyphen-variant-ERBB2"),
     pytest.param("EML4-ALK rearrangement", "fusion EML4-ALK", "ALK", id="fusion-with-word"),
     pytest.param("ALK rearrangement", "fusion", "ALK", id="rearrangement"),
     pytest.param("ALK-rearranged NSCLC", "fusion", "ALK", id="rearranged"),

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
+from extractors.nlp.datafiles import gene_set
 from extractors.nlp.expression import level_mentions
 from extractors.nlp.therapies import DrugHit, Therapy, alternative_groupings, group_therapies
 from extractors.nlp.triples import SPECIFIC_TYPES, drug_hits, gene_hits
@@ -129,14 +130,18 @@ def document_sentences(doc: Doc, text: str) -> list[Sentence]:
 def alteration_mentions(doc: Doc) -> list[AltMention]:
     """Every variant alternative the grammar found, including those it could not give a gene."""
     out: list[AltMention] = []
+    amplified_status = gene_set("positive_by_amplification")
     for v in getattr(doc._, "variants", None) or []:
+        gene, rule_id = getattr(v, "gene", None), getattr(v, "rule_id", "") or ""
         for alt in getattr(v, "alternatives", None) or (v.normalized,):
             out.append(
                 AltMention(
-                    v.start, v.end, v.text, getattr(v, "gene", None), alt, getattr(v, "vtype", "") or "",
-                    getattr(v, "hgvs", "") or "", getattr(v, "rule_id", "") or "", tuple(getattr(v, "components", None) or ()),
+                    v.start, v.end, v.text, gene, alt, getattr(v, "vtype", "") or "",
+                    getattr(v, "hgvs", "") or "", rule_id, tuple(getattr(v, "components", None) or ()),
                 )
             )
+        if rule_id == "gene_positive" and gene in amplified_status:  # "HER2-positive": overexpressed or amplified
+            out.append(AltMention(v.start, v.end, v.text, gene, "amplification", "amplification", "", "gene_positive_amplified"))
     return out
 
 

@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -129,6 +129,10 @@ class DocRows:
     feats: list[dict[str, float]]
     rules: RuleIndex
     gold: list[dict[str, Any]]
+    label_gold: list[dict[str, Any]] = field(default_factory=list)
+    """Gold a candidate is labelled against: the items of every document with the same statement
+    text (CIViC writes one statement for several items, each with its own variant or drug, and a
+    pair curated in a sibling item is not a negative). Empty: ``gold``."""
 
 
 def process_documents(nlp: Any, docs_dir: Path, gold: list[dict[str, Any]], variant_genes: dict[str, str]) -> list[DocRows]:
@@ -142,6 +146,7 @@ def process_documents(nlp: Any, docs_dir: Path, gold: list[dict[str, Any]], vari
     for g in gold:
         by_doc[g["doc_id"]].append(g)
     out: list[DocRows] = []
+    texts: dict[str, bytes] = {}
     for doc_id in sorted(by_doc):
         path = docs_dir / f"{doc_id}.txt"
         data = path.read_bytes()
@@ -156,6 +161,12 @@ def process_documents(nlp: Any, docs_dir: Path, gold: list[dict[str, Any]], vari
         rules = assembler.assemble(sd)
         _facts, cands, feats = document_rows(sd, rules, variant_genes)
         out.append(DocRows(doc_id, cands, feats, RuleIndex.build(rules), by_doc[doc_id]))
+        texts[doc_id] = data.strip()
+    siblings: dict[bytes, list[dict[str, Any]]] = defaultdict(list)
+    for d in out:
+        siblings[texts[d.doc_id]].extend(d.gold)
+    for d in out:
+        d.label_gold = siblings[texts[d.doc_id]]
     return out
 
 
@@ -232,10 +243,11 @@ def training_rows(scorer: ModuleType, docs: list[DocRows]) -> tuple[list[dict[st
     codes = code_inns(scorer)
     for i, d in enumerate(docs):
         for c, f in zip(d.candidates, d.feats, strict=True):
-            lab = label(scorer, c.therapy.drugs, c.gene, c.alt.alteration, d.gold, codes)
+            gold = d.label_gold or d.gold
+            lab = label(scorer, c.therapy.drugs, c.gene, c.alt.alteration, gold, codes)
             if lab is None or c.alt.vtype == "compound":
                 continue
-            if lab == "none" and any(m.source != "lexicon" for m in c.therapy.members) and _gene_alt_match(scorer, c.gene, c.alt.alteration, d.gold):
+            if lab == "none" and any(m.source != "lexicon" for m in c.therapy.members) and _gene_alt_match(scorer, c.gene, c.alt.alteration, gold):
                 continue
             feats.append(f)
             y.append(CLASSES.index(lab))

@@ -76,11 +76,16 @@ def build_exon_after(m: re.Match[str], text: str, rule: str) -> VariantMention |
 
 
 # --- structural / copy number ----------------------------------------------
+_PROTEIN_CHANGE_SHAPE = re.compile(r"[A-Z]\d{1,4}[A-Z*]?")
+"""A residue and position (``T790M``, ``V600``): unless it is a gene symbol (``B2M``), not a fusion partner."""
+
 def build_fusion(m: re.Match[str], text: str, rule: str) -> VariantMention | None:
     """Builder of rule ``fusion_partners`` (FUSION)."""
     g1t, g2t = m.group("g1"), m.group("g2")
     if g1t.upper() in variant_stoplist("fusion_partner_stop") or g2t.upper() in variant_stoplist("fusion_partner_stop") or g1t == g2t:
         return None
+    if any(_PROTEIN_CHANGE_SHAPE.fullmatch(t) and normalize_gene(t) is None for t in (g1t, g2t)):
+        return None  # "EGFR-T790M", "ERBB2-N857S": a gene and its variant, read by the substitution rules
     g1, g2 = normalize_gene(g1t), normalize_gene(g2t)
     drivers = [g for g in (g2, g1) if g in gene_set("fusion_drivers")]
     if not drivers:
