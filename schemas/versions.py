@@ -17,11 +17,11 @@ SENTENCE_RULES_VERSION = "sentences-1.0.0"
 CUE_RULESET_VERSION = "cues-1.0.0"
 MEASURE_RULES_VERSION = "measures-1.0.0"
 TRIPLE_RULESET_VERSION = "triples-1.0.0"
-RELATION_MODEL_VERSION = "relations-1.0.0"
+RELATION_MODEL_VERSION = "relations-1.1.0"
 """The learned relation stage (extractors.nlp.relations): bump when its features or training data change."""
-VARIANT_RULESET_VERSION = "variants-1.2.0"
+VARIANT_RULESET_VERSION = "variants-1.2.1"
 DRUG_LEXICON_VERSION = "drugs-2026.12.1"
-GENE_LEXICON_VERSION = "genes-2026.12.1"
+GENE_LEXICON_VERSION = "genes-2026.12.2"
 
 
 def ner_model_version(ner_model: str) -> str:
