@@ -1,0 +1,1 @@
+"""Fault checks of ``scripts/fault_injection.py``, one module per area (see its docstring)."""
