@@ -82,11 +82,10 @@ def register(app: typer.Typer) -> None:
 
         path = _release_path(_releases_dir(config, releases_dir), version)
         try:
-            problems = verify_release(path)
+            problems = verify_release(path) + _manifest_problems(path)
         except OncoTriplesError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
-        problems += _manifest_problems(path)
         if problems:
             for p in problems:
                 typer.echo(f"error: release {version}: {p}", err=True)
@@ -117,16 +116,24 @@ def register(app: typer.Typer) -> None:
 
 
 def _manifest_problems(path: Path) -> list[str]:
-    """Files whose checksum differs from the one recorded in manifest.json (SHA256SUMS is checked separately)."""
+    """Files whose checksum differs from the one recorded in manifest.json (SHA256SUMS is checked separately).
+
+    A listed name that reaches outside the release raises InputError before any file is read.
+    """
     import hashlib
 
+    from pipeline.stages.release_list import release_member
+
     try:
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(release_member(path, "manifest.json", listed_in=".").read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"manifest.json unreadable: {exc}"]
+    files = (manifest.get("files") or {}) if isinstance(manifest, dict) else None
+    if not isinstance(files, dict):
+        return ["manifest.json: 'files' is not a table of file name -> sha256"]
+    listed = [(name, digest, release_member(path, name, listed_in="manifest.json")) for name, digest in sorted(files.items())]
     problems = []
-    for name, digest in sorted((manifest.get("files") or {}).items()):
-        f = path / name
+    for name, digest, f in listed:
         if not f.is_file():
             problems.append(f"{name}: missing (listed in manifest.json)")
         elif hashlib.sha256(f.read_bytes()).hexdigest() != digest:

@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections import Counter
@@ -24,11 +25,14 @@ from typing import Any
 
 from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.stages.release_list import list_releases as list_releases  # re-export
+from pipeline.stages.release_list import release_member
 from schemas.errors import InputError, ReleaseExistsError
 from schemas.export import flatten, table_columns, table_schema
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
 
 log = logging.getLogger(__name__)
+
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
 CHANGE_FIELDS = (
     "evidence", "evidence_level", "measures", "nct_ids", "drug_class", "confidence", "section",
@@ -425,18 +429,26 @@ def clean_stale_temp(releases_dir: Path) -> None:
 
 
 def verify_release(path: Path) -> list[str]:
-    """Check every file against SHA256SUMS; return the problems (empty when all is well)."""
-    sums = path / "SHA256SUMS"
+    """Check every file against SHA256SUMS; return the problems (empty when all is well).
+
+    Every listed name is checked to stay inside ``path`` before any file is read
+    (``release_member``); a malformed or escaping entry raises InputError.
+    """
+    sums = release_member(path, "SHA256SUMS", listed_in=".")
     if not sums.is_file():
         raise InputError(f"{path}: no SHA256SUMS (not a release folder?)")
-    problems = []
-    listed = set()
-    for line in sums.read_text(encoding="utf-8").splitlines():
+    entries: list[tuple[str, str, Path]] = []
+    for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        digest, name = line.split("  ", 1)
+        digest, sep, name = line.partition("  ")
+        if not sep or not _SHA256_RE.match(digest):
+            raise InputError(f"{sums}: SHA256SUMS line {n} is malformed (expected '<64 hex digits>  <file name>')")
+        entries.append((digest, name, release_member(path, name, listed_in="SHA256SUMS")))
+    problems = []
+    listed = set()
+    for digest, name, f in entries:
         listed.add(name)
-        f = path / name
         if not f.is_file():
             problems.append(f"{name}: missing")
         elif _sha256(f.read_bytes()) != digest:
