@@ -12,6 +12,7 @@ import bisect
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -189,18 +190,64 @@ def read_input(path: Path) -> bytes:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
 
 
+DUPLICATE_STEM_NOTE = "doc_id is path-derived"
+"""Start of the note on a document whose file stem another input shares."""
+
+
+def document_ids(files: Iterable[Path]) -> dict[Path, str]:
+    """``doc_id`` per input file: its stem, or a path-derived id when inputs share the stem.
+
+    Files with a stem of their own keep it (the common case: ids and ``triple_id`` stay those of
+    earlier runs). Files sharing a stem are named by their path relative to the deepest folder
+    they share, without the suffix (``a/paper``, ``b/paper``), or with it when that is still
+    ambiguous (``paper.txt``, ``paper.md``), so no two inputs share a ``doc_id`` or a ``triple_id``.
+    """
+    by_stem: dict[str, list[Path]] = {}
+    for f in files:
+        by_stem.setdefault(f.stem, []).append(f)
+    ids: dict[Path, str] = {}
+    for stem, group in by_stem.items():
+        if len(group) == 1:
+            ids[group[0]] = stem
+            continue
+        resolved = [f.resolve() for f in group]
+        root = Path(os.path.commonpath([r.parent for r in resolved]))
+        relative = [r.relative_to(root) for r in resolved]
+        bare = [rel.with_suffix("").as_posix() for rel in relative]
+        for f, rel, name in zip(group, relative, bare, strict=True):
+            ids[f] = name if bare.count(name) == 1 else rel.as_posix()
+        log.warning("%d inputs share the file stem %r; their doc_ids are path-derived: %s", len(group), stem, ", ".join(ids[f] for f in group))
+    return ids
+
+
 def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
-    """Parse and extract every input; a failing input is recorded and the rest still processed."""
+    """Parse and extract every input; a failing input is recorded and the rest still processed.
+
+    ``doc_id`` is the file stem unless inputs share it (see :func:`document_ids`); a file named
+    twice (directly and inside a folder given too) is extracted once.
+    """
     from extractors.text.formats import parse_document
 
     result = ExtractionResult()
+    inputs: list[tuple[Path, InputError | None]] = []
+    seen: set[Path] = set()
     for path, error in iter_input_files(paths):
+        if error is None:
+            key = path.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+        inputs.append((path, error))
+    ids = document_ids(path for path, error in inputs if error is None)
+    for path, error in inputs:
         if error is not None:
             result.failures.append(ExtractionFailure(str(path), str(error)))
             continue
         try:
             data = read_input(path)
-            doc = parse_document(data, doc_id=path.stem, filename=path.name, source="file", source_id=str(path))
+            doc = parse_document(data, doc_id=ids[path], filename=path.name, source="file", source_id=str(path))
+            if ids[path] != path.stem:
+                doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
             raw_text = data.decode("utf-8-sig", errors="replace") if doc.format in ("txt", "md") else None
             result.triples.extend(extract_document(nlp, doc, raw_text=raw_text))
             result.documents.append(doc)
