@@ -68,6 +68,45 @@ def find_cues(text: str, cues: tuple[Cue, ...]) -> list[tuple[int, int, Cue]]:
     return found
 
 
+_COMPOSE_GAP_BEFORE = re.compile(r"^(?:\s+[\w-]+){0,3}\s+$")
+"""Up to three words between a direction and the quantity it moves (``shorter overall survival``)."""
+_COMPOSE_GAP_AFTER = re.compile(r"^\s+(?:was|were|is|are|been|being|remained|became)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+"""A quantity followed by its direction (``PFS was significantly longer``)."""
+_NEGATED_BEFORE = re.compile(r"(?:\bnot|\bn't|\bnever|\bnor)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
+
+
+def composed_polarity(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, ``sens`` | ``res``) for each quantity a direction word moves.
+
+    Outcome words carry no polarity alone (``survival``), nor do direction words (``shorter``):
+    the pair does. A raised good outcome or a lowered bad one is ``sens`` (``longer PFS``, ``lower
+    IC50``), the reverse ``res`` (``shorter overall survival``, ``higher risk of progression``); a
+    negation just before the pair flips it (``did not show longer survival``). Both vocabularies
+    are named patterns of ``cues.toml``.
+    """
+    directions = [(m.start(), m.end(), 1) for m in cue_pattern("direction_up").finditer(text)]
+    directions += [(m.start(), m.end(), -1) for m in cue_pattern("direction_down").finditer(text)]
+    quantities = [(m.start(), m.end(), 1) for m in cue_pattern("outcome_good").finditer(text)]
+    quantities += [(m.start(), m.end(), -1) for m in cue_pattern("outcome_bad").finditer(text)]
+    kept: list[tuple[int, int, int]] = []
+    for qs, qe, q in sorted(quantities, key=lambda x: (x[0], x[0] - x[1])):
+        if not any(ks < qe and qs < ke for ks, ke, _ in kept):  # the longest reading: "progression-free" over "progression"
+            kept.append((qs, qe, q))
+    out: list[tuple[int, int, str]] = []
+    for qs, qe, q in kept:
+        before = [d for d in directions if d[1] <= qs and _COMPOSE_GAP_BEFORE.match(text[d[1] : qs] or " ")]
+        after = [d for d in directions if d[0] >= qe and _COMPOSE_GAP_AFTER.match(text[qe : d[0]])]
+        pick = max(before, key=lambda d: d[1]) if before else min(after, key=lambda d: d[0]) if after else None
+        if pick is None:
+            continue
+        polarity = pick[2] * q
+        start, end = min(pick[0], qs), max(pick[1], qe)
+        if _NEGATED_BEFORE.search(text[max(0, start - 30) : start]):
+            polarity = -polarity
+        out.append((start, end, "sens" if polarity > 0 else "res"))
+    return out
+
+
 _LEVELS = (
     ("level_preclinical", "preclinical"),
     ("level_case", "case_report"),

@@ -112,6 +112,7 @@ class _SentenceInfo:
     cues: list[tuple[int, int, str, str]]  # doc offsets, group, rule id
     result: bool
     metrics: list[str]
+    composed: list[tuple[int, int, str]] = field(default_factory=list)  # doc offsets, sens | res
 
 
 @dataclass
@@ -157,7 +158,8 @@ class FeatureBuilder:
             sent = self.facts.text[s.start : s.end]
             cues = [(s.start + a, s.start + b, group, cue.rule_id) for group, table in _CUE_GROUPS for a, b, cue in C.find_cues(sent, table)]
             metrics = sorted({h.measure.metric for h in find_measures(sent)})
-            info = _SentenceInfo(cues, any(m in _RESULT_METRICS for m in metrics), metrics)
+            composed = [(s.start + a, s.start + b, pol) for a, b, pol in C.composed_polarity(sent)]
+            info = _SentenceInfo(cues, any(m in _RESULT_METRICS for m in metrics), metrics, composed)
             self._info[s.index] = info
         return info
 
@@ -291,6 +293,10 @@ class FeatureBuilder:
                     f[f"btw={w}"] = 1.0
             if re.search(r"[;]|\bwhereas\b|\bbut\b|\bcompared (?:to|with)\b|\bversus\b|\bvs\b", between, re.IGNORECASE):
                 f["btw_break"] = 1.0
+            for s, _e, polarity in dinfo.composed:
+                where = "before" if s < lo else "between" if s < hi else "after"
+                f[f"comp={polarity}"] = 1.0
+                f[f"comp={polarity}@{where}"] = 1.0
             for s, _e, group, rule_id in dinfo.cues:
                 where = "before" if s < lo else "between" if s < hi else "after"
                 f[f"cue={rule_id}@{where}"] = 1.0
@@ -306,6 +312,10 @@ class FeatureBuilder:
             ainfo = self.sentence_info(as_)
             for _s, _e, group, _rule_id in ainfo.cues:
                 f[f"xkind_alt={group}"] = 1.0
+            for _s, _e, polarity in dinfo.composed:
+                f[f"xcomp={polarity}|off={off}"] = 1.0
+            for _s, _e, polarity in ainfo.composed:
+                f[f"xcomp_alt={polarity}"] = 1.0
             if re.search(r"\b(?:these|those|such|the|this)\s+(?:patients?|tumou?rs?|cases?|cells?|mutations?|cohort)\b", text[ds.start : ds.end], re.IGNORECASE):
                 f["backref"] = 1.0
             if re.search(r"\b(?:patients?|case|cohort|tumou?rs?|cells?|harbou?r\w*|carr(?:y|ying|ied)|with)\b", text[as_.start : as_.end], re.IGNORECASE):
