@@ -69,7 +69,10 @@ class RawStore:
         """Store bytes (once per content hash) and record this fetch event."""
         digest = sha256_bytes(data)
         obj = self.object_path(digest)
-        if not obj.exists():
+        problem = self.check(digest)
+        if problem is not None:  # absent, or damaged on disk: these bytes repair it
+            if problem != "missing":
+                log.warning("raw object %s was %s; rewritten from the bytes fetched again", obj, problem)
             atomic_write_bytes(obj, data)
             obj.chmod(0o444)
         record = RawRecord(
@@ -90,12 +93,29 @@ class RawStore:
         log.debug("stored %s/%s sha256=%s (%d bytes)", source, source_id, digest[:12], len(data))
         return record
 
+    def check(self, sha256: str) -> str | None:
+        """None when the object is present and matches its hash, else what is wrong (``missing``, ``corrupt …``).
+
+        Objects are immutable, so a mismatch is always local damage (disk, an editor, a copy).
+        """
+        path = self.object_path(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return "missing"
+        except OSError as exc:
+            return f"unreadable ({exc.strerror or exc})"
+        return None if sha256_bytes(data) == sha256 else "corrupt (checksum mismatch)"
+
     def get_bytes(self, sha256: str) -> bytes:
+        """The stored bytes, verified against their hash (a damaged object is an InputError naming it)."""
         path = self.object_path(sha256)
         try:
             data = path.read_bytes()
         except FileNotFoundError as exc:
             raise InputError(f"raw object {sha256} missing from {self.objects}") from exc
+        except OSError as exc:
+            raise InputError(f"raw object {path} is unreadable ({exc.strerror or exc})") from exc
         if sha256_bytes(data) != sha256:
             raise InputError(f"raw object {path} is corrupt (checksum mismatch)")
         return data

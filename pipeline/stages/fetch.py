@@ -49,6 +49,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Settings
@@ -56,7 +57,7 @@ from pipeline.sources.rawstore import RawStore
 from pipeline.stages.context import DOCUMENT_FORMATS, Progress, RunStats, WorkDir
 from pipeline.stages.parse import is_parse_input
 from pipeline.state.db import FetchState, StateDB
-from schemas.errors import HTTPStatusError, OncoTriplesError, ServiceError
+from schemas.errors import HTTPStatusError, InputError, OncoTriplesError, ServiceError
 from schemas.models import Document, RawRecord
 from schemas.vocab import (
     SERVICE_EUROPEPMC,
@@ -118,18 +119,31 @@ class FetchOutcome:
 # ------------------------------------------------------------------ offline: the demo snapshot
 
 
-def ingest_snapshot(snapshot: RawStore, work: WorkDir, *, progress: Progress | None = None) -> int:
-    """Copy a raw-store snapshot (the demo) into the work raw store; returns items new or changed."""
+def ingest_snapshot(snapshot: RawStore, work: WorkDir, *, progress: Progress | None = None, stats: RunStats | None = None) -> int:
+    """Copy a raw-store snapshot (the demo) into the work raw store; returns items new or changed.
+
+    An item whose object in the work store is missing or corrupt is copied again (a repair, not
+    counted). With ``stats``, an item the snapshot cannot supply intact is a failure of that item
+    (without, it raises); so is a damaged item nothing repaired.
+    """
     count = 0
     store = work.raw
+    damaged = damaged_objects(store)
     records = list(snapshot.latest_records())
     for i, rec in enumerate(records):
         if progress and i:
             progress("fetch", i, len(records))
         current = store.latest(rec.source, rec.source_id)
-        if current is not None and current.sha256 == rec.sha256:
+        same = current is not None and current.sha256 == rec.sha256
+        if same and (rec.source, rec.source_id) not in damaged:
             continue
-        data = snapshot.get_bytes(rec.sha256)
+        try:
+            data = snapshot.get_bytes(rec.sha256)
+        except InputError as exc:
+            if stats is None:
+                raise
+            _fail(stats, f"{rec.source}:{rec.source_id}", f"snapshot {exc}; not ingested")
+            continue
         store.put(
             data,
             source=rec.source,
@@ -141,10 +155,59 @@ def ingest_snapshot(snapshot: RawStore, work: WorkDir, *, progress: Progress | N
             headers=rec.headers,
             fetched_at=rec.fetched_at,
         )
-        count += 1
+        count += not same
     if progress:
         progress("fetch", len(records), len(records))
+    if stats is not None:
+        report_damaged(store, damaged, stats)
     return count
+
+
+# ------------------------------------------------------------------ damaged raw objects
+
+
+def damaged_objects(store: RawStore) -> dict[tuple[str, str], tuple[RawRecord, str]]:
+    """Items whose newest record's object is missing or fails its sha256: ``(source, id) -> (record, problem)``.
+
+    Every newest object is read and hashed once per fetch: ingest and fetch skip an item whose
+    newest record has the bytes just served, so without this check local damage never heals.
+    """
+    damaged: dict[tuple[str, str], tuple[RawRecord, str]] = {}
+    for rec in store.latest_records():
+        problem = store.check(rec.sha256)
+        if problem is not None:
+            log.warning("raw object of %s/%s (%s) is %s; fetching it again", rec.source, rec.source_id, rec.sha256[:12], problem)
+            damaged[(rec.source, rec.source_id)] = (rec, problem)
+    return damaged
+
+
+def report_damaged(store: RawStore, damaged: Mapping[tuple[str, str], tuple[RawRecord, str]], stats: RunStats) -> None:
+    """Log each damaged item the fetch repaired; record the others as failures of their item."""
+    for (source, source_id), (rec, problem) in sorted(damaged.items()):
+        newest = store.latest(source, source_id)
+        if newest is not None and store.check(newest.sha256) is None:
+            log.info("raw object of %s/%s repaired (%s before)", source, source_id, problem)
+            continue
+        _fail(stats, f"{source}:{source_id}", f"raw object {store.object_path(rec.sha256)} is {problem} and could not be fetched again")
+
+
+class _RepairingStore(RawStore):
+    """The work raw store during a live fetch: an item whose newest object is damaged looks older (or new).
+
+    The HTTP client stores a body only when it differs from the item's newest record, so
+    hiding the damaged record makes the next fetch of the item store its bytes again.
+    """
+
+    def __init__(self, root: Path, damaged: Mapping[tuple[str, str], tuple[RawRecord, str]]) -> None:
+        super().__init__(root)
+        self.damaged = dict(damaged)
+
+    def latest(self, source: str, source_id: str) -> RawRecord | None:
+        hist = self.history(source, source_id)
+        if (source, source_id) in self.damaged:
+            while hist and self.check(hist[-1].sha256) is not None:
+                hist.pop()
+        return hist[-1] if hist else None
 
 
 # ------------------------------------------------------------------ cursors (the state DB's fetch_state rows)
@@ -219,13 +282,16 @@ def fetch_all(
     from pipeline.sources.http import PoliteClient
 
     outcome = FetchOutcome()
-    store = work.raw
+    damaged = damaged_objects(work.raw)
+    store = _RepairingStore(work.raw.root, damaged)
     before = {(r.source, r.source_id): r.sha256 for r in store.latest_records()}
     cursors = load_cursors(state, work)
     today = time.strftime("%Y-%m-%d", time.gmtime())
     own_client = client is None
     http = client or PoliteClient.from_settings(settings, raw_store=store, workdir=work.root)
-    http.raw_store = http.raw_store or store
+    given_store = http.raw_store
+    if given_store is None or Path(given_store.root) == store.root:
+        http.raw_store = store  # damaged items are stored again when fetched
     log_start = len(http.log)
     done = [0]
 
@@ -254,6 +320,9 @@ def fetch_all(
         outcome.downloads = sum(1 for e in http.log[log_start:] if e.status == 200 and not e.from_cache)
         if own_client:
             http.close()
+        else:
+            http.raw_store = given_store or http.raw_store
+    report_damaged(work.raw, damaged, stats)
     cursors.setdefault(SOURCE_PUBMED, {})["last_success"] = today
     outcome.sources = _source_facts(outcome, cursors, today, settings)
     for source in outcome.sources:
@@ -533,7 +602,9 @@ def _fetch_trials(ctgov: CtgovFetcher, wanted: list[str], cursors: dict[str, Any
     except OncoTriplesError as exc:
         _fail(stats, "ctgov:/version", f"{exc} (all trials are checked)")
         stamp = ""
-    known = [i for i in wanted if i in fetched_on and store is not None and store.latest(SOURCE_CTGOV, i) is not None]
+    damaged = getattr(store, "damaged", {})  # a trial whose raw object is damaged is fetched again
+    known = [i for i in wanted if i in fetched_on and store is not None and store.latest(SOURCE_CTGOV, i) is not None
+             and (SOURCE_CTGOV, i) not in damaged]
     # an id CT.gov did not know (404) is asked again only when its data changed (new dataTimestamp)
     unknown_at: dict[str, str] = {k: v for k, v in (cstate.get("unknown") or {}).items() if k in wanted}
     still_unknown = [i for i in wanted if i not in known and stamp and unknown_at.get(i) == stamp]

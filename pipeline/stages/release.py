@@ -428,6 +428,29 @@ def clean_stale_temp(releases_dir: Path) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
+# ------------------------------------------------------------------ what must not be published
+
+
+def withhold_reason(old: dict[str, dict[str, Any]], changes: ChangeSet, failed_items: set[str]) -> str | None:
+    """Why the next release must not be written, or None.
+
+    A release that removes previously released triples of an item that failed this run would
+    publish a local fault (a damaged raw object, a parse or extract error) as a retraction: it
+    is withheld, and the next run that processes the item writes the release.
+    """
+    lost: dict[str, int] = {}
+    for removed in changes.removed:
+        row = old.get(removed["triple_id"], removed)
+        names = {str(row.get("doc_id") or ""), str(row.get("source_id") or ""), f"{row.get('source')}:{row.get('source_id')}"}
+        for name in sorted(names & failed_items):
+            lost[name] = lost.get(name, 0) + 1
+            break
+    if not lost:
+        return None
+    items = ", ".join(f"{name} ({n})" for name, n in sorted(lost.items()))
+    return f"withheld: it would remove {sum(lost.values())} released triples of items that failed this run: {items}"
+
+
 def verify_release(path: Path) -> list[str]:
     """Check every file against SHA256SUMS; return the problems (empty when all is well).
 

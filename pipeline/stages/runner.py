@@ -114,7 +114,7 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
             pass
         elif options.offline:
             snapshot = demo_snapshot(settings)
-            stats.documents_fetched = ingest_snapshot(snapshot, work, progress=progress)
+            stats.documents_fetched = ingest_snapshot(snapshot, work, progress=progress, stats=stats)
             sources["snapshot"] = "bundled demo snapshot (oncotriples run --offline)"
             _record_fetched(state, work)
             save_cursors(state, {"snapshot": {"last_success": _created(work), "data_timestamp": _created(work)}})
@@ -309,6 +309,7 @@ def release_triples(settings: Settings, triples: list[Triple], documents, trials
         list_releases,
         load_release_triples,
         next_version,
+        withhold_reason,
         write_release,
     )
 
@@ -327,6 +328,11 @@ def release_triples(settings: Settings, triples: list[Triple], documents, trials
     version = next_version(previous, previous_schema, changes)
     if version is None:
         log.info("nothing changed since release %s; no new release written", previous)
+        stats.release = previous
+        return
+    withheld = withhold_reason(old, changes, {f.item for f in stats.failures})
+    if withheld is not None:
+        stats.fail("release", version, f"release {version} {withheld}; {previous} stays the newest")
         stats.release = previous
         return
     content = ReleaseContent(
