@@ -11,6 +11,16 @@ import typer
 log = logging.getLogger(__name__)
 
 
+def out_problem(out: Path) -> str:
+    """Why ``out`` cannot take the output file ("" when it can), checked before the slow work starts."""
+    if out.is_dir():
+        return "is a directory; give the JSON Lines file to write, e.g. DIR/triples.jsonl"
+    parent = next((p for p in out.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        return f"{parent} is not a directory"
+    return ""
+
+
 def register(app: typer.Typer) -> None:
     @app.command("extract")
     def extract(
@@ -34,6 +44,10 @@ def register(app: typer.Typer) -> None:
         from schemas.errors import OncoTriplesError
         from schemas.files import write_jsonl
 
+        problem = out_problem(out)
+        if problem:
+            typer.echo(f"error: --out {out}: {problem}", err=True)
+            raise typer.Exit(2)
         try:
             settings = load_settings(config, overrides={"pipeline": {"ner_model": ner_model}})
             nlp = build_nlp(settings.pipeline.ner_model)

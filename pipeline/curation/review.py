@@ -264,7 +264,8 @@ def curator_decision(
     values is an acceptance. With ``strict_unchanged`` (spreadsheets) an ``accept``
     whose fields differ from the extracted triple is refused, so a forgotten
     ``edit`` is never taken as an acceptance. Accepting a triple that carries an
-    earlier edit would silently drop that edit, so it is refused too. The decision
+    earlier edit would silently drop that edit, so it is refused too, whatever values
+    the row shows (going back is an edit with the extracted values). The decision
     rules themselves are ``decisions.validate_decision``'s.
     """
     if item is None:
@@ -287,20 +288,26 @@ def curator_decision(
             log.info("edit of %s restores the extracted values; recorded as accept", triple_id)
             action = "accept"
     elif action == "accept":
-        if strict_unchanged:
-            differing = [k for k, v in parsed.items() if v != _field_value(item.original, k)]
-            if differing:
-                why = " (the triple carries an earlier edit)" if edited_now else ""
-                verb = "differs" if len(differing) == 1 else "differ"
+        if edited_now:
+            # whatever values the row shows, an accept would replace the recorded correction
+            shown = ", ".join(f"{k} ({_shown(_field_value(item.current, k))})" for k in edited_now)
+            if strict_unchanged:
                 raise InputError(
-                    f"decision is accept but {', '.join(differing)} {verb} from the extracted triple{why}; "
-                    "use edit to keep corrected values, or restore the extracted values to accept them"
+                    f"decision is accept but the triple carries an earlier edit of {shown}; accepting would drop it: "
+                    "use edit with the corrected values to keep them, or edit with the extracted values to go back to them"
                 )
-        elif edited_now:
             raise InputError(
                 f"this triple carries an edit of {', '.join(edited_now)}; accepting would drop it. "
                 "Save the edit again (e) to confirm the corrected values, or edit the values back to accept the extracted ones"
             )
+        if strict_unchanged:
+            differing = [k for k, v in parsed.items() if v != _field_value(item.original, k)]
+            if differing:
+                verb = "differs" if len(differing) == 1 else "differ"
+                raise InputError(
+                    f"decision is accept but {', '.join(differing)} {verb} from the extracted triple; "
+                    "use edit to keep corrected values, or restore the extracted values to accept them"
+                )
     return decisions.make_decision(triple_id, action, curator=who, reason=code, edits=edits, note=note.strip(), triple=item.original)
 
 
@@ -328,6 +335,10 @@ def submitted_decision(
         fields=fields,
         strict_unchanged=strict_unchanged,
     )
+
+
+def _shown(value: Any) -> str:
+    return format_drugs(value) if isinstance(value, list) else str(value)
 
 
 def _field_value(t: Triple, name: str) -> Any:
