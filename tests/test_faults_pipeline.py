@@ -19,6 +19,7 @@ from pipeline.sources.rawstore import RawStore, sha256_bytes
 from pipeline.stages.context import RunStats, WorkDir
 from pipeline.stages.release_list import list_releases
 from pipeline.stages.runner import RunOptions, run_job
+from schemas.models import Document
 from schemas.resources import data_path
 
 DOC = "demo_egfr_review"
@@ -103,3 +104,33 @@ def test_unrepairable_raw_object_fails_its_item_and_no_release_drops_its_triples
     assert second.failed >= 1 and any(DOC in f.item for f in second.failures), second.failures
     assert any(f.stage == "release" for f in second.failures), second.failures
     assert second.release == "1.0.0" and list_releases(s.releases_dir) == ["1.0.0"]  # no 1.1.0 without DOC's triples
+
+
+# ------------------------------------------------------------------ corrupt cache files
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
+
+
+def test_truncated_parsed_cache_is_discarded_and_rebuilt_even_with_force(tmp_path: Path, nlp_rules, caplog: pytest.LogCaptureFixture) -> None:
+    s = offline(tmp_path)
+    first = run(s, nlp_rules)
+    cached = WorkDir(s.workdir).parsed_path(DOC)
+    truncate(cached)
+    second = run(s, nlp_rules, force=True)
+    assert second.failures == [] and second.documents_parsed == 1
+    assert Document.model_validate_json(cached.read_text(encoding="utf-8")).doc_id == DOC  # rebuilt
+    assert (second.release, second.added, second.removed, second.triples) == ("1.0.0", 0, 0, first.triples)
+    assert any("parsed cache" in r.getMessage() and str(cached) in r.getMessage() for r in caplog.records)
+
+
+def test_truncated_extraction_meta_is_discarded_and_rebuilt(tmp_path: Path, nlp_rules, caplog: pytest.LogCaptureFixture) -> None:
+    s = offline(tmp_path)
+    first = run(s, nlp_rules)
+    meta = WorkDir(s.workdir).extracted_meta(DOC)
+    truncate(meta)
+    second = run(s, nlp_rules, release=False)  # no up-to-date shortcut: the extract stage reads its cache
+    assert second.failures == [] and second.documents_extracted == 1 and second.triples == first.triples
+    assert json.loads(meta.read_text(encoding="utf-8"))["triples"] > 0  # rebuilt
+    assert any("extraction cache" in r.getMessage() and str(meta) in r.getMessage() for r in caplog.records)

@@ -284,10 +284,16 @@ class ExtractionCache:
         meta_path, data_path = self.work.extracted_meta(key), self.work.extracted_path(key)
         if not (meta_path.is_file() and data_path.is_file()):
             return None
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("raw_sha256") != raw_sha256 or meta.get("versions") != self.fingerprint or meta.get("data_sha256") != _file_sha(data_path):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+            if meta.get("raw_sha256") != raw_sha256 or meta.get("versions") != self.fingerprint or meta.get("data_sha256") != _file_sha(data_path):
+                return None
+            return [Triple.model_validate(r) for r in read_jsonl(data_path)], meta["data_sha256"]
+        except (OSError, ValueError) as exc:  # a torn or damaged cache entry is rebuilt, not fatal
+            log.warning("extraction cache %s is unreadable (%s); discarded and extracted again", meta_path, str(exc).splitlines()[0])
             return None
-        return [Triple.model_validate(r) for r in read_jsonl(data_path)], meta["data_sha256"]
 
     def store(self, key: str, raw_sha256: str, triples: list[Triple]) -> str:
         """Write the output, then its meta file; returns the output hash."""

@@ -13,6 +13,7 @@ Which stored record the parse stage reads:
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.stages.context import DOCUMENT_FORMATS, TRIAL_FORMATS, Progress, RunStats, WorkDir
@@ -118,11 +119,10 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
                 continue
             doc_id = doc_id_for(rec)
             cached = work.parsed_path(doc_id)
-            if cached.is_file():
-                doc = Document.model_validate_json(cached.read_text(encoding="utf-8"))
-                if doc.raw_sha256 == rec.sha256 and doc.parser_version == PARSER_VERSION:
-                    documents.append(doc)
-                    continue
+            doc = _load_parsed(cached)
+            if doc is not None and doc.raw_sha256 == rec.sha256 and doc.parser_version == PARSER_VERSION:
+                documents.append(doc)
+                continue
             from extractors.text.formats import parse_document  # only when something needs parsing
 
             data = work.raw.get_bytes(rec.sha256)
@@ -144,6 +144,17 @@ def parse_stage(work: WorkDir, stats: RunStats, progress: Progress | None = None
     documents.sort(key=lambda d: d.doc_id)
     trials.sort(key=lambda t: t.nct_id)
     return documents, trials
+
+
+def _load_parsed(path: Path) -> Document | None:
+    """The cached parse at ``path``; None when absent or failing validation (torn write, disk damage), so it is rebuilt."""
+    try:
+        return Document.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        log.warning("parsed cache %s is unreadable (%s); discarded and parsed again", path, str(exc).splitlines()[0])
+        return None
 
 
 def _parse_trial_record(work: WorkDir, rec: RawRecord) -> list[Trial]:

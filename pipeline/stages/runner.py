@@ -205,8 +205,11 @@ def _previous_fetch(work: WorkDir) -> tuple[dict[str, str], bool]:
     """Source snapshot facts and the demo flag of the last fetch (kept when a stage re-runs without fetching)."""
     meta = work.root / "fetch_meta.json"
     if meta.is_file():
-        data = json.loads(meta.read_text(encoding="utf-8"))
-        return dict(data.get("sources", {})), bool(data.get("demo", False))
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+            return dict(data.get("sources", {})), bool(data.get("demo", False))
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("%s is unreadable (%s); discarded (the next fetch rewrites it)", meta, exc)
     return {}, False
 
 
@@ -274,11 +277,14 @@ def _release_locked(settings: Settings) -> RunStats:
     folder = work.normalized
     if not (folder / "meta.json").is_file():
         raise InputError(f"{folder}: no normalized output yet; run `oncotriples run` first")
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    triples = [Triple.model_validate(r) for r in read_jsonl(folder / "triples.jsonl")]
-    documents = [Document.model_validate(r) for r in read_jsonl(folder / "documents.jsonl")]
-    trials = [Trial.model_validate(r) for r in read_jsonl(folder / "trials.jsonl")]
-    links = [DocumentTrialLink.model_validate(r) for r in read_jsonl(folder / "document_trials.jsonl")]
+    try:
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        triples = [Triple.model_validate(r) for r in read_jsonl(folder / "triples.jsonl")]
+        documents = [Document.model_validate(r) for r in read_jsonl(folder / "documents.jsonl")]
+        trials = [Trial.model_validate(r) for r in read_jsonl(folder / "trials.jsonl")]
+        links = [DocumentTrialLink.model_validate(r) for r in read_jsonl(folder / "document_trials.jsonl")]
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{folder}: normalized output is unreadable ({str(exc).splitlines()[0]}); run `oncotriples run` to rebuild it") from exc
     stats = RunStats(triples=len(triples), trials=len(trials))
     with timed(stats, "release"):
         release_triples(settings, triples, documents, trials, links, meta["versions"], meta["sources"], stats, demo=meta.get("demo", False), work=work)
