@@ -15,7 +15,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,12 @@ from pipeline.state.db import Decision
 from schemas.errors import InputError, OncoTriplesError
 from schemas.files import read_jsonl
 from schemas.models import Document, Triple
+from schemas.spreadsheet import FORMULA_START, delimited_bytes, restore
 from schemas.vocab import (
     DECISIONS,
     EDITABLE_FIELDS,
     EVIDENCE_LEVELS,
+    GENERIC_ALTERATIONS,
     NCT_RE,
     OPEN_STATUSES,
     OUTCOMES,
@@ -323,9 +325,10 @@ def submitted_decision(
     """``curator_decision`` on what a curator submitted as named values (a spreadsheet row, a web form).
 
     ``sent`` carries ``triple_id``, ``decision``, ``reason``, ``note`` and ``curator``;
-    an empty curator is ``default_curator``.
+    an empty curator is ``default_curator``. Curated gene, alteration and drug values are
+    checked against the vocabulary (``check_vocabulary``).
     """
-    return curator_decision(
+    made = curator_decision(
         item,
         triple_id=sent.get("triple_id", "").strip(),
         decision=sent.get("decision", "").strip(),
@@ -335,6 +338,84 @@ def submitted_decision(
         fields=fields,
         strict_unchanged=strict_unchanged,
     )
+    return replace(made, edits=check_vocabulary(made.edits)) if made.edits else made
+
+
+NEW_VALUE_PREFIX = "new:"
+"""Written before a curated gene, alteration or drug name outside the vocabulary to add it deliberately."""
+
+GENE_LEVEL_ALTERATIONS = GENERIC_ALTERATIONS | {"activation", "amplification", "overexpression", "compound mutation"}
+"""Normalized alterations that name no specific change (the guideline's gene-level forms)."""
+
+_CLASS_GENERATION_RE = re.compile(r"^(?P<base>.+) \((?P<generation>[\w-]+)-generation\)$")
+
+
+def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
+    """The curated ``gene``, ``alteration`` and ``drugs`` of ``edits`` checked against the vocabulary.
+
+    Curators type these values and they are published: a typo, an alias or a formula
+    (``=HYPERLINK(...)``) must not become a gene. A gene is an HGNC approved symbol of the
+    gene lexicon, an alteration a normalized form of the variant grammar, a drug a drug-lexicon
+    or drug-class name; ``new:VALUE`` accepts a value outside them deliberately. Returns the
+    edits with ``new:`` removed; raises InputError naming the field and the value.
+    """
+    from extractors.nlp.lexicons.classes import load_drug_class_lexicon
+    from extractors.nlp.lexicons.drugs import load_drug_lexicon
+    from extractors.nlp.lexicons.genes import load_gene_lexicon
+    from extractors.nlp.variants import find_variants
+
+    def new_value(name: str, value: str) -> str | None:
+        if not value.lower().startswith(NEW_VALUE_PREFIX):
+            return None
+        v = value[len(NEW_VALUE_PREFIX):].strip()
+        if not v or v.startswith(FORMULA_START) or any(ord(c) < 32 for c in v) or len(v) > 200:
+            raise InputError(f"{name} {value!r}: a new: value cannot be empty, longer than 200 characters, hold control characters or start with =, +, -, @, a tab or a carriage return")
+        return v
+
+    out = dict(edits)
+    if "gene" in edits:
+        gene = str(edits["gene"])
+        lexicon = load_gene_lexicon()
+        by_upper = {s.upper(): s for s in lexicon.symbols}
+        checked = new_value("gene", gene) or by_upper.get(gene.upper())
+        if checked is None:
+            symbol = lexicon.lookup(gene)
+            hint = f"; write {symbol!r}" if symbol else f" in the gene lexicon (write {NEW_VALUE_PREFIX}{gene} to add a new symbol deliberately)"
+            raise InputError(f"gene {gene!r} is not an HGNC symbol{hint}")
+        out["gene"] = checked
+    if "alteration" in edits:
+        alteration = str(edits["alteration"])
+        checked = new_value("alteration", alteration)
+        if checked is None and alteration not in GENE_LEVEL_ALTERATIONS:
+            found = find_variants(alteration)
+            if not (len(found) == 1 and found[0].normalized == alteration):
+                if len(found) == 1 and (found[0].start, found[0].end) == (0, len(alteration)):
+                    raise InputError(f"alteration {alteration!r} is not in normalized form; write {found[0].normalized!r}")
+                raise InputError(
+                    f"alteration {alteration!r} does not follow the alteration grammar (normalized forms such as C797S, "
+                    f"exon 19 deletion, C797S+T790M, fusion EML4-ALK, amplification; write {NEW_VALUE_PREFIX}VALUE to add one deliberately)"
+                )
+        out["alteration"] = checked or alteration
+    if "drugs" in edits:
+        drugs, classes = load_drug_lexicon(), load_drug_class_lexicon()
+        names = []
+        for name in edits["drugs"]:
+            checked = new_value("drugs", name)
+            if checked is None:
+                entry = drugs.lookup(name)
+                m = _CLASS_GENERATION_RE.match(name)
+                surface = f"{m['generation']}-generation {m['base']}" if m else name
+                if entry is not None and name in (entry.canonical, drugs.preferred_code(entry) if entry.is_code else None):
+                    checked = name
+                elif classes.canonical(surface) == name:
+                    checked = name
+                elif entry is not None:
+                    raise InputError(f"drugs entry {name!r} is a {entry.kind} name in the drug lexicon; write {entry.canonical!r}")
+                else:
+                    raise InputError(f"drugs entry {name!r} is not in the drug lexicon or the drug classes (write {NEW_VALUE_PREFIX}{name} to add a new drug deliberately)")
+            names.append(checked)
+        out["drugs"] = list(dict.fromkeys(names))
+    return out
 
 
 def _shown(value: Any) -> str:
@@ -413,30 +494,14 @@ def export_rows(table: ReviewTable, filters: Filters) -> list[dict[str, str]]:
 def export_csv(settings: Settings, out: Path, filters: Filters) -> int:
     """Write the review spreadsheet (UTF-8 with BOM, CRLF, so Excel opens it as-is); returns the row count."""
     rows = export_rows(build_review_table(settings), filters)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=EXPORT_COLUMNS, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writeheader()
-    writer.writerows(_defuse_formula(r) for r in rows)
+    data = delimited_bytes(rows, EXPORT_COLUMNS, lineterminator="\r\n", bom=True)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_bytes(("\ufeff" + buf.getvalue()).encode("utf-8"))
+    tmp.write_bytes(data)
     tmp.replace(out)
     log.info("exported %d triple(s) to %s", len(rows), out)
     return len(rows)
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _defuse_formula(row: dict[str, str]) -> dict[str, str]:
-    """Document text that starts like a spreadsheet formula gets a leading apostrophe (CSV injection)."""
-    out = dict(row)
-    for key in ("evidence", "sentence", "measures"):
-        v = out.get(key, "")
-        if v and v.startswith(_FORMULA_START):
-            out[key] = "'" + v
-    return out
 
 
 # ------------------------------------------------------------------ CSV import
@@ -523,7 +588,7 @@ def import_csv(settings: Settings, path: Path, *, curator: str = "") -> ImportRe
         if item is None:
             problems.append((row_no, f"unknown triple_id {tid!r} (not among the current triples)"))
             continue
-        fields = {f: row.get(f, "") for f in present_fields}
+        fields = {f: restore(row.get(f, "")) for f in present_fields}
         decision = row.get("decision", "").strip()
         if not decision:
             leftover = [c for c in ("reason", "note") if row.get(c, "").strip()]

@@ -8,7 +8,6 @@ byte-identical files.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -29,6 +28,7 @@ from pipeline.stages.release_list import release_member
 from schemas.errors import InputError, ReleaseExistsError
 from schemas.export import flatten, table_columns, table_schema
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
+from schemas.spreadsheet import delimited_bytes
 
 log = logging.getLogger(__name__)
 
@@ -123,18 +123,7 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _csv_value(v) for k, v in row.items()})
-    return buf.getvalue().encode("utf-8")
-
-
-def _csv_value(v: Any) -> Any:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return v
+    return delimited_bytes(rows, columns)
 
 
 def _parquet_bytes(rows: list[dict[str, Any]], table: str) -> bytes:
@@ -279,6 +268,15 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
         "`triple_id` is a hash of (doc_id, drugs, gene, alteration, outcome) and is stable across re-runs. "
         "Array and object columns are JSON text in CSV and Parquet.",
         "",
+        "## Spreadsheet safety",
+        "",
+        "In the CSV and TSV files (`triples.csv`, `documents.csv`, `trials.csv`, `document_trials.csv`, `civic_evidence.tsv`) "
+        "a text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return is prefixed with a single quote (`'`), "
+        "as OWASP's CSV-injection guidance recommends, so a spreadsheet shows it as text instead of running it as a formula. "
+        "Every such text cell is prefixed, including text that looks like a number (`-0.5`); numeric columns (`confidence`, offsets) "
+        "hold real numbers and are left as they are. Strip one leading `'` before such a character to get the original text; "
+        "`triples.parquet` and the JSON Lines files keep the raw values.",
+        "",
         "## Loading",
         "",
         "```python",
@@ -327,11 +325,7 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
     links = sorted(content.links, key=lambda link: (link.doc_id, link.nct_id, link.how))
     files["document_trials.csv"] = _csv_bytes([flatten(link, "document_trials") for link in links], table_columns("document_trials"))
     files["rejected.jsonl"] = _jsonl_bytes(t.model_dump(mode="json") for t in sorted(content.rejected, key=lambda t: t.triple_id))
-    civic = io.StringIO()
-    w = csv.DictWriter(civic, fieldnames=CIVIC_COLUMNS, delimiter="\t", lineterminator="\n")
-    w.writeheader()
-    w.writerows(civic_rows(triples))
-    files["civic_evidence.tsv"] = civic.getvalue().encode("utf-8")
+    files["civic_evidence.tsv"] = delimited_bytes(civic_rows(triples), CIVIC_COLUMNS, delimiter="\t")
     change_rows = [{"change": "added", **a} for a in changes.added] + [{"change": "removed", **r} for r in changes.removed] + [{"change": "changed", **c} for c in changes.changed]
     files["changes.jsonl"] = _jsonl_bytes(change_rows)
     files["CHANGELOG.md"] = render_changelog(version, previous, changes).encode("utf-8")
