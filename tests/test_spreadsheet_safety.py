@@ -147,6 +147,7 @@ BAD_VALUES = [
     pytest.param("drugs", "osimertinib; -cmd", "not in the drug lexicon", id="formula_drug"),
     pytest.param("drugs", "Tagrisso", "write 'osimertinib'", id="brand_drug"),
     pytest.param("gene", "new:=HYPERLINK(1)", "start with =, +, -, @", id="new_formula_gene"),
+    pytest.param("gene", "new:NOT A GENE; DROP TABLE", "letters, digits and hyphens", id="new_gene_not_a_symbol"),
 ]
 
 

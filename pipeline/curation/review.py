@@ -347,6 +347,7 @@ NEW_VALUE_PREFIX = "new:"
 GENE_LEVEL_ALTERATIONS = GENERIC_ALTERATIONS | {"activation", "amplification", "overexpression", "compound mutation"}
 """Normalized alterations that name no specific change (the guideline's gene-level forms)."""
 
+_GENE_SHAPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,29}$")
 _CLASS_GENERATION_RE = re.compile(r"^(?P<base>.+) \((?P<generation>[\w-]+)-generation\)$")
 
 
@@ -364,12 +365,20 @@ def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
     from extractors.nlp.lexicons.genes import load_gene_lexicon
     from extractors.nlp.variants import find_variants
 
+    def plain(value: str) -> bool:
+        return bool(value) and len(value) <= 200 and not value.startswith(FORMULA_START) and all(ord(c) >= 32 for c in value)
+
+    def offer(value: str) -> str:
+        return f"; write {NEW_VALUE_PREFIX}{value} to add it deliberately" if plain(value) else ""
+
     def new_value(name: str, value: str) -> str | None:
         if not value.lower().startswith(NEW_VALUE_PREFIX):
             return None
         v = value[len(NEW_VALUE_PREFIX):].strip()
-        if not v or v.startswith(FORMULA_START) or any(ord(c) < 32 for c in v) or len(v) > 200:
+        if not plain(v):
             raise InputError(f"{name} {value!r}: a new: value cannot be empty, longer than 200 characters, hold control characters or start with =, +, -, @, a tab or a carriage return")
+        if name == "gene" and not _GENE_SHAPE_RE.match(v):
+            raise InputError(f"gene {value!r}: a new gene symbol is letters, digits and hyphens (as HGNC symbols are)")
         return v
 
     out = dict(edits)
@@ -380,7 +389,7 @@ def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
         checked = new_value("gene", gene) or by_upper.get(gene.upper())
         if checked is None:
             symbol = lexicon.lookup(gene)
-            hint = f"; write {symbol!r}" if symbol else f" in the gene lexicon (write {NEW_VALUE_PREFIX}{gene} to add a new symbol deliberately)"
+            hint = f"; write {symbol!r}" if symbol else f" in the gene lexicon{offer(gene) if _GENE_SHAPE_RE.match(gene) else ''}"
             raise InputError(f"gene {gene!r} is not an HGNC symbol{hint}")
         out["gene"] = checked
     if "alteration" in edits:
@@ -388,12 +397,13 @@ def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
         checked = new_value("alteration", alteration)
         if checked is None and alteration not in GENE_LEVEL_ALTERATIONS:
             found = find_variants(alteration)
-            if not (len(found) == 1 and found[0].normalized == alteration):
+            same = len(found) == 1 and sorted(found[0].normalized.split("+")) == sorted(alteration.split("+"))  # compound order is free
+            if not same:
                 if len(found) == 1 and (found[0].start, found[0].end) == (0, len(alteration)):
                     raise InputError(f"alteration {alteration!r} is not in normalized form; write {found[0].normalized!r}")
                 raise InputError(
                     f"alteration {alteration!r} does not follow the alteration grammar (normalized forms such as C797S, "
-                    f"exon 19 deletion, C797S+T790M, fusion EML4-ALK, amplification; write {NEW_VALUE_PREFIX}VALUE to add one deliberately)"
+                    f"exon 19 deletion, C797S+T790M, fusion EML4-ALK, amplification){offer(alteration)}"
                 )
         out["alteration"] = checked or alteration
     if "drugs" in edits:
@@ -412,7 +422,7 @@ def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
                 elif entry is not None:
                     raise InputError(f"drugs entry {name!r} is a {entry.kind} name in the drug lexicon; write {entry.canonical!r}")
                 else:
-                    raise InputError(f"drugs entry {name!r} is not in the drug lexicon or the drug classes (write {NEW_VALUE_PREFIX}{name} to add a new drug deliberately)")
+                    raise InputError(f"drugs entry {name!r} is not in the drug lexicon or the drug classes{offer(name)}")
             names.append(checked)
         out["drugs"] = list(dict.fromkeys(names))
     return out
