@@ -11,15 +11,31 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
 
 from schemas.errors import ConfigError
 from schemas.resources import data_path
-from schemas.vocab import FullTextFallback
+from schemas.vocab import (
+    SERVICE_BIOC,
+    SERVICE_CTGOV,
+    SERVICE_EUROPEPMC,
+    SERVICE_NCBI,
+    FullTextFallback,
+)
 
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+_MIB = 1024 * 1024
+MAX_BODY_BYTES: dict[str, int] = {
+    SERVICE_NCBI: 256 * _MIB,  # an efetch batch of PubMed records, a large PMC JATS article
+    SERVICE_BIOC: 64 * _MIB,  # one article's BioC JSON
+    SERVICE_CTGOV: 256 * _MIB,  # a /studies page of 1000 full records
+    SERVICE_EUROPEPMC: 64 * _MIB,  # one search page or one full-text XML
+}
+"""Default body limits: several times the largest answer each service gives the pipeline."""
 
 
 class HttpSettings(_Section):
@@ -29,6 +45,20 @@ class HttpSettings(_Section):
     backoff_max: float = Field(60.0, description="longest single wait, also caps Retry-After")
     cache: bool = Field(True, description="on-disk HTTP cache with conditional requests")
     user_agent: str = "oncotriples/0.1 (+https://github.com/oncotriples)"
+    deadline: float = Field(
+        300.0, gt=0, description="seconds one request may take in all (connect, headers, body); a trickling server is cut off"
+    )
+    max_body_bytes: dict[str, PositiveInt] = Field(
+        default_factory=lambda: dict(MAX_BODY_BYTES),
+        description="largest body per service, as received and as decompressed; a larger one fails its item",
+    )
+    max_body_default: int = Field(64 * _MIB, gt=0, description="largest body of a service not named in max_body_bytes")
+    max_redirects: int = Field(5, ge=0, description="redirects followed per request, all within the service's scheme and host")
+    rejected_keep_bytes: int = Field(64 * 1024, ge=0, description="how much of a rejected body the raw store keeps")
+
+    def max_body(self, service: str) -> int:
+        """The body limit of ``service`` in bytes."""
+        return self.max_body_bytes.get(service, self.max_body_default)
 
 
 class NcbiSettings(_Section):

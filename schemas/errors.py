@@ -40,6 +40,18 @@ class ServiceError(FetchError):
     """A service answered 200 with an error payload (HTML error page, <ERROR>, truncated body)."""
 
 
+class RedirectError(FetchError):
+    """A redirect leaves the service's scheme and host, or redirects go round in a loop."""
+
+
+class ResponseTooLargeError(FetchError):
+    """A response body (declared, received or decompressed) is larger than the service's limit."""
+
+
+class DeadlineError(FetchError):
+    """One request took longer in all than its deadline (a server trickling bytes)."""
+
+
 class ModelNotInstalledError(OncoTriplesError):
     """A configured spaCy/scispaCy model package is not installed."""
 

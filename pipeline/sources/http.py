@@ -11,6 +11,15 @@ connection errors/timeouts → other 4xx raise ``HTTPStatusError`` at once →
 fails validation is evicted from the HTTP cache and stored under source
 ``rejected`` so a bad answer never replaces a good stored one and a re-run asks
 the server again.
+
+Hostile answers fail their item, never the run. Redirects are followed by hand, only
+within the scheme, host and port the request was sent to, so the NCBI ``email`` and
+``api_key`` (in the query or a re-posted body) never reach another host; a loop is a
+``RedirectError``. Bodies are read in chunks against the service's limit, counted
+after decompression, so a lying ``Content-Length`` or a gzip bomb stops at the limit
+(``ResponseTooLargeError``). A watchdog shuts the socket at the request's deadline,
+which ends a server trickling headers or body (``DeadlineError``). The raw store keeps
+only the first ``rejected_keep_bytes`` of a rejected body.
 """
 
 from __future__ import annotations
@@ -18,20 +27,32 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
 import requests_cache
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from pipeline.config import HttpSettings, Settings
 from pipeline.sources.rawstore import RawStore, sha256_bytes
-from schemas.errors import FetchError, HTTPStatusError, OncoTriplesError
+from schemas.errors import (
+    DeadlineError,
+    FetchError,
+    HTTPStatusError,
+    OncoTriplesError,
+    RedirectError,
+    ResponseTooLargeError,
+    ServiceError,
+)
 from schemas.models import RawRecord
 from schemas.vocab import (
     SERVICE_BIOC,
@@ -53,6 +74,10 @@ SECRET_PARAMS = ("api_key",)
 BUCKET_OF = {SERVICE_BIOC: SERVICE_NCBI}
 """Services that share another service's rate limit (same host/organisation)."""
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "date", "content-length", "retry-after")
+CHUNK = 64 * 1024
+"""Bytes read (after decompression) per step while a body streams in."""
+REWRITE_TO_GET = frozenset({301, 302, 303})
+"""Redirects after which a POST becomes a GET without its body, as browsers do; 307/308 keep both."""
 
 Validator = Callable[[bytes], Any]
 
@@ -118,6 +143,131 @@ class TokenBucket:
         if wait:
             self._sleep(wait)
         return wait
+
+
+class _Watch:
+    """The deadline of one request: when it passes, the request's sockets are shut down.
+
+    Per-read timeouts never end a server that sends one byte a second; shutting the socket
+    from a timer thread makes the blocked read return at once, wherever it is (headers or body).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self._end = time.monotonic() + seconds
+        self._socks: list[socket.socket] = []
+        self._done = False
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return self._end - time.monotonic()
+
+    def attach(self, conn: Any) -> None:
+        """Watch the socket of ``conn``; kept by itself, since http.client drops ``conn.sock`` on "Connection: close"."""
+        sock = getattr(conn, "sock", None)
+        if sock is None:
+            return
+        with self._lock:
+            self._socks.append(sock)
+            late = self.fired
+        if late:
+            self._shut(sock)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            socks = list(self._socks)
+        for sock in socks:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing left to end
+
+
+_active = threading.local()
+"""The ``_Watch`` of the request this thread is sending, seen by the connections it uses."""
+
+
+class _WatchedConnection:
+    """Registers the connection with the thread's current request deadline before reading the answer."""
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        watch = getattr(_active, "watch", None)
+        if watch is not None:
+            watch.attach(self)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedHTTPConnection(_WatchedConnection, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """The requests adapter whose connections obey ``_Watch`` deadlines."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
+@dataclass
+class _Exchange:
+    """What one ``request`` call knows while it runs: its deadline and a refused body's first bytes."""
+
+    method: str
+    service: str
+    item: str
+    watch: _Watch
+    rejected: bytes = b""
+    rejected_size: str = ""
+    rejected_resp: requests.Response | None = None
+    hops: list[str] = field(default_factory=list)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL; a malformed port gives an origin no request has."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return scheme, "", -1
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
 
 
 def redact(url: str) -> str:
@@ -197,6 +347,8 @@ class PoliteClient:
         else:
             self.session = requests.Session()
         self.session.headers["User-Agent"] = http.user_agent
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, _WatchedAdapter())
 
     @classmethod
     def from_settings(
@@ -252,7 +404,24 @@ class PoliteClient:
             for key, value in self.ncbi_params.items():
                 target.setdefault(key, value)
         item = source_id or redact(url)
-        resp = self._send_with_retries(method, service, url, params, data, item)
+        exchange = _Exchange(method, service, item, _Watch(self.settings.deadline))
+        try:
+            resp = self._send_with_retries(exchange, url, params, data)
+        except ResponseTooLargeError as exc:
+            if exchange.rejected_resp is not None:
+                bad = exchange.rejected_resp
+                refused = FetchedResponse(
+                    url=redact(bad.url or url),
+                    status=bad.status_code,
+                    content=exchange.rejected,
+                    headers={k.lower(): v for k, v in bad.headers.items() if k.lower() in KEPT_HEADERS},
+                    from_cache=False,
+                    revalidated=False,
+                )
+                self._store_rejected(refused, source or service, item, format_hint, str(exc), size=exchange.rejected_size)
+            raise
+        finally:
+            exchange.watch.stop()
         from_cache = bool(getattr(resp, "from_cache", False))
         revalidated = bool(getattr(resp, "revalidated", False))
         shown_url = redact(resp.url or url)
@@ -329,15 +498,13 @@ class PoliteClient:
 
     def _send_with_retries(
         self,
-        method: str,
-        service: str,
+        ex: _Exchange,
         url: str,
         params: dict[str, Any],
         data: dict[str, Any] | None,
-        item: str,
     ) -> requests.Response:
+        method, service, item = ex.method, ex.service, ex.item
         attempts = self.settings.max_retries + 1
-        timeout = (self.settings.timeout, self.settings.timeout)
         last_problem = ""
         for attempt in range(1, attempts + 1):
             bucket = self._buckets.get(BUCKET_OF.get(service, service))
@@ -346,23 +513,21 @@ class PoliteClient:
                 if waited:
                     self.waits.append(waited)
             try:
-                resp = self.session.request(method, url, params=params or None, data=data, timeout=timeout)
+                resp = self._follow(ex, url, params, data, attempt)
             except (requests.Timeout, requests.ConnectionError) as exc:
+                if ex.watch.fired:
+                    raise self._deadline_error(ex, url) from exc
                 kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                shown = redact(requests.Request(method, url, params=params).prepare().url or url)
+                shown = redact(ex.hops[-1]) if ex.hops else redact(url)
                 self.log.append(LogEntry(method, shown, 0, False, service, attempt=attempt, error=kind))
                 last_problem = f"{kind} ({type(exc).__name__})"
                 if attempt == attempts:
                     break
                 delay = self._backoff(attempt, None)
+                self._pause(ex, url, delay, last_problem)
                 log.info("%s: %s %s %s; retry %d/%d in %.2fs", item, method, shown, kind, attempt, attempts - 1, delay)
                 self._sleep(delay)
                 continue
-            from_cache = bool(getattr(resp, "from_cache", False))
-            revalidated = bool(getattr(resp, "revalidated", False))
-            self.log.append(
-                LogEntry(method, redact(resp.url or url), resp.status_code, from_cache, service, revalidated, attempt)
-            )
             if resp.status_code < 400:
                 return resp
             message = _service_message(resp)
@@ -380,9 +545,142 @@ class PoliteClient:
                     url=redact(resp.url or url),
                 )
             delay = self._backoff(attempt, parse_retry_after(resp.headers.get("Retry-After")))
+            self._pause(ex, url, delay, last_problem)
             log.info("%s: %s answered %d; retry %d/%d in %.2fs", item, service, resp.status_code, attempt, attempts - 1, delay)
             self._sleep(delay)
         raise FetchError(f"{item}: {service} request failed after {attempts} attempts: {last_problem}")
+
+    def _follow(
+        self, ex: _Exchange, url: str, params: dict[str, Any], data: dict[str, Any] | None, attempt: int
+    ) -> requests.Response:
+        """One attempt: send, and follow redirects that stay on the request's scheme, host and port."""
+        method, query, body = ex.method, params or None, data
+        target = url
+        visited: list[str] = []
+        ex.hops = []
+        while True:
+            remaining = ex.watch.remaining()
+            if remaining <= 0:
+                raise self._deadline_error(ex, url)
+            per_read = min(self.settings.timeout, remaining)
+            _active.watch = ex.watch
+            try:
+                ex.hops.append(requests.Request(method, target, params=query).prepare().url or target)
+                resp = self.session.request(
+                    method,
+                    target,
+                    params=query,
+                    data=body,
+                    timeout=(per_read, per_read),
+                    allow_redirects=False,
+                    hooks={"response": lambda r, *a, **kw: self._read_body(ex, r)},
+                )
+            finally:
+                _active.watch = None
+            self.log.append(
+                LogEntry(method, redact(resp.url or target), resp.status_code, bool(getattr(resp, "from_cache", False)),
+                         ex.service, bool(getattr(resp, "revalidated", False)), attempt)
+            )
+            if not resp.is_redirect:
+                return resp
+            here = resp.url or target
+            there = urljoin(here, resp.headers["location"])
+            resp.close()
+            if _origin(there) != _origin(url):
+                raise RedirectError(
+                    f"{ex.item}: {ex.service} redirected {redact(here)} to {redact(there)}, which is not on "
+                    f"{_origin(url)[0]}://{urlsplit(url).netloc}; not followed"
+                )
+            visited.append(here)
+            if there in visited or len(visited) > self.settings.max_redirects:
+                chain = " -> ".join(redact(u) for u in [*visited[:5], there])
+                raise RedirectError(
+                    f"{ex.item}: {ex.service} redirect loop after {len(visited)} redirects (at most "
+                    f"{self.settings.max_redirects} followed): {chain}"
+                )
+            if resp.status_code in REWRITE_TO_GET and method != "HEAD":
+                method, body = "GET", None
+            target, query = there, None
+
+    def _read_body(self, ex: _Exchange, resp: requests.Response) -> requests.Response:
+        """Read the body in chunks, stopping at the service's limit (a response hook, so before the cache sees it).
+
+        An error answer or a redirect keeps only its first ``rejected_keep_bytes``: enough for the
+        message, never the whole of a huge one.
+        """
+        limit = self.settings.max_body(ex.service)
+        if resp._content is not False:  # already read: a cached answer, or this hook ran before
+            if len(resp._content or b"") > limit:
+                raise ResponseTooLargeError(
+                    f"{ex.item}: {ex.service} cached body of {len(resp._content or b'')} bytes is more than "
+                    f"the {ex.service} limit of {limit} bytes"
+                )
+            return resp
+        keep = self.settings.rejected_keep_bytes
+        ok = 200 <= resp.status_code < 300
+        where = f"{ex.method} {redact(resp.url)}"
+        declared = resp.headers.get("Content-Length", "").strip()
+        refused_at_once = ok and declared.isdigit() and int(declared) > limit
+        cap = limit if ok and not refused_at_once else keep
+        encoded = resp.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity")
+        chunks: list[bytes] = []
+        total = 0
+        complete = False
+        try:
+            for chunk in resp.raw.stream(CHUNK, decode_content=True):
+                chunks.append(chunk)
+                total += len(chunk)
+                if total > cap:
+                    break
+            else:
+                complete = True
+        except urllib3.exceptions.DecodeError as exc:
+            resp.close()
+            raise ServiceError(f"{ex.item}: {ex.service} sent a body that does not decompress ({where}): {exc}") from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            resp.close()
+            if ex.watch.fired:
+                raise self._deadline_error(ex, resp.url) from exc
+            if not refused_at_once:
+                if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+                    raise requests.ReadTimeout(exc, request=resp.request, response=resp) from exc
+                raise requests.ConnectionError(exc, request=resp.request, response=resp) from exc
+        if not complete:
+            resp.close()  # the rest is never read, so this connection is not reused
+        if ex.watch.fired:
+            raise self._deadline_error(ex, resp.url)
+        if refused_at_once:
+            self._refuse(ex, resp, chunks, declared,
+                         f"{ex.item}: {ex.service} declared a body of {declared} bytes ({where}), more than the "
+                         f"{ex.service} limit of {limit} bytes")
+        if ok and total > cap:
+            how = "decompressed" if encoded else "received"
+            self._refuse(ex, resp, chunks, f">{limit}",
+                         f"{ex.item}: {ex.service} body {how} past {limit} bytes ({where}), the {ex.service} "
+                         f"limit{'; a compression bomb?' if encoded else ''}")
+        resp._content = b"".join(chunks)[:cap]
+        resp._content_consumed = True
+        return resp
+
+    def _refuse(self, ex: _Exchange, resp: requests.Response, chunks: list[bytes], size: str, message: str) -> None:
+        ex.rejected = b"".join(chunks)[: self.settings.rejected_keep_bytes]
+        ex.rejected_size = size
+        ex.rejected_resp = resp
+        raise ResponseTooLargeError(message)
+
+    def _deadline_error(self, ex: _Exchange, url: str) -> DeadlineError:
+        return DeadlineError(
+            f"{ex.item}: {ex.service} did not answer {ex.method} {redact(url)} within the {ex.watch.seconds:g} s "
+            f"deadline; the connection was closed"
+        )
+
+    def _pause(self, ex: _Exchange, url: str, delay: float, problem: str) -> None:
+        """Refuse to back off past the deadline: the request ends within it."""
+        if ex.watch.remaining() <= delay:
+            raise DeadlineError(
+                f"{ex.item}: {ex.service} gave no usable answer to {ex.method} {redact(url)} within the "
+                f"{ex.watch.seconds:g} s deadline (last: {problem})"
+            )
 
     def _evict(self, resp: requests.Response) -> None:
         """Drop a bad body from the HTTP cache so the next run asks the server again."""
@@ -392,18 +690,25 @@ class PoliteClient:
         key = getattr(resp, "cache_key", None) or cache.create_key(resp.request)
         cache.delete(key)
 
-    def _store_rejected(self, fetched: FetchedResponse, source: str, item: str, hint: str, why: str) -> None:
+    def _store_rejected(
+        self, fetched: FetchedResponse, source: str, item: str, hint: str, why: str, *, size: str = ""
+    ) -> None:
+        """Keep the first ``rejected_keep_bytes`` of a refused body, for a look at what the server sent."""
         if self.raw_store is None:
             return
         self.raw_store.put(
-            fetched.content,
+            fetched.content[: self.settings.rejected_keep_bytes],
             source=SOURCE_REJECTED,
             source_id=f"{source}:{item}",
             url=fetched.url,
             status=fetched.status,
             content_type=fetched.headers.get("content-type", ""),
             format_hint=f"rejected:{hint}" if hint else "rejected",
-            headers={**fetched.headers, "x-oncotriples-rejected": why[:500]},
+            headers={
+                **fetched.headers,
+                "x-oncotriples-rejected": why[:500],
+                "x-oncotriples-size": size or str(len(fetched.content)),
+            },
         )
 
 
