@@ -9,6 +9,7 @@ triples, and an environment fault ends in a one-line error with the documented e
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,9 +52,9 @@ def run(settings: Settings, nlp, **options) -> RunStats:
     return run_job(settings, RunOptions(offline=True, **options), nlp_factory=lambda: nlp)
 
 
-def cli_args(root: Path, *extra: str) -> list[str]:
+def cli_args(root: Path, *extra: str, releases: Path | None = None) -> list[str]:
     return ["run", "--offline", "--ner-model", "none", "--json", "--workdir", str(root / "work"),
-            "--releases-dir", str(root / "releases"), *extra]
+            "--releases-dir", str(releases or root / "releases"), *extra]
 
 
 def assert_one_line_error(code: int, stdout: str, stderr: str, *, names: str) -> dict:
@@ -134,3 +135,61 @@ def test_truncated_extraction_meta_is_discarded_and_rebuilt(tmp_path: Path, nlp_
     assert second.failures == [] and second.documents_extracted == 1 and second.triples == first.triples
     assert json.loads(meta.read_text(encoding="utf-8"))["triples"] > 0  # rebuilt
     assert any("extraction cache" in r.getMessage() and str(meta) in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------------------------ two work directories, one releases directory
+
+
+def test_stale_temp_cleanup_removes_only_folders_whose_owner_is_gone(tmp_path: Path) -> None:
+    from filelock import FileLock
+
+    from pipeline.stages.release import clean_stale_temp, temp_owner
+
+    releases = tmp_path / "releases"
+    alive, dead = releases / ".tmp-1.0.0-alive", releases / ".tmp-1.0.0-dead"
+    for folder in (alive, dead):
+        folder.mkdir(parents=True)
+        (folder / "triples.csv").write_bytes(b"x\n")
+        temp_owner(folder).touch()
+    owner = FileLock(str(temp_owner(alive)), timeout=0)
+    owner.acquire()  # a job writing this release right now
+    try:
+        clean_stale_temp(releases)
+        assert (alive / "triples.csv").is_file() and not dead.exists() and not temp_owner(dead).exists()
+    finally:
+        owner.release()
+    clean_stale_temp(releases)
+    assert list(releases.iterdir()) == [] or all(p.name.startswith(".oncotriples") for p in releases.iterdir())
+
+
+@pytest.mark.slow
+def test_second_work_dir_keeps_the_release_the_first_is_writing(tmp_path: Path) -> None:
+    from pause_hook import PAUSED, command
+
+    from pipeline.stages.release import verify_release
+
+    releases = tmp_path / "releases"
+    first = subprocess.Popen(command("release:15", *cli_args(tmp_path / "a", releases=releases)),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the second job gets its normalized output ready meanwhile, so its release stage starts while the first is paused
+    prepared = subprocess.run([*CLI, *cli_args(tmp_path / "b", "--no-release", releases=releases)],
+                              capture_output=True, text=True, timeout=300, check=False)
+    assert prepared.returncode == 0, prepared.stderr
+    seen: list[str] = []
+    assert first.stderr is not None
+    for line in first.stderr:
+        seen.append(line)
+        if PAUSED in line:
+            break
+    else:
+        pytest.fail(f"the first job never paused (exit {first.wait()}):\n{''.join(seen)}")
+    assert list(releases.glob(".tmp-1.0.0-*")), "the first job's release is in progress"
+    second = subprocess.run([*CLI, "release", "--workdir", str(tmp_path / "b" / "work"), "--releases-dir", str(releases)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, "".join(seen) + err
+    assert second.returncode == 0, second.stderr
+    assert json.loads(out.strip().splitlines()[-1])["release"] == "1.0.0"
+    assert "release 1.0.0" in second.stderr  # waited for the first, then found nothing new to release
+    assert list_releases(releases) == ["1.0.0"] and verify_release(releases / "1.0.0") == []
+    assert not list(releases.glob(".tmp-*"))

@@ -17,15 +17,18 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
+
 from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.stages.release_list import list_releases as list_releases  # re-export
 from pipeline.stages.release_list import release_member
-from schemas.errors import InputError, ReleaseExistsError
+from schemas.errors import InputError, LockHeldError, ReleaseExistsError
 from schemas.export import flatten, table_columns, table_schema
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
 from schemas.spreadsheet import delimited_bytes
@@ -391,12 +394,22 @@ def _datapackage(version: str, content: ReleaseContent, files: dict[str, bytes])
 
 
 def write_release(releases_dir: Path, version: str, files: dict[str, bytes]) -> Path:
-    """Write all files into a temp folder, fsync, then rename into place; never overwrite."""
+    """Write all files into a temp folder, fsync, then rename into place; never overwrite.
+
+    The temp folder's owner lock (``temp_owner``) is held until the rename, so another job's
+    ``clean_stale_temp`` leaves the folder alone while this job lives.
+    """
     releases_dir.mkdir(parents=True, exist_ok=True)
     final = releases_dir / version
     if final.exists():
         raise ReleaseExistsError(f"release {final} already exists and is never overwritten")
     tmp = Path(tempfile.mkdtemp(dir=releases_dir, prefix=f".tmp-{version}-"))
+    owner = FileLock(str(temp_owner(tmp)), timeout=0)
+    try:
+        owner.acquire()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     try:
         for name, data in files.items():
             with open(tmp / name, "wb") as fh:
@@ -411,15 +424,61 @@ def write_release(releases_dir: Path, version: str, files: dict[str, bytes]) -> 
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        owner.release()
+        temp_owner(tmp).unlink(missing_ok=True)
     log.info("release %s written to %s", version, final)
     return final
 
 
+RELEASES_LOCK = ".oncotriples-releases.lock"
+RELEASES_LOCK_TIMEOUT = 600.0
+"""Seconds a job waits for another job's release stage on the same releases directory."""
+
+
+def temp_owner(tmp: Path) -> Path:
+    """The lock file beside a release's temp folder, held by the job writing it (the kernel drops it when that job dies)."""
+    return tmp.with_name(f"{tmp.name}.owner")
+
+
+@contextmanager
+def releases_locked(releases_dir: Path, timeout: float = RELEASES_LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the releases directory's own lock: jobs with different work directories share one releases folder.
+
+    The work-directory lock cannot serialize them, so without this one job's version choice and
+    temp cleanup would race another's release write.
+    """
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(releases_dir / RELEASES_LOCK), timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise LockHeldError(f"another job has been writing a release in {releases_dir} for over {timeout:.0f} s (lock {lock.lock_file}); no release written") from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def clean_stale_temp(releases_dir: Path) -> None:
-    """Remove temp folders a killed release left behind (they were never visible as releases)."""
-    if releases_dir.is_dir():
-        for p in releases_dir.glob(".tmp-*"):
+    """Remove temp folders a killed release left behind (never visible as releases); keep those whose owner lives."""
+    if not releases_dir.is_dir():
+        return
+    for p in sorted(releases_dir.glob(".tmp-*")):
+        if not p.is_dir():
+            continue
+        owner = FileLock(str(temp_owner(p)), timeout=0)
+        try:
+            owner.acquire()
+        except Timeout:
+            log.info("kept %s: the job writing that release is still running", p)
+            continue
+        try:
             shutil.rmtree(p, ignore_errors=True)
+            log.info("removed %s, left by a release that never finished", p)
+        finally:
+            owner.release()
+            temp_owner(p).unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ what must not be published

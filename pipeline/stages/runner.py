@@ -306,11 +306,18 @@ def _run_id(work: WorkDir, versions: dict[str, str]) -> str:
 
 def release_triples(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir) -> None:
     """Apply curation, compare with the previous release and write the next version (if anything changed)."""
+    from pipeline.stages.release import clean_stale_temp, releases_locked
+
+    with releases_locked(settings.releases_dir):  # one release stage at a time per releases directory
+        clean_stale_temp(settings.releases_dir)
+        _release_triples_locked(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work)
+
+
+def _release_triples_locked(settings: Settings, triples: list[Triple], documents, trials, links, versions, sources, stats: RunStats, *, demo: bool, work: WorkDir) -> None:
     from pipeline.curation.decisions import apply_curation
     from pipeline.stages.release import (
         ReleaseContent,
         build_release_files,
-        clean_stale_temp,
         diff_triples,
         list_releases,
         load_release_triples,
@@ -320,7 +327,6 @@ def release_triples(settings: Settings, triples: list[Triple], documents, trials
     )
 
     releases_dir = settings.releases_dir
-    clean_stale_temp(releases_dir)
     kept, rejected, curation = apply_curation(settings, triples)
     existing = list_releases(releases_dir)
     previous = existing[-1] if existing else None
