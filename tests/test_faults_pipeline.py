@@ -193,3 +193,23 @@ def test_second_work_dir_keeps_the_release_the_first_is_writing(tmp_path: Path) 
     assert "release 1.0.0" in second.stderr  # waited for the first, then found nothing new to release
     assert list_releases(releases) == ["1.0.0"] and verify_release(releases / "1.0.0") == []
     assert not list(releases.glob(".tmp-*"))
+
+
+# ------------------------------------------------------------------ a first run whose every fetch failed
+
+
+def test_first_run_whose_every_fetch_failed_publishes_nothing(tmp_path: Path, nlp_rules) -> None:
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens, every request is refused at once
+    s = load_settings(overrides={
+        "pipeline": {"workdir": str(tmp_path / "work"), "releases_dir": str(tmp_path / "releases"), "ner_model": "none"},
+        "http": {"max_retries": 0, "timeout": 2.0, "backoff_base": 0.01, "backoff_max": 0.01},
+        "ncbi": {"eutils_url": dead, "requests_per_second": 100.0},
+        "ctgov": {"url": dead, "requests_per_second": 100.0},
+        "sources": {"dois": ["10.1056/NEJMoa1715274"], "pmids": ["29768149"], "pubmed_queries": ["osimertinib resistance"],
+                    "pmcids": [], "nct_ids": ["NCT04267848"]},
+    })
+    stats = run_job(s, RunOptions(), nlp_factory=lambda: nlp_rules)
+    assert stats.failed >= 4 and stats.triples == 0
+    assert any(f.stage == "release" for f in stats.failures), stats.failures
+    assert stats.release is None and list_releases(s.releases_dir) == []
+    assert not (s.releases_dir / "1.0.0").exists()

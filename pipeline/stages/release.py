@@ -504,6 +504,21 @@ def withhold_reason(old: dict[str, dict[str, Any]], changes: ChangeSet, failed_i
     return f"withheld: it would remove {sum(lost.values())} released triples of items that failed this run: {items}"
 
 
+def empty_release_reason(n_triples: int, previous: str | None, failed: int) -> str | None:
+    """Why a release without triples must not be written, or None.
+
+    An empty first release says nothing, and an empty release after failures (every fetch
+    refused, say) would publish an outage as a dataset; either way nothing is written.
+    """
+    if n_triples:
+        return None
+    if failed:
+        return f"not written: it would hold no triples and {failed} items failed this run"
+    if previous is None:
+        return "not written: a first release would hold no triples"
+    return None
+
+
 def verify_release(path: Path) -> list[str]:
     """Check every file against SHA256SUMS; return the problems (empty when all is well).
 

@@ -319,6 +319,7 @@ def _release_triples_locked(settings: Settings, triples: list[Triple], documents
         ReleaseContent,
         build_release_files,
         diff_triples,
+        empty_release_reason,
         list_releases,
         load_release_triples,
         next_version,
@@ -340,6 +341,14 @@ def _release_triples_locked(settings: Settings, triples: list[Triple], documents
     version = next_version(previous, previous_schema, changes)
     if version is None:
         log.info("nothing changed since release %s; no new release written", previous)
+        stats.release = previous
+        return
+    empty = empty_release_reason(len(kept), previous, stats.failed)
+    if empty is not None:
+        if stats.failed:
+            stats.fail("release", version, f"release {version} {empty}")
+        else:
+            log.info("release %s %s", version, empty)
         stats.release = previous
         return
     withheld = withhold_reason(old, changes, {f.item for f in stats.failures})
