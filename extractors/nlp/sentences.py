@@ -1,10 +1,13 @@
 """A fast rule-based sentence splitter for scientific text, as a spaCy component.
 
 Statistical parsers are slow and trip on biomedical abbreviations; a few
-rules do better here: break at line ends (paragraphs and table rows are
-units of their own) and after ``.?!`` followed by an upper-case letter,
-digit or opening bracket, unless the period closes a known abbreviation
-(``et al.``, ``vs.``, ``Fig.``, ``e.g.``) or an initial.
+rules do better here: break at blank lines (paragraphs are units of their
+own) and after ``.?!`` followed by an upper-case letter, digit or opening
+bracket, unless the period closes a known abbreviation (``et al.``, ``vs.``,
+``Fig.``, ``e.g.``) or an initial. A single line break is where PDF and
+e-mail text wraps, so it ends a sentence only when the lines look like
+separate units (:func:`line_break_ends_sentence`): table rows, list items,
+a line closed by ``.?!:``, or a short heading line above a longer one.
 """
 
 from __future__ import annotations
@@ -43,6 +46,31 @@ def _ends_with_abbreviation(text_before: str) -> bool:
     return len(word) == 1 or "." in word
 
 
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*•·–—▪◦‣][ \t]|\d{1,3}[.)][ \t]|\(?[a-z]\)[ \t])")
+_LINE_CLOSED = re.compile(r"[.?!:][\"'’”)\]]*$")
+HEADING_LINE_RATIO = 0.5
+"""A line without end punctuation is a heading when it is shorter than this share of the next line."""
+
+
+def line_break_ends_sentence(text: str, newline: int) -> bool:
+    """Whether the single line break at ``text[newline]`` ends a sentence (else it is a wrap)."""
+    line_start = text.rfind("\n", 0, newline) + 1
+    next_end = text.find("\n", newline + 1)
+    prev_line = text[line_start:newline].strip(" ")
+    next_line = text[newline + 1 : len(text) if next_end < 0 else next_end].strip(" ")
+    if not prev_line.strip() or not next_line.strip():
+        return True
+    if "\t" in prev_line or "\t" in next_line or _LIST_ITEM.match(next_line):
+        return True
+    if _LINE_CLOSED.search(prev_line):
+        first = next_line[:1]
+        if prev_line.endswith(".") and first.islower() and _ends_with_abbreviation(prev_line):
+            return False
+        return True
+    starts_unit = next_line[:1].isupper() or next_line[:1].isdigit()
+    return starts_unit and len(prev_line) < HEADING_LINE_RATIO * len(next_line) and not prev_line.endswith((",", ";", "-", "("))
+
+
 def sentence_starts(doc: Doc) -> list[bool]:
     """Return, per token, whether it starts a sentence."""
     starts = [False] * len(doc)
@@ -51,14 +79,25 @@ def sentence_starts(doc: Doc) -> list[bool]:
     starts[0] = True
     text = doc.text
     depth = 0
+    last_end = 0  # end of the last non-space token
     for i, tok in enumerate(doc):
         if i == 0:
+            if not tok.is_space:
+                last_end = tok.idx + len(tok.text)
             continue
         prev = doc[i - 1]
         if "\n" in prev.text or "\n" in prev.whitespace_:
-            starts[i] = not tok.is_space
-            depth = 0
+            if tok.is_space:
+                continue
+            gap = text[last_end : tok.idx]
+            newline = last_end + gap.index("\n")
+            last_end = tok.idx + len(tok.text)
+            if gap.count("\n") >= 2 or line_break_ends_sentence(text, newline):
+                starts[i] = True
+                depth = 0
             continue
+        if not tok.is_space:
+            last_end = tok.idx + len(tok.text)
         if tok.is_space:
             continue
         if prev.text in ("(", "["):

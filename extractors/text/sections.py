@@ -56,7 +56,8 @@ _ABSTRACT_LABELS = (
     r"|Main Outcomes? and Measures?|Measurements|Results|Findings|Key Content and Findings|Conclusions?|Conclusions and Relevance"
     r"|Interpretation|Significance|Implications|Trial Registration|Clinical Trial Registration|Evidence Acquisition|Evidence Synthesis"
 )
-_ABSTRACT_LABEL_PARA = re.compile(rf"^(?:{_ABSTRACT_LABELS})(?:\s*[:.]\s*|\s+(?=[A-Z(]))", re.IGNORECASE)
+_ABSTRACT_LABEL_PARA = re.compile(rf"^(?:{_ABSTRACT_LABELS})(?:\s*[:.]\s*|\s+(?-i:(?=[A-Z(])))", re.IGNORECASE)
+"""A structured-abstract paragraph: its label, then a colon or a capitalised sentence ("Patients with …" is prose)."""
 _ABSTRACT_LABEL_HEAD = re.compile(rf"^(?!introduction$)(?:{_ABSTRACT_LABELS})$", re.IGNORECASE)
 _BODY_HEADS = re.compile(
     r"^(?:introduction|background|methods?|materials and methods|patients and methods|methodology|results|discussion"
@@ -239,8 +240,8 @@ def _label_article(paras: list[_Para]) -> list[tuple[str, str]]:
             out.append(("front_matter", heading))
             continue
         if state == "body_pending":
-            # no abstract: author/affiliation lines until the first long paragraph
-            if p.is_heading_shape or (len(t) < 200 and not re.search(r"[.!?]\s+[A-Z]", t)):
+            # no abstract: author/affiliation lines until the first paragraph that reads as prose
+            if p.is_heading_shape or (len(t) < 200 and not re.search(r"[.!?]\s+[A-Z]", t) and not _reads_as_prose(t)):
                 out.append(("front_matter", heading))
                 continue
             state = "body"
@@ -255,6 +256,24 @@ def _label_article(paras: list[_Para]) -> list[tuple[str, str]]:
             heading = t
         out.append((_state_label(state), heading))
     return out
+
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE_END = re.compile(r"[.!?][\"'’”)\]]*$")
+
+
+def _reads_as_prose(text: str) -> bool:
+    """A short paragraph that is a sentence: ends like one and is mostly lower-case words.
+
+    Author lists and affiliations (``Department of Oncology, X University Hospital, Y.``) are
+    mostly capitalised; a one-sentence paragraph of an article without an abstract is not.
+    """
+    if "@" in text or not _SENTENCE_END.search(text.rstrip()):
+        return False
+    words = _WORD.findall(text)
+    if len(words) < 5:
+        return False
+    return sum(w[0].islower() for w in words) >= 0.4 * len(words)
 
 
 def _state_label(state: str) -> str:

@@ -95,11 +95,27 @@ def clean_to_raw(offset_map: list[OffsetSegment], pos: int) -> int | None:
     return seg.raw_start + min(pos - seg.clean_start, seg.length)
 
 
+def clean_end_to_raw(offset_map: list[OffsetSegment], end: int) -> int | None:
+    """Map the exclusive end of a clean span to the raw text, through the span's last character.
+
+    Mapping ``end`` itself would take in raw characters the cleanup deleted after the span
+    (the ``\r`` of a CRLF line end, trailing spaces).
+    """
+    if not offset_map or end <= 0:
+        return clean_to_raw(offset_map, end)
+    starts = [seg.clean_start for seg in offset_map]
+    i = bisect.bisect_right(starts, end - 1) - 1
+    if i < 0:
+        return offset_map[0].raw_start
+    seg = offset_map[i]
+    return seg.raw_start + min(end - seg.clean_start, seg.length)
+
+
 def raw_evidence(raw_text: str | None, doc: Document, start: int, end: int, limit: int = 300) -> str | None:
     """The source characters behind a clean span, so evidence is an exact substring of the source."""
     if not raw_text:
         return None
-    rs, re_ = clean_to_raw(doc.offset_map, start), clean_to_raw(doc.offset_map, end)
+    rs, re_ = clean_to_raw(doc.offset_map, start), clean_end_to_raw(doc.offset_map, end)
     if rs is None or re_ is None or re_ <= rs:
         return None
     piece = raw_text[rs:re_]
