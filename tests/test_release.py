@@ -60,7 +60,7 @@ def test_same_inputs_give_byte_identical_releases(tmp_path: Path, released: Sett
     run(other, nlp_rules)
     version = f"{MAJOR}.0.0"
     a, b = folder_bytes(released.releases_dir / version), folder_bytes(other.releases_dir / version)
-    assert a.keys() == b.keys() and {"triples.csv", "triples.parquet", "triples.jsonl", "civic_evidence.tsv", "CHANGELOG.md", "changes.jsonl", "manifest.json", "SHA256SUMS", "datapackage.json"} <= a.keys()
+    assert a.keys() == b.keys() and {"triples.csv", "triples.parquet", "triples.jsonl", "civic_evidence.tsv", "CHANGELOG.md", "changes.jsonl", "decisions.jsonl", "manifest.json", "SHA256SUMS", "datapackage.json"} <= a.keys()
     assert a == b
 
 

@@ -9,6 +9,7 @@ drops an earlier edit, and ``extract --out DIR`` is refused before any work is d
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import shutil
@@ -86,6 +87,94 @@ def curated(curated_run: tuple[Path, dict[str, str]], tmp_path: Path) -> tuple[P
 
 def releases(root: Path) -> list[str]:
     return sorted(p.name for p in (root / "releases").iterdir() if not p.name.startswith("."))
+
+
+# ------------------------------------------------------------------ item 1: the state database emptied or deleted
+
+
+@pytest.mark.parametrize("fault", ["emptied", "deleted"])
+def test_run_refuses_a_lost_state_database(curated: tuple[Path, dict[str, str]], fault: str) -> None:
+    root, _ = curated
+    db = root / "work" / "state.sqlite"
+    if fault == "emptied":
+        db.write_bytes(b"")
+    else:
+        db.unlink()
+    before = releases(root)
+    result = run(root, ok=False)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.output
+    assert str(db) in lines[0] and "oncotriples review restore" in lines[0], lines[0]
+    assert releases(root) == before
+    assert not db.exists() or db.stat().st_size == 0  # no fresh database was created
+
+
+def test_review_commands_refuse_a_lost_state_database(curated: tuple[Path, dict[str, str]]) -> None:
+    root, _ = curated
+    (root / "work" / "state.sqlite").unlink()
+    result = cli("review", "export", "--out", root / "x.csv", *opts(root), ok=False)
+    assert result.exit_code == 1 and "review restore" in result.output and not (root / "x.csv").exists()
+    assert not (root / "work" / "state.sqlite").exists()
+
+
+def test_new_work_directory_beside_curated_releases_is_refused(curated: tuple[Path, dict[str, str]]) -> None:
+    root, _ = curated
+    shutil.rmtree(root / "work")
+    before = releases(root)
+    result = run(root, ok=False)
+    assert result.exit_code == 1 and "review restore" in result.output and f"{MAJOR}.1.0" in result.output, result.output
+    assert releases(root) == before
+
+
+def test_release_carries_its_decisions(curated: tuple[Path, dict[str, str]]) -> None:
+    root, ids = curated
+    rel = root / "releases" / f"{MAJOR}.1.0"
+    rows = {r["triple_id"]: r for r in jsonl(rel / "decisions.jsonl")}
+    assert {tid: r["decision"] for tid, r in rows.items()} == {ids["reject"]: "reject", ids["accept"]: "accept"}
+    assert rows[ids["reject"]]["reason"] == "not_asserted" and rows[ids["reject"]]["curator"] == "ann"
+    digest = hashlib.sha256((rel / "decisions.jsonl").read_bytes()).hexdigest()
+    assert json.loads((rel / "manifest.json").read_text(encoding="utf-8"))["files"]["decisions.jsonl"] == digest
+    assert f"{digest}  decisions.jsonl" in (rel / "SHA256SUMS").read_text(encoding="utf-8")
+    assert cli("verify", f"{MAJOR}.1.0", "--releases-dir", root / "releases").exit_code == 0
+
+
+@pytest.mark.parametrize("fault", ["deleted", "new_workdir"])
+def test_review_restore_rebuilds_decisions_and_is_idempotent(curated: tuple[Path, dict[str, str]], fault: str) -> None:
+    root, ids = curated
+    if fault == "deleted":
+        (root / "work" / "state.sqlite").unlink()
+    else:
+        shutil.rmtree(root / "work")
+    rel = root / "releases" / f"{MAJOR}.1.0"
+    first = cli("review", "restore", rel, *opts(root))
+    assert "restored 2 decision(s)" in first.output, first.output
+    assert {tid: d.decision for tid, d in latest(root).items()} == {ids["reject"]: "reject", ids["accept"]: "accept"}
+    again = cli("review", "restore", f"{MAJOR}.1.0", *opts(root))  # a version under --releases-dir works too
+    assert "restored 0 decision(s)" in again.output, again.output
+    assert len(latest(root)) == 2
+    run(root)
+    assert releases(root)[-1] == f"{MAJOR}.1.0"  # same triples, same curation: no release restores the rejected triple
+    assert ids["reject"] in {r["triple_id"] for r in jsonl(rel / "rejected.jsonl")}
+
+
+def test_restore_never_overwrites_a_newer_decision(curated: tuple[Path, dict[str, str]]) -> None:
+    root, ids = curated
+    s = load_settings(None, env={}, overrides={"pipeline": {"workdir": str(root / "work"), "releases_dir": str(root / "releases")}})
+    decisions.record_decision(s, ids["reject"], "accept", curator="bob")
+    result = cli("review", "restore", root / "releases" / f"{MAJOR}.1.0", *opts(root))
+    assert "restored 0 decision(s)" in result.output, result.output
+    assert latest(root)[ids["reject"]].decision == "accept" and latest(root)[ids["reject"]].curator == "bob"
+
+
+def test_restore_refuses_a_tampered_journal(curated: tuple[Path, dict[str, str]]) -> None:
+    root, _ = curated
+    (root / "work" / "state.sqlite").unlink()
+    journal = root / "releases" / f"{MAJOR}.1.0" / "decisions.jsonl"
+    journal.write_bytes(journal.read_bytes().replace(b"not_asserted", b"duplicate"))
+    result = cli("review", "restore", journal.parent, *opts(root), ok=False)
+    assert result.exit_code == 1 and "decisions.jsonl" in result.output and "checksum" in result.output
+    assert not (root / "work" / "state.sqlite").exists()
 
 
 # ------------------------------------------------------------------ item 5: an edit dropped by a later accept

@@ -89,6 +89,31 @@ def register(app: typer.Typer) -> None:
             err=True,
         )
 
+    @review_app.command("restore")
+    def restore(
+        release: Annotated[str, typer.Argument(metavar="RELEASE", help="a release folder (releases/1.2.0) or a version under --releases-dir")],
+        config: Config = None,
+        workdir: Workdir = None,
+        releases_dir: Releases = None,
+    ) -> None:
+        """Rebuild the curation decisions a release carries (its decisions.jsonl, checked against
+        its checksums) into the state database, creating it if it was lost. Safe to repeat: a
+        decision already there, or older than one made since, is left out."""
+        from pipeline.curation import decisions
+        from schemas.errors import OncoTriplesError
+
+        settings = _settings(config, workdir, releases_dir)
+        try:
+            result = decisions.restore_decisions(settings, release)
+        except OncoTriplesError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        typer.echo(
+            f"restored {len(result.restored)} decision(s) from {result.release} into {settings.state_db}; "
+            f"{result.present} already there or superseded by a newer decision",
+            err=True,
+        )
+
     @review_app.command("serve")
     def serve(
         host: Annotated[str, typer.Option("--host", help="address to bind (loopback by default; the app has no login)")] = "127.0.0.1",
@@ -102,13 +127,14 @@ def register(app: typer.Typer) -> None:
         e edit; every decision is saved at once."""
         import logging
 
-        from pipeline.curation import review
+        from pipeline.curation import decisions, review
         from pipeline.curation.webapp import build_server
         from schemas.errors import OncoTriplesError
 
         settings = _settings(config, workdir, releases_dir)
         try:
             review.load_current_triples(settings)
+            decisions.check_released_decisions(settings)
         except OncoTriplesError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc

@@ -20,20 +20,37 @@ checked by ``validate_decision`` and stored as a ``pipeline.state.db.Decision``.
 
 Functions take either ``Settings`` (the state database at ``settings.state_db``
 is opened and closed) or an open ``StateDB``.
+
+Every release carries the latest decision on each of its triples (``decisions.jsonl``,
+listed in its manifest and SHA256SUMS), so a lost state database can be rebuilt from
+what was released (``restore_decisions``), and a run refuses to release without the
+decisions the newest release carries (``check_released_decisions``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Required, TypedDict, Unpack
 
 from pydantic import ValidationError
 
 from pipeline.config import Settings
-from pipeline.state.db import Decision, StateDB, evidence_hash
+from pipeline.state.db import (
+    RESTORE_HINT,
+    Decision,
+    StateDB,
+    StateMissingError,
+    database_absent,
+    evidence_hash,
+    refuse_lost_database,
+)
 from schemas.errors import InputError
 from schemas.models import Triple
 from schemas.vocab import DECISIONS, EDITABLE_FIELDS, REASON_CODES, reason_code
@@ -41,6 +58,11 @@ from schemas.vocab import DECISIONS, EDITABLE_FIELDS, REASON_CODES, reason_code
 log = logging.getLogger(__name__)
 
 StateTarget = Settings | StateDB
+
+DECISIONS_JOURNAL = "decisions.jsonl"
+"""The release file holding the decisions behind the release's curation columns."""
+
+RECORD_FIELDS = ("id", "triple_id", "decision", "reason", "edits", "curator", "note", "created_at", "doc_id", "sentence_start", "sentence_end", "evidence_sha256")
 
 
 @contextmanager
@@ -197,15 +219,162 @@ def latest_decisions(target: StateTarget) -> dict[str, Decision]:
 
 
 def curator_fields(d: Decision) -> dict[str, str]:
-    """The per-triple curation columns a release writes (``curator``, ``curated_at``, ``note``) plus decision and reason."""
-    return {"curator": d.curator, "curated_at": d.created_at, "note": d.note, "decision": d.decision, "reason": d.reason or ""}
+    """The per-triple curation columns a release writes (``curator``, ``curated_at``, ``note``) plus decision and reason.
+
+    ``record`` is the whole decision as JSON (``decision_record``), for the release's decisions journal.
+    """
+    return {
+        "curator": d.curator, "curated_at": d.created_at, "note": d.note, "decision": d.decision, "reason": d.reason or "",
+        "record": json.dumps(decision_record(d), sort_keys=True, ensure_ascii=False),
+    }
+
+
+# ------------------------------------------------------------------ the decisions a release carries
+
+
+def decision_record(d: Decision) -> dict[str, Any]:
+    """A decision as one JSON object of the release journal (every stored field, ``edits`` as an object)."""
+    return {name: getattr(d, name) for name in RECORD_FIELDS}
+
+
+def journal_records(curation: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
+    """The journal rows of a release from ``apply_curation``'s fields: one per decided triple, oldest first."""
+    rows = [json.loads(c["record"]) for c in curation.values() if c.get("record")]
+    return sorted(rows, key=lambda r: (r["created_at"], r["id"], r["triple_id"]))
+
+
+def decision_from_record(row: Any, where: str) -> Decision:
+    """The Decision a journal row holds; raise InputError naming ``where`` when the row is not one."""
+    if not isinstance(row, dict) or not {"triple_id", "decision", "curator", "created_at"} <= row.keys():
+        raise InputError(f"{where}: not a decision record (needs triple_id, decision, curator, created_at)")
+    try:
+        d = Decision(
+            int(row.get("id") or 0), str(row["triple_id"]), str(row["decision"]), row.get("reason") or None, dict(row.get("edits") or {}),
+            str(row["curator"]), str(row.get("note") or ""), str(row["created_at"]), str(row.get("doc_id") or ""),
+            int(row.get("sentence_start") or 0), int(row.get("sentence_end") or 0), str(row.get("evidence_sha256") or ""),
+        )
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: unreadable decision record ({exc})") from exc
+    if not d.created_at:
+        raise InputError(f"{where}: decision on {d.triple_id} has no created_at")
+    return d
+
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+
+
+def newest_release(releases_dir: Path) -> Path | None:
+    """The newest release folder (semantic-version order, manifest present), or None."""
+    if not releases_dir.is_dir():
+        return None
+    found = [p for p in releases_dir.iterdir() if p.is_dir() and _SEMVER.match(p.name) and (p / "manifest.json").is_file()]
+    return max(found, key=lambda p: tuple(int(x) for x in p.name.split(".")), default=None)
+
+
+def read_journal(release: Path) -> list[Decision]:
+    """The decisions a release carries, after checking the journal against the release's manifest and SHA256SUMS."""
+    path = release / DECISIONS_JOURNAL
+    if not path.is_file():
+        raise InputError(f"{path}: no decisions journal in this release (written by an oncotriples without one)")
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        listed = json.loads((release / "manifest.json").read_text(encoding="utf-8")).get("files", {}).get(DECISIONS_JOURNAL)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{release / 'manifest.json'}: unreadable ({exc})") from exc
+    sums = release / "SHA256SUMS"
+    in_sums = sums.is_file() and f"{digest}  {DECISIONS_JOURNAL}" in sums.read_text(encoding="utf-8").splitlines()
+    if listed != digest or not in_sums:
+        raise InputError(f"{path}: checksum does not match the release's manifest.json / SHA256SUMS; not using a damaged journal")
+    out = []
+    for n, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{path}: line {n}: not JSON ({exc})") from exc
+        out.append(decision_from_record(row, f"{path}: line {n}"))
+    return out
+
+
+def _covered(db: StateDB, d: Decision) -> bool:
+    """True when the database holds a decision on ``d``'s triple made at or after ``d`` (so ``d`` adds nothing)."""
+    return any(h.created_at >= d.created_at for h in db.decision_history(d.triple_id))
+
+
+def check_released_decisions(settings: Settings) -> None:
+    """Refuse (StateMissingError) when the state database lacks decisions the newest release carries.
+
+    Decisions are append-only, so a released decision missing from the database means the
+    database was lost or replaced; releasing from it would silently undo that curation.
+    """
+    release = newest_release(settings.releases_dir)
+    restore = f"`{RESTORE_HINT} {release} --workdir {settings.workdir}`"
+    refuse_lost_database(settings.state_db, workdir=settings.workdir, release=str(release or ""))
+    if release is None or not (release / DECISIONS_JOURNAL).is_file():
+        return
+    released = read_journal(release)
+    if not released:
+        return
+    if database_absent(settings.state_db):
+        missing = released
+    else:
+        with _db(settings) as db:
+            missing = [d for d in released if not _covered(db, d)]
+    if missing:
+        first = missing[0]
+        raise StateMissingError(
+            f"state database {settings.state_db} lacks {len(missing)} of the {len(released)} curation decision(s) released in {release} "
+            f"(e.g. {first.decision} of {first.triple_id} by {first.curator}); not curating without them: rebuild them with {restore}"
+        )
+
+
+@dataclass
+class RestoreResult:
+    """What ``restore_decisions`` did."""
+
+    release: Path
+    restored: list[Decision] = field(default_factory=list)
+    present: int = 0
+    """Released decisions the database already held (or superseded by a newer one there)."""
+
+
+def release_folder(settings: Settings, release: str | Path) -> Path:
+    """A release named as a folder, or as a version under ``settings.releases_dir``."""
+    p = Path(release)
+    for candidate in (p, settings.releases_dir / str(release)):
+        if candidate.is_dir() and (candidate / "manifest.json").is_file():
+            return candidate
+    raise InputError(f"no release {release}: neither a release folder nor a version in {settings.releases_dir}")
+
+
+def restore_decisions(settings: Settings, release: str | Path) -> RestoreResult:
+    """Rebuild the curation decisions a release carries into the state database (created if absent).
+
+    Idempotent: a released decision is added only when the database holds no decision on
+    that triple made at or after it, so a newer decision there is never overwritten. The
+    decisions keep their curator and time; all are appended in one transaction.
+    """
+    folder = release_folder(settings, release)
+    released = read_journal(folder)
+    result = RestoreResult(folder)
+    with StateDB(settings.state_db, allow_new=True) as db:
+        todo = [replace(d, id=0) for d in released if not _covered(db, d)]
+        result.present = len(released) - len(todo)
+        result.restored = save_decisions(db, todo)
+    log.info("restored %d decision(s) from %s into %s (%d already there)", len(result.restored), folder, settings.state_db, result.present)
+    return result
 
 
 def apply_curation(target: StateTarget, triples: list[Triple]) -> tuple[list[Triple], list[Triple], dict[str, dict[str, str]]]:
     """Return (kept, rejected, curator fields by triple_id) after the latest decision per triple.
 
     Input order is kept. With no state database yet, nothing is curated (and no file is created).
+    Given ``Settings``, a lost state database is refused first (``check_released_decisions``).
     """
+    if isinstance(target, Settings):
+        check_released_decisions(target)
     if _no_database(target):
         return list(triples), [], {}
     with _db(target) as db:

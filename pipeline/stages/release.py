@@ -156,6 +156,13 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def decisions_journal(curation: dict[str, dict[str, str]]) -> bytes:
+    """The decisions behind a release's curation columns, one JSON object each: a lost state database is rebuilt from them."""
+    from pipeline.curation.decisions import journal_records
+
+    return _jsonl_bytes(journal_records(curation))
+
+
 def civic_rows(triples: list[Triple]) -> list[dict[str, Any]]:
     """CIViC-style evidence rows so curators can compare with CIViC."""
     level_map = {"preclinical": "D", "case_report": "C", "retrospective": "B", "clinical_trial": "B", "review": "E"}
@@ -246,6 +253,7 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
         f"| `trials.csv` | {c.n_trials} | ClinicalTrials.gov records linked from the documents |",
         f"| `document_trials.csv` | {c.n_links} | document ↔ trial links |",
         f"| `rejected.jsonl` | {c.n_rejected} | triples curators rejected |",
+        "| `decisions.jsonl` | | the curation decision behind each curated or rejected triple (`oncotriples review restore` rebuilds them into a state database) |",
         "| `civic_evidence.tsv` | same as triples | CIViC-style evidence rows |",
         "| `changes.jsonl`, `CHANGELOG.md` | | changes against the previous release |",
         "| `datapackage.json` | | Frictionless descriptor (`frictionless validate datapackage.json`) |",
@@ -328,6 +336,7 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
     links = sorted(content.links, key=lambda link: (link.doc_id, link.nct_id, link.how))
     files["document_trials.csv"] = _csv_bytes([flatten(link, "document_trials") for link in links], table_columns("document_trials"))
     files["rejected.jsonl"] = _jsonl_bytes(t.model_dump(mode="json") for t in sorted(content.rejected, key=lambda t: t.triple_id))
+    files["decisions.jsonl"] = decisions_journal(content.curation)
     files["civic_evidence.tsv"] = delimited_bytes(civic_rows(triples), CIVIC_COLUMNS, delimiter="\t")
     change_rows = [{"change": "added", **a} for a in changes.added] + [{"change": "removed", **r} for r in changes.removed] + [{"change": "changed", **c} for c in changes.changed]
     files["changes.jsonl"] = _jsonl_bytes(change_rows)

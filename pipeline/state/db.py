@@ -289,7 +289,8 @@ def migrate(conn: sqlite3.Connection, *, target: int | None = None, path: str = 
             conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", (m.version, m.name, utc_now()))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite may have rolled back already (disk full)
+                conn.execute("ROLLBACK")
             raise
         log.info("state database %s: applied migration %d (%s)", path, m.version, m.name)
         applied.append(m.version)
@@ -313,11 +314,65 @@ def _statements(sql: str) -> list[str]:
 # ------------------------------------------------------------------ database
 
 
-class StateDB:
-    """A connection to the state database; migrates it on open. Use as a context manager."""
+class StateMissingError(ConfigError):
+    """The state database is missing or empty where earlier work shows it was in use; none was created."""
 
-    def __init__(self, path: Path | str, *, timeout: float = 30.0) -> None:
+
+WORK_MARKERS = ("raw", "parsed", "extracted", "fetch_meta.json")
+"""What the fetch, parse and extract stages leave in a work directory; each is recorded in the state database."""
+
+RESTORE_HINT = "oncotriples review restore"
+
+
+def database_absent(path: Path | str) -> bool:
+    """True when ``path`` holds no database: no file, or an empty one (SQLite would start a new one)."""
+    p = Path(path)
+    return not p.exists() or (p.is_file() and p.stat().st_size == 0)
+
+
+def earlier_work(folder: Path) -> list[str]:
+    """The work-directory entries in ``folder`` that show a job ran there (empty folders do not count)."""
+    found = []
+    for name in WORK_MARKERS:
+        p = folder / name
+        if p.is_file() or (p.is_dir() and any(p.iterdir())):
+            found.append(name)
+    return found
+
+
+def refuse_lost_database(path: Path | str, *, workdir: Path | None = None, release: str = "") -> None:
+    """Raise StateMissingError when the database at ``path`` is absent but ``workdir`` (default: its folder) was used.
+
+    A new, empty database there would silently forget every run and curation decision;
+    ``release`` (a release folder) makes the recovery command exact.
+    """
+    p = Path(path)
+    if not database_absent(p):
+        return
+    folder = workdir if workdir is not None else p.parent
+    found = earlier_work(folder)
+    if not found:
+        return
+    what = "empty" if p.exists() else "missing"
+    target = release or "RELEASES_DIR/NEWEST_VERSION"
+    raise StateMissingError(
+        f"state database {p} is {what} but {folder} holds earlier work ({', '.join(found)}); not starting a new one silently: "
+        f"put back a backup of it, or rebuild the curation decisions with `{RESTORE_HINT} {target} --workdir {folder}`"
+        + ("" if release else " (`oncotriples releases` lists the versions)")
+    )
+
+
+class StateDB:
+    """A connection to the state database; migrates it on open. Use as a context manager.
+
+    A missing or empty database is created only where no job ran yet (or with ``allow_new``,
+    as restoring does): beside earlier work it is refused (``refuse_lost_database``).
+    """
+
+    def __init__(self, path: Path | str, *, timeout: float = 30.0, allow_new: bool = False) -> None:
         self.path = Path(path)
+        if not allow_new:
+            refuse_lost_database(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
@@ -345,10 +400,12 @@ class StateDB:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite rolls back by itself on SQLITE_FULL/IOERR; a second ROLLBACK would hide the real error
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def schema_version(self) -> int:
         return max(applied_versions(self.conn), default=0)
