@@ -171,13 +171,18 @@ def test_a_302_to_another_host_is_refused_naming_both_urls(tmp_path):
         assert other.seen == []
 
 
-def test_a_307_never_reposts_ncbi_credentials_to_another_host(tmp_path):
+@pytest.mark.parametrize("status,method", [(307, "POST"), (308, "POST"), (302, "GET"), (303, "POST")])
+def test_a_redirect_never_takes_ncbi_credentials_to_another_host(tmp_path, status, method):
     with RawServer(lambda s: ok(b"<eSearchResult/>", "text/xml")) as other, \
-            RawServer(lambda s: redirect(307, f"{other.url}/efetch.fcgi")) as origin:
+            RawServer(lambda s: redirect(status, f"{other.url}{s.target}")) as origin:
         client, _ = make_client(tmp_path, ncbi_params={"tool": "t", "email": "me@example.org", "api_key": "SECRET"})
         with pytest.raises(RedirectError) as info:
-            client.post("ncbi", f"{origin.url}/efetch.fcgi", data={"db": "pubmed", "id": "1,2,3"}, source_id="batch")
-        assert b"SECRET" in origin.seen[0].body  # the service itself gets them
+            if method == "POST":
+                client.post("ncbi", f"{origin.url}/efetch.fcgi", data={"db": "pubmed", "id": "1,2,3"}, source_id="batch")
+            else:
+                client.get("ncbi", f"{origin.url}/efetch.fcgi", params={"db": "pubmed", "id": "1"}, source_id="batch")
+        sent = origin.seen[0].body if method == "POST" else origin.seen[0].target.encode()
+        assert b"SECRET" in sent and b"me%40example.org" in sent  # the service itself gets them
         assert other.seen == []  # the other host never does
         assert "SECRET" not in str(info.value) and other.url in str(info.value)
 
@@ -362,3 +367,15 @@ def test_a_trickling_server_is_cut_off_at_the_deadline(tmp_path, answer):
         assert took < 6.0, f"took {took:.1f} s"
         assert len(origin.seen) == 1  # not retried: a trickling server would multiply the wait
         assert store.latest("ctgov", "NCT4") is None
+
+
+def test_backoffs_never_wait_past_the_deadline(tmp_path):
+    def busy(seen: Seen) -> Iterator[bytes]:
+        yield head(503, {"Retry-After": "5"}, length=4) + b"busy"
+
+    http = FAST.model_copy(update={"deadline": 2.0, "max_retries": 5, "backoff_max": 10.0})
+    with RawServer(busy) as origin:
+        client, _ = make_client(tmp_path, http)
+        with pytest.raises(DeadlineError, match=r"NCT5: ctgov gave no usable answer .*2 s deadline \(last: HTTP 503"):
+            client.get("ctgov", f"{origin.url}/studies/NCT5", source_id="NCT5")
+        assert len(origin.seen) == 1  # a 5 s Retry-After does not fit in what is left of 2 s
