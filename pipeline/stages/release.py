@@ -513,18 +513,18 @@ def withhold_reason(old: dict[str, dict[str, Any]], changes: ChangeSet, failed_i
     return f"withheld: it would remove {sum(lost.values())} released triples of items that failed this run: {items}"
 
 
-def empty_release_reason(n_triples: int, previous: str | None, failed: int) -> str | None:
-    """Why a release without triples must not be written, or None.
+def empty_release_reason(n_rows: int, previous: str | None, failed: int) -> str | None:
+    """Why a release holding nothing (``n_rows``: triples + documents + trials) must not be written, or None.
 
     An empty first release says nothing, and an empty release after failures (every fetch
     refused, say) would publish an outage as a dataset; either way nothing is written.
     """
-    if n_triples:
+    if n_rows:
         return None
     if failed:
-        return f"not written: it would hold no triples and {failed} items failed this run"
+        return f"not written: it would hold no triples, documents or trials and {failed} items failed this run"
     if previous is None:
-        return "not written: a first release would hold no triples"
+        return "not written: a first release would hold no triples, documents or trials"
     return None
 
 

@@ -343,7 +343,7 @@ def _release_triples_locked(settings: Settings, triples: list[Triple], documents
         log.info("nothing changed since release %s; no new release written", previous)
         stats.release = previous
         return
-    empty = empty_release_reason(len(kept), previous, stats.failed)
+    empty = empty_release_reason(len(kept) + len(documents) + len(trials), previous, stats.failed)
     if empty is not None:
         if stats.failed:
             stats.fail("release", version, f"release {version} {empty}")
