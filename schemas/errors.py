@@ -62,3 +62,7 @@ class LockHeldError(OncoTriplesError):
 
 class ReleaseExistsError(OncoTriplesError):
     """A release version directory already exists and is never overwritten."""
+
+
+class StorageError(OncoTriplesError):
+    """A local file or database could not be read or written (read-only folder, full disk, damaged SQLite file)."""

@@ -8,13 +8,19 @@ triples, and an environment fault ends in a one-line error with the documented e
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli import app
 from pipeline.config import Settings, load_settings
 from pipeline.sources.rawstore import RawStore, sha256_bytes
 from pipeline.stages.context import RunStats, WorkDir
@@ -213,3 +219,98 @@ def test_first_run_whose_every_fetch_failed_publishes_nothing(tmp_path: Path, nl
     assert any(f.stage == "release" for f in stats.failures), stats.failures
     assert stats.release is None and list_releases(s.releases_dir) == []
     assert not (s.releases_dir / "1.0.0").exists()
+
+
+# ------------------------------------------------------------------ unwritable or full disk, corrupt database
+
+
+def invoke(args: list[str]) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, args)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def make_read_only(folder: Path) -> None:
+    """chmod as a user; as root (which chmod does not stop) the immutable attribute, else skip."""
+    folder.chmod(0o555)
+    if not os.access(folder, os.W_OK):
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False).returncode:
+        pytest.skip("running as root, and chattr +i is not available here: a read-only folder cannot be made")
+
+
+def make_writable(folder: Path) -> None:
+    if shutil.which("chattr"):
+        subprocess.run(["chattr", "-i", str(folder)], capture_output=True, check=False)
+    folder.chmod(0o755)
+
+
+def test_read_only_releases_dir_is_a_one_line_error_with_the_json_summary(tmp_path: Path) -> None:
+    releases = tmp_path / "releases"
+    releases.mkdir()
+    make_read_only(releases)
+    try:
+        proc = subprocess.run([*CLI, *cli_args(tmp_path)], capture_output=True, text=True, timeout=300, check=False)
+    finally:
+        make_writable(releases)
+    assert_one_line_error(proc.returncode, proc.stdout, proc.stderr, names=str(releases))
+    assert list(releases.iterdir()) == []
+
+
+def test_full_disk_is_a_one_line_error_with_the_json_summary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)  # every atomic write of the run fails as on a full disk
+    code, out, err = invoke(cli_args(tmp_path))
+    summary = assert_one_line_error(code, out, err, names=str(tmp_path / "work"))
+    assert "No space left on device" in summary["error"] and not (tmp_path / "releases" / "1.0.0").exists()
+
+
+def test_full_state_database_is_a_one_line_error_not_cannot_rollback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.state import db as state_db
+
+    opened = state_db.StateDB.__init__
+
+    def no_room(self: state_db.StateDB, *args: object, **kwargs: object) -> None:
+        opened(self, *args, **kwargs)
+        self.conn.execute("CREATE TABLE IF NOT EXISTS filler (x BLOB)")
+        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        self.conn.execute(f"PRAGMA max_page_count = {pages}")  # no page more: SQLite answers SQLITE_FULL, as on a full disk
+        # the run's triples need room (a connection-local trigger makes each row need pages)
+        self.conn.execute("CREATE TEMP TRIGGER needs_room AFTER INSERT ON main.triples BEGIN INSERT INTO filler VALUES (zeroblob(65536)); END")
+
+    monkeypatch.setattr(state_db.StateDB, "__init__", no_room)
+    code, out, err = invoke(cli_args(tmp_path))
+    summary = assert_one_line_error(code, out, err, names=str(tmp_path / "work" / "state.sqlite"))
+    assert "full" in summary["error"] and "cannot rollback" not in err + out
+
+
+def corrupt_table(db_path: Path, table: str) -> None:
+    """Overwrite the root pages of one table and its indexes with garbage (the rest of the file stays sound)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        roots = [r[0] for r in conn.execute("SELECT rootpage FROM sqlite_master WHERE tbl_name = ? AND rootpage > 0", (table,))]
+    finally:
+        conn.close()
+    with open(db_path, "r+b") as fh:
+        for root in roots:
+            fh.seek((root - 1) * page_size)
+            fh.write(b"\xa5" * page_size)
+
+
+@pytest.mark.parametrize("command", ["run", "release"])
+def test_partly_corrupt_database_is_a_one_line_error(tmp_path: Path, command: str) -> None:
+    code, out, err = invoke(cli_args(tmp_path))
+    assert code == 0, err
+    db_path = tmp_path / "work" / "state.sqlite"
+    corrupt_table(db_path, "decisions")  # read by the up-to-date check and by apply_curation
+    if command == "run":
+        code, out, err = invoke(cli_args(tmp_path, "--force"))
+        assert_one_line_error(code, out, err, names=str(db_path))
+    else:
+        code, out, err = invoke(["release", "--workdir", str(tmp_path / "work"), "--releases-dir", str(tmp_path / "releases")])
+        assert code == 1 and "Traceback" not in err and str(db_path) in err and len(err.strip().splitlines()) == 1, err
+    assert "malformed" in err

@@ -117,6 +117,7 @@ class _Timer:
         self.stats, self.stage = stats, stage
 
     def __enter__(self) -> None:
+        self.stats.durations.setdefault(self.stage, 0.0)  # the last key names the stage running now
         self.t0 = time.perf_counter()
 
     def __exit__(self, *exc: object) -> None:

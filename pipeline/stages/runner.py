@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from pipeline.stages.fetch import ingest_snapshot, save_cursors
 from pipeline.stages.normalize import document_trial_links, normalize_stage
 from pipeline.stages.parse import doc_id_for, parse_stage
 from pipeline.state.db import StateDB, describe_running
-from schemas.errors import InputError, LockHeldError
+from schemas.errors import InputError, LockHeldError, StorageError
 from schemas.files import atomic_write_bytes, read_jsonl, write_jsonl
 from schemas.models import Document, DocumentTrialLink, Trial, Triple
 from schemas.resources import data_path
@@ -85,22 +87,53 @@ def run_job(settings: Settings, options: RunOptions, *, progress: Progress | Non
     The run is recorded in the state database (figures, outcome, exit code); an exception
     closes the run as ``error`` (``interrupted`` for KeyboardInterrupt) and propagates.
     """
-    lock = _acquire(settings)
+    stats = RunStats()
+    with storage_errors(settings, stats):
+        lock = _acquire(settings)
+        try:
+            with StateDB(settings.state_db) as state:
+                stats.state_run = state.start_run()
+                try:
+                    _run_locked(settings, options, state, stats, progress=progress, nlp_factory=nlp_factory)
+                except BaseException as exc:
+                    outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
+                    _record_failed_run(state, stats.state_run, exc, outcome=outcome, figures=stats.as_dict(), release=stats.release)
+                    raise
+                code = EXIT_PARTIAL if stats.failed else EXIT_OK
+                state.finish_run(stats.state_run, outcome="partial" if stats.failed else "ok", exit_code=code, figures=stats.as_dict(), release=stats.release, run_key=stats.run_key)
+                return stats
+        finally:
+            lock.release()
+
+
+@contextmanager
+def storage_errors(settings: Settings, stats: RunStats | None = None) -> Iterator[None]:
+    """Turn an OS or SQLite failure (read-only folder, full disk, damaged database) into one StorageError line.
+
+    The message names the file, or the folder the current stage writes to when the OS did not
+    say (``fsync`` on a full disk), and the state database for SQLite errors.
+    """
     try:
-        with StateDB(settings.state_db) as state:
-            stats = RunStats()
-            stats.state_run = state.start_run()
-            try:
-                _run_locked(settings, options, state, stats, progress=progress, nlp_factory=nlp_factory)
-            except BaseException as exc:
-                outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "error"
-                state.finish_run(stats.state_run, outcome=outcome, exit_code=EXIT_ERROR, figures=stats.as_dict(), release=stats.release, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                raise
-            code = EXIT_PARTIAL if stats.failed else EXIT_OK
-            state.finish_run(stats.state_run, outcome="partial" if stats.failed else "ok", exit_code=code, figures=stats.as_dict(), release=stats.release, run_key=stats.run_key)
-            return stats
-    finally:
-        lock.release()
+        yield
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(f"state database {settings.state_db}: {_first_line(exc)}") from exc
+    except OSError as exc:
+        stage = next(reversed(stats.durations), "") if stats is not None else ""
+        target = settings.releases_dir if stage == "release" else settings.workdir
+        where = "" if exc.filename else f" (under {target})"
+        raise StorageError(f"{f'{stage} stage: ' if stage else ''}{_first_line(exc)}{where}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _record_failed_run(state: StateDB, run_id: int | None, exc: BaseException, *, outcome: str, figures: dict[str, Any], release: str | None) -> None:
+    """Close the run's row as failed; when the database itself is what failed (full, damaged) only log that."""
+    try:
+        state.finish_run(run_id or 0, outcome=outcome, exit_code=EXIT_ERROR, figures=figures, release=release, error=_first_line(exc))
+    except sqlite3.DatabaseError as db_exc:
+        log.warning("state database %s: the end of run %s was not recorded (%s)", state.path, run_id, _first_line(db_exc))
 
 
 def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: RunStats, *, progress: Progress | None, nlp_factory: Callable | None) -> None:
@@ -256,20 +289,21 @@ def save_normalized(work: WorkDir, triples, documents, trials, links, versions, 
 
 def release_job(settings: Settings) -> RunStats:
     """``oncotriples release``: write the next release from the last normalized output (recorded as a run)."""
-    lock = _acquire(settings)
-    try:
-        with StateDB(settings.state_db) as state:
-            run_id = state.start_run()
-            try:
-                stats = _release_locked(settings)
-            except BaseException as exc:
-                state.finish_run(run_id, outcome="error", exit_code=EXIT_ERROR, figures={"command": "release"}, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-                raise
-            stats.state_run = run_id
-            state.finish_run(run_id, outcome="ok", exit_code=EXIT_OK, figures={"command": "release", **stats.as_dict()}, release=stats.release)
-            return stats
-    finally:
-        lock.release()
+    with storage_errors(settings, RunStats(durations={"release": 0.0})):
+        lock = _acquire(settings)
+        try:
+            with StateDB(settings.state_db) as state:
+                run_id = state.start_run()
+                try:
+                    stats = _release_locked(settings)
+                except BaseException as exc:
+                    _record_failed_run(state, run_id, exc, outcome="error", figures={"command": "release"}, release=None)
+                    raise
+                stats.state_run = run_id
+                state.finish_run(run_id, outcome="ok", exit_code=EXIT_OK, figures={"command": "release", **stats.as_dict()}, release=stats.release)
+                return stats
+        finally:
+            lock.release()
 
 
 def _release_locked(settings: Settings) -> RunStats:
