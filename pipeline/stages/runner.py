@@ -380,14 +380,14 @@ def _release_triples_locked(settings: Settings, triples: list[Triple], documents
     empty = empty_release_reason(len(kept) + len(documents) + len(trials), previous, stats.failed)
     if empty is not None:
         if stats.failed:
-            stats.fail("release", version, f"release {version} {empty}")
+            stats.fail("release", version, empty)
         else:
             log.info("release %s %s", version, empty)
         stats.release = previous
         return
     withheld = withhold_reason(old, changes, {f.item for f in stats.failures})
     if withheld is not None:
-        stats.fail("release", version, f"release {version} {withheld}; {previous} stays the newest")
+        stats.fail("release", version, f"{withheld}; {previous} stays the newest")
         stats.release = previous
         return
     content = ReleaseContent(
