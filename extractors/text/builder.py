@@ -8,6 +8,12 @@ string (a forward cursor search; text whose raw form is escaped, e.g.
 ``&amp;``, is located run by run between the escapes and otherwise left
 unmapped). The invariant ``clean[cs:cs+n] == raw[rs:rs+n]`` holds for every
 segment by construction.
+
+Why bounded searches: a search of the whole raw text per element made
+mapping quadratic (a 2.7 MB page with entities in most text nodes took about
+a minute). Searches look in a window after the cursor; only text emitted out
+of document order is searched for from the start, and those searches share a
+budget proportional to the raw length, so mapping stays linear.
 """
 
 from __future__ import annotations
@@ -89,16 +95,23 @@ class Locator:
     _SPLIT = re.compile(r"[&<>\"'\\/\x00-\x1f]")
     _NON_ASCII = re.compile(r"[^\x00-\x7f]")
     WINDOW = 20000
+    GLOBAL_SCANS = 256
+    GLOBAL_MIN_CHARS = 2_000_000_000
+    """Out-of-order searches from the start may scan GLOBAL_SCANS times the raw length in all, or
+    GLOBAL_MIN_CHARS characters if that is more (about a second of searching: short articles keep
+    every search they need, long pages stay linear)."""
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
         self.cursor = 0
+        self.budget = max(self.GLOBAL_SCANS * (len(raw) + 1), self.GLOBAL_MIN_CHARS)
+        self.unplaced = 0
 
-    def _subparts(self, part: str) -> list[tuple[str, int]]:
-        """The run itself if present in raw, else its ASCII sub-runs (non-ASCII may be escaped)."""
+    def _subparts(self, part: str, start: int, end: int) -> list[tuple[str, int]]:
+        """The run itself if present in ``raw[start:end]``, else its ASCII sub-runs (non-ASCII may be escaped)."""
         if len(part) < 3:
             return []
-        if part.isascii() or self.raw.find(part) >= 0:
+        if part.isascii() or self.raw.find(part, start, end) >= 0:
             return [(part, 0)]
         out, pos = [], 0
         for sub in self._NON_ASCII.split(part):
@@ -107,19 +120,29 @@ class Locator:
             pos += len(sub) + 1
         return out
 
-    def _split_search(self, piece: str, start: int, window: int) -> tuple[list[Seg], int]:
-        """Locate the unescaped runs of ``piece`` one after another from ``start``."""
+    def _split_search(self, piece: str, start: int, window: int) -> tuple[list[Seg], int, bool]:
+        """Locate the unescaped runs of ``piece`` one after another from ``start``; True when every run was found."""
         segs: list[Seg] = []
         local = start
         pos = 0
+        complete = True
         for part in self._SPLIT.split(piece):
-            for sub, off in self._subparts(part):
+            for sub, off in self._subparts(part, local, local + window + len(part)):
                 j = self.raw.find(sub, local, local + window + len(sub))
                 if j >= 0:
                     segs.append((pos + off, j, len(sub)))
                     local = j + len(sub)
+                else:
+                    complete = False
             pos += len(part) + 1
-        return segs, local
+        return segs, local, complete
+
+    def _spend(self) -> bool:
+        """Take one search from the start out of the budget; False once it is spent."""
+        if self.budget < len(self.raw):
+            return False
+        self.budget -= len(self.raw)
+        return True
 
     def locate(self, piece: str) -> list[Seg]:
         """Segments (piece offset, raw offset, length) for ``piece``."""
@@ -131,16 +154,23 @@ class Locator:
             if len(piece) >= 4:  # short pieces ("A R") are too ambiguous to move the cursor
                 self.cursor = i + len(piece)
             return [(0, i, len(piece))]
-        i = raw.find(piece)
-        if i >= 0:  # emitted out of document order (e.g. a figure nested in a paragraph)
-            return [(0, i, len(piece))]
-        segs, local = self._split_search(piece, self.cursor, self.WINDOW)
-        if not segs:  # out of document order and escaped: search from the start
-            segs, _ = self._split_search(piece, 0, len(raw))
+        segs, local, complete = self._split_search(piece, self.cursor, self.WINDOW)
+        if segs and complete:  # escaped in the raw text, in document order
+            self.cursor = local
             return segs
+        i = raw.find(piece, max(0, self.cursor - self.WINDOW), self.cursor + len(piece))
+        if i < 0 and self._spend():
+            i = raw.find(piece)
+        if i >= 0:  # emitted out of document order (e.g. a figure nested in a paragraph, a name's parts swapped)
+            return [(0, i, len(piece))]
         if segs:
             self.cursor = local
-        return segs
+            return segs
+        if self._spend():  # out of document order and escaped: search from the start
+            segs, _, _ = self._split_search(piece, 0, len(raw))
+            return segs
+        self.unplaced += 1
+        return []
 
 
 _FLATTEN = re.compile(r"\s+")

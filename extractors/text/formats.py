@@ -26,7 +26,7 @@ from schemas.vocab import EXTRACTABLE_SECTIONS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMATS", "PARSER_VERSION", "detect_format", "parse_document", "parse_documents"]
+__all__ = ["FORMATS", "PARSER_VERSION", "detect_format", "parse_document", "parse_documents", "parse_text_piece"]
 
 FORMATS = ("txt", "md", "html", "pubmed_xml", "jats", "bioc_json", "bioc_xml")
 
@@ -118,6 +118,24 @@ def parse_documents(
 
     docs = [d for d in root.iter() if local(d.tag) == "document"]
     return _many(raw, name, doc_id, source_id, common, docs, bioc.parse_xml_document)
+
+
+def parse_text_piece(
+    raw: str, *, doc_id: str, fmt: str, source: str = "file", source_id: str = "", continues: str | None = None
+) -> Document:
+    """One piece of a long plain text or Markdown input, already decoded, as a Document.
+
+    Why: a long text is parsed piece by piece so memory stays bounded. Offsets are those of
+    the piece; ``continues`` (the label the previous piece ended in) carries the section on.
+    """
+    from extractors.text.plain import parse_text
+
+    ct, sections, meta = parse_text(raw, continues=continues)
+    return Document(
+        doc_id=doc_id, source=source, source_id=source_id or doc_id, title=str(meta["title"]), text=ct.text,
+        sections=sections, offset_map=ct.offset_map, doi=str(meta["doi"]), year=meta["year"],  # type: ignore[arg-type]
+        nct_ids=nct_ids_in(_extractable(ct.text, sections)), format=fmt, parser_version=PARSER_VERSION,
+    )
 
 
 def _many(raw, name, doc_id, source_id, common, items, parse_one) -> list[Document]:  # type: ignore[no-untyped-def]

@@ -17,10 +17,13 @@ _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s<>\"'\]]+[^\s<>\"'\].,;)])")
 _YEAR_LINE = re.compile(r"(?:Published(?: online)?|Accepted(?: for publication)?|Received|Epub|Submitted)[^\n]{0,40}?\b((?:19|20)\d{2})\b")
 
 
-def parse_text(raw: str) -> tuple[CleanText, list[Section], dict[str, object]]:
-    """Clean, label, and read light metadata (title, DOI, year) from the front matter."""
+def parse_text(raw: str, *, continues: str | None = None) -> tuple[CleanText, list[Section], dict[str, object]]:
+    """Clean, label, and read light metadata (title, DOI, year) from the front matter.
+
+    ``continues``: the label the previous piece ended in, when ``raw`` is a later piece of a long text.
+    """
     ct = clean_text(raw)
-    sections = label_sections(ct.text)
+    sections = label_sections(ct.text, continues=continues)
     text = ct.text
     title = next((text[s.start : s.end].strip() for s in sections if s.label == "title"), "")
     doi = ""

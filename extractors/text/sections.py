@@ -157,12 +157,22 @@ def _paragraphs(text: str) -> Iterator[_Para]:
         yield _Para(pos, len(text), chunk, "\n" not in chunk.strip())
 
 
-def label_sections(text: str) -> list[Section]:
-    """Label every character of ``text``: contiguous, non-overlapping sections covering it all."""
+_CONTINUED_STATE = {"title": "body_pending", "front_matter": "body_pending", "table": "body", "caption": "body"}
+"""Labelling state a piece of a long text starts in, from the label the previous piece ended in."""
+
+
+def label_sections(text: str, *, continues: str | None = None) -> list[Section]:
+    """Label every character of ``text``: contiguous, non-overlapping sections covering it all.
+
+    ``continues`` is the label the previous piece of the same text ended in, for a long text
+    labelled piece by piece: the piece then has no title and goes on in that section.
+    """
     if not text:
         return []
     paras = list(_paragraphs(text))
-    if any(marker in text for marker in _PUBMED_MARKERS):
+    if continues is not None:
+        labels = _label_article(paras, start=_CONTINUED_STATE.get(continues, continues))
+    elif any(marker in text for marker in _PUBMED_MARKERS):
         labels = _label_pubmed_page(paras)
     else:
         labels = _label_article(paras)
@@ -170,12 +180,12 @@ def label_sections(text: str) -> list[Section]:
     return _to_sections(text, paras, labels)
 
 
-def _label_article(paras: list[_Para]) -> list[tuple[str, str]]:
-    """(label, heading) per paragraph for a journal article."""
+def _label_article(paras: list[_Para], start: str = "") -> list[tuple[str, str]]:
+    """(label, heading) per paragraph for a journal article (``start``: the state a later piece starts in)."""
     out: list[tuple[str, str]] = []
-    state = "front"  # front -> abstract -> body (-> declarations/references/boilerplate)
+    state = start or "front"  # front -> abstract -> body (-> declarations/references/boilerplate)
     heading = ""
-    title_seen = False
+    title_seen = bool(start)
     decl_continuation = False
     abstract_closed = False  # set once front matter/declarations interrupt the abstract
     return_state = ""  # "abstract" while a correspondence box interrupts a structured abstract

@@ -9,15 +9,17 @@ affiliations and conflict-of-interest lists cannot produce a triple.
 from __future__ import annotations
 
 import bisect
+import codecs
 import hashlib
 import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pipeline.stages.context import Progress, RunStats, WorkDir
 from schemas.errors import InputError, OncoTriplesError
@@ -67,20 +69,29 @@ def document_default_level(doc: Document) -> str:
     return "review"
 
 
+_NOT_NEWLINE = re.compile(r"[^\n]")
+
+
 def nlp_text(doc: Document) -> str:
-    """The clean text with every non-extractable character blanked (newlines kept)."""
+    """The clean text with every non-extractable character blanked (newlines kept).
+
+    Built from slices, not a list of characters, so it costs a few bytes per character.
+    """
     if not doc.sections:
         return doc.text
-    chars = list(doc.text)
-    covered = [False] * len(chars)
-    for s in doc.sections:
-        if s.label in EXTRACTABLE_SECTIONS:
-            for i in range(max(0, s.start), min(len(chars), s.end)):
-                covered[i] = True
-    for i, ch in enumerate(chars):
-        if not covered[i] and ch != "\n":
-            chars[i] = " "
-    return "".join(chars)
+    text = doc.text
+    keep = sorted((max(0, s.start), min(len(text), s.end)) for s in doc.sections if s.label in EXTRACTABLE_SECTIONS)
+    parts: list[str] = []
+    pos = 0
+    for start, end in keep:
+        start = max(start, pos)
+        if end <= start:
+            continue
+        parts.append(_NOT_NEWLINE.sub(" ", text[pos:start]))
+        parts.append(text[start:end])
+        pos = end
+    parts.append(_NOT_NEWLINE.sub(" ", text[pos:]))
+    return "".join(parts)
 
 
 def clean_to_raw(offset_map: list[OffsetSegment], pos: int) -> int | None:
@@ -143,10 +154,14 @@ def text_chunks(text: str, limit: int = CHUNK_CHARS) -> list[tuple[int, int]]:
     return chunks
 
 
-def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = None) -> list[Triple]:
-    """Run the pipeline over one parsed document and return its triples."""
+def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = None, level: str | None = None) -> list[Triple]:
+    """Run the pipeline over one parsed document and return its triples.
+
+    ``level``: the evidence level of sentences without a cue of their own, when ``doc`` is a
+    later piece of a long text (by default read from the document's own head).
+    """
     text = nlp_text(doc)
-    level = document_default_level(doc)
+    level = level or document_default_level(doc)
     sections = [(s.start, s.end, s.label) for s in doc.sections]
     triples: list[Triple] = []
     for c_start, c_end in text_chunks(text):
@@ -179,31 +194,183 @@ def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = Non
     return triples
 
 
+def _not_regular(mode: int) -> str | None:
+    """What a non-regular file is (None for a regular file): reading a FIFO or a device can block or never end."""
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+    return next((kind for test, kind in kinds if test(mode)), "not a file")
+
+
+def _not_regular_error(path: Path, kind: str) -> InputError:
+    return InputError(f"{path}: not a regular file ({kind}); give text files or folders of them")
+
+
 def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, InputError | None]]:
-    """Expand files and directories; yield (path, error) so bad inputs are reported, not dropped."""
+    """Expand files and directories; yield (path, error) so bad inputs are reported, not dropped.
+
+    A FIFO, socket or device is an error whether named or found in a folder (in a folder, when
+    its name has a readable suffix): reading one blocks or never ends.
+    """
     for path in paths:
         if not path.exists():
             yield path, InputError(f"{path}: no such file or directory")
             continue
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith("."))
-            if not files:
+            found = False
+            files: list[Path] = []
+            for p in sorted(path.rglob("*")):
+                if p.suffix.lower() not in READABLE_SUFFIXES or p.name.startswith("."):
+                    continue
+                try:
+                    mode = p.stat().st_mode
+                except OSError as exc:
+                    found = True
+                    yield p, InputError(f"{p}: cannot read ({exc.strerror or exc})")
+                    continue
+                if stat.S_ISDIR(mode):
+                    continue
+                found = True
+                kind = _not_regular(mode)
+                if kind is not None:
+                    yield p, _not_regular_error(p, kind)
+                    continue
+                files.append(p)
+            if not found:
                 yield path, InputError(f"{path}: directory holds no readable file ({', '.join(READABLE_SUFFIXES)})")
             for f in files:
                 yield f, None
             continue
-        yield path, None
+        kind = _not_regular(path.stat().st_mode)
+        yield path, (_not_regular_error(path, kind) if kind is not None else None)
+
+
+def open_input(path: Path) -> BinaryIO:
+    """Open one input file for reading, refusing non-regular files and inputs above the size limit.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO put in
+    place after the folder was listed is refused instead of blocking the run.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        try:
+            kind = _not_regular(path.stat().st_mode)
+        except OSError:
+            kind = None
+        if kind is not None:
+            raise _not_regular_error(path, kind) from exc
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    try:
+        info = os.fstat(fd)
+        kind = _not_regular(info.st_mode)
+        if kind is not None:
+            raise _not_regular_error(path, kind)
+        if info.st_size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: {info.st_size} bytes is larger than the {MAX_INPUT_BYTES} byte limit")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def read_input(path: Path) -> bytes:
-    """Read one input file with the size guard; errors name the file."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputError(f"{path}: {size} bytes is larger than the {MAX_INPUT_BYTES} byte limit")
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    """Read one input file with the regular-file and size guards; errors name the file."""
+    with open_input(path) as fh:
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+
+
+LARGE_TEXT_BYTES = 1024 * 1024
+"""A plain-text or Markdown input above this size is read, parsed and extracted in paragraph-aligned
+pieces of about this size, so memory stays a small multiple of a piece whatever the file size."""
+
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+
+
+def text_pieces(fh: BinaryIO, size: int = LARGE_TEXT_BYTES) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, bytes) of consecutive pieces of about ``size`` bytes, cut after a blank line if
+    there is one in the second half of the piece, else after a line end, else at a UTF-8 character boundary."""
+    buf = b""
+    offset = 0
+    eof = False
+    while not eof or buf:
+        if not eof and len(buf) < size:
+            block = fh.read(size)
+            eof = not block
+            buf += block
+            continue
+        if eof and len(buf) <= size:
+            yield offset, buf
+            return
+        cut = -1
+        for m in _BLANK_LINE.finditer(buf, size // 2, size):
+            cut = m.end()
+        if cut < 0:
+            cut = buf.rfind(b"\n", size // 2, size) + 1 or size
+            while cut < len(buf) and buf[cut] & 0xC0 == 0x80:  # never inside a UTF-8 sequence
+                cut -= 1
+        yield offset, buf[:cut]
+        offset += cut
+        buf = buf[cut:]
+
+
+PIECE_SEPARATOR = "\n\n"
+"""The clean text of a long input is the clean text of its pieces joined by this; triple offsets refer to it."""
+
+
+def extract_long_text(nlp: Language, path: Path, *, doc_id: str, fmt: str) -> tuple[Document, list[Triple]]:
+    """Extract a long plain text piece by piece (see :data:`LARGE_TEXT_BYTES`).
+
+    Every piece is decoded, cleaned, labelled (going on in the section the previous piece
+    ended in) and run through the pipeline alone; triple offsets are shifted into the joined
+    clean text and the triples of all pieces merged by key. The returned Document is the
+    first piece, with the hash of the whole input and a note saying so. A piece that cannot
+    be decoded fails the whole input, as it does for a short one.
+    """
+    from extractors.nlp.merge import merge_by_key
+    from extractors.text.builder import decode_bytes
+    from extractors.text.formats import parse_text_piece
+
+    sha = hashlib.sha256()
+    first: Document | None = None
+    triples: list[Triple] = []
+    nct_ids: dict[str, None] = {}
+    base = 0
+    level: str | None = None
+    continues: str | None = None
+    pieces = 0
+    with open_input(path) as fh:
+        for offset, data in text_pieces(fh, LARGE_TEXT_BYTES):
+            sha.update(data)
+            if not data.strip():
+                base += len(PIECE_SEPARATOR)
+                continue
+            name = str(path) if offset == 0 else f"{path} (piece from byte {offset})"
+            raw = decode_bytes(data, name)
+            doc = parse_text_piece(raw, doc_id=doc_id, fmt=fmt, source="file", source_id=str(path), continues=continues)
+            pieces += 1
+            if first is None:
+                first, level = doc, document_default_level(doc)
+            for t in extract_document(nlp, doc, raw_text=raw, level=level):
+                triples.append(t.model_copy(update={
+                    "sentence_start": t.sentence_start + base, "sentence_end": t.sentence_end + base,
+                    "evidence_start": t.evidence_start + base, "evidence_end": t.evidence_end + base,
+                }))
+            nct_ids.update(dict.fromkeys(doc.nct_ids))
+            if doc.sections:
+                continues = doc.sections[-1].label
+            base += len(doc.text) + len(PIECE_SEPARATOR)
+    if first is None:
+        raise InputError(f"{path}: empty file")
+    if len(triples) > 1:
+        triples = merge_by_key(triples)
+    note = f"long input: parsed and extracted in {pieces} pieces of about {LARGE_TEXT_BYTES} bytes; text, sections and offset map are the first piece's"
+    summary = first.model_copy(update={"raw_sha256": sha.hexdigest(), "nct_ids": list(nct_ids), "notes": [*first.notes, note]})
+    return summary, triples
 
 
 DUPLICATE_STEM_NOTE = "doc_id is path-derived"
@@ -260,12 +427,17 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
             result.failures.append(ExtractionFailure(str(path), str(error)))
             continue
         try:
-            data = read_input(path)
-            doc = parse_document(data, doc_id=ids[path], filename=path.name, source="file", source_id=str(path))
+            fmt = _long_text_format(path)
+            if fmt is not None:
+                doc, triples = extract_long_text(nlp, path, doc_id=ids[path], fmt=fmt)
+            else:
+                data = read_input(path)
+                doc = parse_document(data, doc_id=ids[path], filename=path.name, source="file", source_id=str(path))
+                raw_text = data.decode("utf-8-sig", errors="replace") if doc.format in ("txt", "md") else None
+                triples = extract_document(nlp, doc, raw_text=raw_text)
             if ids[path] != path.stem:
                 doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
-            raw_text = data.decode("utf-8-sig", errors="replace") if doc.format in ("txt", "md") else None
-            result.triples.extend(extract_document(nlp, doc, raw_text=raw_text))
+            result.triples.extend(triples)
             result.documents.append(doc)
         except OncoTriplesError as exc:
             msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
@@ -275,6 +447,24 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
             result.failures.append(ExtractionFailure(str(path), f"{path}: internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"))
     result.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
     return result
+
+
+def _long_text_format(path: Path) -> str | None:
+    """``txt`` or ``md`` for a plain-text input above :data:`LARGE_TEXT_BYTES`, else None."""
+    from extractors.text.formats import detect_format
+
+    with open_input(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size <= LARGE_TEXT_BYTES:
+            return None
+        head = fh.read(65536)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # UTF-16/32 cannot be cut at b"\n"
+        return None
+    try:
+        fmt = detect_format(head, path.name)
+    except OncoTriplesError:
+        return None  # the whole-file path reports it
+    return fmt if fmt in ("txt", "md") else None
 
 
 # ------------------------------------------------------------------ the stage
