@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from demo_snapshot import make_snapshot
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -27,21 +28,10 @@ from pipeline.stages.context import RunStats, WorkDir
 from pipeline.stages.release_list import list_releases
 from pipeline.stages.runner import RunOptions, run_job
 from schemas.models import Document
-from schemas.resources import data_path
 
 DOC = "demo_egfr_review"
 """A Markdown demo document: the extract stage reads its raw bytes for the evidence text."""
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
-
-
-def make_snapshot(folder: Path) -> RawStore:
-    """A copy of the bundled demo snapshot that a test may damage."""
-    demo = RawStore(data_path("demo"))
-    snap = RawStore(folder)
-    for rec in demo.latest_records():
-        snap.put(demo.get_bytes(rec.sha256), source=rec.source, source_id=rec.source_id, url=rec.url, status=rec.status,
-                 content_type=rec.content_type, format_hint=rec.format_hint, headers=rec.headers, fetched_at=rec.fetched_at)
-    return snap
 
 
 def settings_for(root: Path, **pipeline: str) -> Settings:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from demo_snapshot import make_snapshot
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -18,20 +19,9 @@ from pipeline.sources.rawstore import RawStore
 from pipeline.stages.release import diff_triples, load_release_triples
 from pipeline.stages.runner import RunOptions, run_job
 from pipeline.state.db import StateDB
-from schemas.resources import data_path
 
 STATS_KEYS = {"documents_fetched", "documents_extracted", "triples", "added", "removed", "changed", "failed", "durations"}
 CHANGED_DOC = "demo_egfr_review"
-
-
-def make_snapshot(folder: Path) -> RawStore:
-    """A copy of the bundled demo snapshot that a test may add newer records to."""
-    demo = RawStore(data_path("demo"))
-    snap = RawStore(folder)
-    for rec in demo.latest_records():
-        snap.put(demo.get_bytes(rec.sha256), source=rec.source, source_id=rec.source_id, url=rec.url, status=rec.status,
-                 content_type=rec.content_type, format_hint=rec.format_hint, headers=rec.headers, fetched_at=rec.fetched_at)
-    return snap
 
 
 def edit_document(snap: RawStore) -> None:

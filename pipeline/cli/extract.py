@@ -24,7 +24,7 @@ def out_problem(out: Path) -> str:
 def register(app: typer.Typer) -> None:
     @app.command("extract")
     def extract(
-        paths: list[Path] = typer.Argument(..., help="files (txt, md, html, xml) or directories of them; doc_id = file stem"),
+        paths: list[Path] = typer.Argument(..., help="files (txt, md, html, xml) or directories of them; doc_id = file stem, path-derived (a/paper) when two inputs share a stem"),
         out: Path = typer.Option(..., "--out", "-o", help="JSON Lines file to write (guideline format plus provenance fields)"),
         ner_model: str = typer.Option(None, "--ner-model", help="bundled | none | installed scispaCy package (default from config)"),
         config: Path = typer.Option(None, "--config", help="TOML config file"),

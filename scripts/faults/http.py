@@ -11,113 +11,23 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from scripts.faults._servers import RawServer as Server
+from scripts.faults._servers import Seen, head, ok, redirect
 from scripts.faults._util import ROOT
 
 KIB, MIB = 1024, 1024 * 1024
 SECRET = "FAULT-CHECK-API-KEY"
 NCT = "NCT03418623"
 SERVICES = ("CTGOV", "EUTILS", "BIOC", "EUROPEPMC")
-
-
-@dataclass
-class Seen:
-    """One request as the server read it."""
-
-    method: str
-    target: str
-    body: bytes
-
-
-Answer = Callable[[Seen], Iterator[bytes]]
-
-
-@dataclass
-class Server:
-    """A 127.0.0.1 HTTP server writing what ``answer`` yields, then closing the connection."""
-
-    answer: Answer
-    seen: list[Seen] = field(default_factory=list)
-    sent: int = 0
-
-    def __post_init__(self) -> None:
-        self._sock = socket.create_server(("127.0.0.1", 0))
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._sock.getsockname()[1]}"
-
-    def __enter__(self) -> Server:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._sock.close()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
-
-    def _handle(self, conn: socket.socket) -> None:
-        with conn:
-            conn.settimeout(10)
-            try:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head_bytes, _, body = data.partition(b"\r\n\r\n")
-                lines = head_bytes.decode("latin-1").split("\r\n")
-                method, target, _ = lines[0].split(" ", 2)
-                length = next((int(v) for k, _, v in (x.partition(":") for x in lines[1:]) if k.strip().lower() == "content-length"), 0)
-                while len(body) < length:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    body += chunk
-                with self._lock:
-                    self.seen.append(Seen(method, target, body))
-                for piece in self.answer(self.seen[-1]):
-                    if self._stop.is_set():
-                        return
-                    conn.sendall(piece)
-                    with self._lock:
-                        self.sent += len(piece)
-            except OSError:
-                return  # the client hung up
-
-
-def head(status: int, headers: dict[str, str] | None = None, *, length: int | None = None) -> bytes:
-    lines = [f"HTTP/1.1 {status} X", "Connection: close", *(f"{k}: {v}" for k, v in (headers or {}).items())]
-    if length is not None:
-        lines.append(f"Content-Length: {length}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
-def redirect(status: int, location: str) -> Iterator[bytes]:
-    yield head(status, {"Location": location}, length=0)
-
-
-def ok(body: bytes) -> Iterator[bytes]:
-    yield head(200, {"Content-Type": "application/json"}, length=len(body)) + body
 
 
 # -- running the command line ------------------------------------------------------------------
