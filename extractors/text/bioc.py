@@ -109,7 +109,7 @@ def _meta(doc_id: str, infons: dict[str, str], title: str) -> dict[str, object]:
     return {
         "title": title, "doi": infons.get("article-id_doi", ""), "pmid": pmid, "pmcid": pmcid.upper(),
         "journal": journal.split(".")[0].strip() if journal else "", "year": year_of(infons.get("year", "") or journal),
-        "publication_types": [], "trial_ids": [], "notes": [],
+        "publication_types": [], "trial_ids": [], "notes": [], "bioc_id": str(doc_id or ""),
     }
 
 

@@ -4,7 +4,8 @@ Public API (called by the pipeline's parse stage):
 
 * :func:`detect_format` — ``txt``, ``md``, ``html``, ``pubmed_xml``, ``jats``, ``bioc_json``, ``bioc_xml``
 * :func:`parse_document` — one Document (the first, for multi-article inputs)
-* :func:`parse_documents` — every article of the input (PubMed sets, PMC article sets, BioC collections)
+* :func:`parse_documents` — every article of the input (PubMed sets, PMC article sets, BioC collections),
+  ``<doc_id>-<PMID | PMCID | BioC id>`` each when there are several, ``doc_id`` for one
 * :data:`PARSER_VERSION`
 
 ``Document.text`` is clean text; ``sections`` cover it; ``offset_map`` maps clean
@@ -144,10 +145,11 @@ def _many(raw, name, doc_id, source_id, common, items, parse_one) -> list[Docume
     if not items:
         raise ParseError(f"{name}: no articles/documents found")
     docs: list[Document] = []
+    used: set[str] = set()
     for i, item in enumerate(items):
         b = DocBuilder(raw)
         meta = parse_one(item, b)
-        ident = str(meta.get("pmid") or meta.get("pmcid") or i + 1)
+        ident = _article_ident(meta, i, used)
         this_id = doc_id if len(items) == 1 else f"{doc_id}-{ident}"
         this_source_id = source_id if (source_id and len(items) == 1) else ident if len(items) > 1 else (source_id or doc_id)
         try:
@@ -157,6 +159,19 @@ def _many(raw, name, doc_id, source_id, common, items, parse_one) -> list[Docume
     if not docs:
         raise InputError(f"{name}: no readable text in any article")
     return docs
+
+
+def _article_ident(meta: dict[str, object], index: int, used: set[str]) -> str:
+    """The article's PMID, PMCID or BioC document id (else its 1-based position), unique in the input.
+
+    Why: each article of a multi-article input becomes its own document; a repeated or missing
+    id must not give two articles one ``doc_id`` (and so one ``triple_id``).
+    """
+    ident = re.sub(r"\s+", "_", str(meta.get("pmid") or meta.get("pmcid") or meta.get("bioc_id") or "").strip())
+    if not ident or ident in used:
+        ident = f"{ident}.{index + 1}" if ident else str(index + 1)
+    used.add(ident)
+    return ident
 
 
 def _finish(b: DocBuilder, meta: dict[str, object], doc_id: str, source_id: str, common: dict[str, str]) -> Document:

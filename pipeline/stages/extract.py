@@ -407,9 +407,11 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
     """Parse and extract every input; a failing input is recorded and the rest still processed.
 
     ``doc_id`` is the file stem unless inputs share it (see :func:`document_ids`); a file named
-    twice (directly and inside a folder given too) is extracted once.
+    twice (directly and inside a folder given too) is extracted once. An input holding several
+    articles (a PubMed set, a PMC article set, a BioC collection) gives one Document per article,
+    ``<doc_id>-<PMID | PMCID | BioC id>``, so no article is lost; a single article keeps ``doc_id``.
     """
-    from extractors.text.formats import parse_document
+    from extractors.text.formats import parse_documents
 
     result = ExtractionResult()
     inputs: list[tuple[Path, InputError | None]] = []
@@ -430,15 +432,17 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
             fmt = _long_text_format(path)
             if fmt is not None:
                 doc, triples = extract_long_text(nlp, path, doc_id=ids[path], fmt=fmt)
+                extracted = [(doc, triples)]
             else:
                 data = read_input(path)
-                doc = parse_document(data, doc_id=ids[path], filename=path.name, source="file", source_id=str(path))
-                raw_text = data.decode("utf-8-sig", errors="replace") if doc.format in ("txt", "md") else None
-                triples = extract_document(nlp, doc, raw_text=raw_text)
-            if ids[path] != path.stem:
-                doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
-            result.triples.extend(triples)
-            result.documents.append(doc)
+                docs = parse_documents(data, doc_id=ids[path], filename=path.name, source="file", source_id=str(path))
+                raw_text = data.decode("utf-8-sig", errors="replace") if docs[0].format in ("txt", "md") else None
+                extracted = [(doc, extract_document(nlp, doc, raw_text=raw_text)) for doc in docs]
+            for doc, triples in extracted:
+                if ids[path] != path.stem:
+                    doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
+                result.triples.extend(triples)
+                result.documents.append(doc)
         except OncoTriplesError as exc:
             msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
             result.failures.append(ExtractionFailure(str(path), msg.splitlines()[0]))
