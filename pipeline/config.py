@@ -105,6 +105,9 @@ class PipelineSettings(_Section):
     state_db: str = Field("", description="SQLite state database; empty means <workdir>/state.sqlite")
     ner_model: str = Field("bundled", description="bundled | none | an installed scispaCy package name")
     demo_dir: str = Field("", description="raw-store snapshot used by --offline; empty means the bundled demo")
+    source_date_epoch: int | None = Field(
+        None, ge=0, description="release creation time in Unix seconds (SOURCE_DATE_EPOCH, reproducible builds); unset means now"
+    )
 
 
 class Settings(_Section):
@@ -141,6 +144,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "ONCOTRIPLES_NCBI_TOOL": ("ncbi", "tool"),
     "NCBI_API_KEY": ("ncbi", "api_key"),
     "ONCOTRIPLES_NCBI_API_KEY": ("ncbi", "api_key"),
+    "SOURCE_DATE_EPOCH": ("pipeline", "source_date_epoch"),
 }
 """Environment variables and the setting each one overrides."""
 

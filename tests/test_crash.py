@@ -10,6 +10,7 @@ release's temporary folder).
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -23,6 +24,8 @@ from pause_hook import PAUSED, command
 from pipeline.state.db import StateDB
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+"""Byte-identical releases need one ``created`` (the reproducible-builds convention)."""
 
 
 def job_args(root: Path) -> list[str]:
@@ -37,7 +40,7 @@ class Job:
     """A background `oncotriples run` whose stderr lines are collected by a thread."""
 
     def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
         self.lines: queue.Queue[str] = queue.Queue()
         self.stderr: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -82,7 +85,7 @@ def release_files(releases: Path) -> dict[str, bytes]:
 def reference(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """An uninterrupted run in a fresh directory."""
     root = tmp_path_factory.mktemp("reference")
-    proc = subprocess.run(run_args(root), capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(run_args(root), capture_output=True, text=True, timeout=300, check=False, env=ENV)
     assert proc.returncode == 0, proc.stderr
     with StateDB(root / "work" / "state.sqlite") as db:
         triples = sorted(t.triple_id for t in db.triples(current=True))
@@ -102,7 +105,7 @@ def test_sigkill_then_rerun_gives_the_uninterrupted_release(tmp_path: Path, stag
         assert list(releases.glob(".tmp-*")), "the hook should pause inside write_release"
     assert not (releases / "1.0.0").exists()
 
-    proc = subprocess.run(run_args(tmp_path), capture_output=True, text=True, timeout=300, check=False)
+    proc = subprocess.run(run_args(tmp_path), capture_output=True, text=True, timeout=300, check=False, env=ENV)
     assert proc.returncode == 0, proc.stderr
     assert not list(releases.glob(".tmp-*"))
     assert release_files(releases) == reference["files"]

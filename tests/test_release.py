@@ -29,8 +29,12 @@ from schemas.models import SCHEMA_VERSION
 MAJOR = SCHEMA_VERSION.split(".")[0]
 
 
+SOURCE_DATE_EPOCH = 1700000000
+"""Fixed ``created`` for the byte-identity tests (the reproducible-builds convention)."""
+
+
 def settings_for(root: Path) -> Settings:
-    return load_settings(overrides={"pipeline": {"workdir": str(root / "work"), "releases_dir": str(root / "releases"), "ner_model": "none"}})
+    return load_settings(overrides={"pipeline": {"workdir": str(root / "work"), "releases_dir": str(root / "releases"), "ner_model": "none", "source_date_epoch": SOURCE_DATE_EPOCH}})
 
 
 def run(settings: Settings, nlp) -> dict:

@@ -43,6 +43,17 @@ def release_figures(path: Path) -> dict[str, Any]:
     }
 
 
+def released_triples(releases_dir: Path, version: str | None) -> int:
+    """The rows of ``triples.*`` in release ``version`` (its manifest's count; 0 without a release).
+
+    The release summary reports what the release holds: the normalized triples less those
+    curators rejected.
+    """
+    if version is None:
+        return 0
+    return int(release_figures(releases_dir / version).get("triples", 0))
+
+
 def register(app: typer.Typer) -> None:
     @app.command("releases")
     def releases(

@@ -143,15 +143,18 @@ def register(app: typer.Typer) -> None:
         added or removed, patch for corrections only; nothing is written when nothing changed.
         An existing release is never overwritten.
         """
+        from pipeline.cli.releases import released_triples
         from pipeline.stages.runner import EXIT_ERROR, EXIT_LOCKED, release_job
         from schemas.errors import LockHeldError, OncoTriplesError
 
+        settings = _settings(config, workdir, releases_dir, None)
         try:
-            stats = release_job(_settings(config, workdir, releases_dir, None))
+            stats = release_job(settings)
         except LockHeldError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_LOCKED) from exc
         except OncoTriplesError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(EXIT_ERROR) from exc
-        typer.echo(f"release {stats.release or 'none'}: {stats.triples} triples (+{stats.added} -{stats.removed} ~{stats.changed})", err=True)
+        held = released_triples(settings.releases_dir, stats.release)
+        typer.echo(f"release {stats.release or 'none'}: {held} triples (+{stats.added} -{stats.removed} ~{stats.changed})", err=True)

@@ -2,8 +2,10 @@
 
 A release is written into a temporary folder beside its final place and
 renamed into ``releases/<semver>/`` in one step, so readers never see half a
-release. Nothing in it depends on the wall clock: identical inputs give
-byte-identical files.
+release. Only ``created`` (in ``manifest.json`` and ``datapackage.json``) depends
+on the clock, and it is the caller's value (``creation_time``): every other file
+is byte-identical for identical inputs, and with ``SOURCE_DATE_EPOCH`` set the
+whole release is.
 """
 
 from __future__ import annotations
@@ -20,28 +22,37 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
+from pydantic import BaseModel
 
 from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.stages.release_list import list_releases as list_releases  # re-export
 from pipeline.stages.release_list import release_member
 from schemas.errors import InputError, LockHeldError, ReleaseExistsError
 from schemas.export import flatten, table_columns, table_schema
+from schemas.files import umask_mode
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
 from schemas.spreadsheet import delimited_bytes
+from schemas.vocab import EDITABLE_FIELDS
 
 log = logging.getLogger(__name__)
 
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
-CHANGE_FIELDS = (
-    "evidence", "evidence_level", "measures", "nct_ids", "drug_class", "confidence", "section",
-    "negated", "hedged", "curation_status", "alteration_type", "hgvs",
+CHANGE_FIELDS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            *EDITABLE_FIELDS,  # a curator's edit keeps the triple_id, so key fields can change under one id
+            "evidence", "evidence_level", "measures", "nct_ids", "drug_class", "confidence", "section",
+            "negated", "hedged", "curation_status", "alteration_type", "hgvs",
+        )
+    )
 )
-"""Fields compared to call a kept triple 'changed' between releases (the key fields define identity)."""
+"""Fields compared to call a kept triple 'changed' between releases; the changelog lists the ones that differ."""
 
 CIVIC_COLUMNS = ["molecular_profile", "therapies", "therapy_interaction_type", "disease", "evidence_type", "evidence_direction", "significance", "evidence_level", "source", "statement", "triple_id"]
 
@@ -75,6 +86,12 @@ class ChangeSet:
 
 
 # ------------------------------------------------------------------ versions
+
+
+def creation_time(source_date_epoch: int | None, now: datetime | None = None) -> str:
+    """A release's ``created``: ``source_date_epoch`` when set (the reproducible-builds convention), else now; UTC ISO-8601."""
+    when = datetime.fromtimestamp(source_date_epoch, UTC) if source_date_epoch is not None else (now or datetime.now(UTC))
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def next_version(previous: str | None, previous_schema: str | None, changes: ChangeSet) -> str | None:
@@ -163,6 +180,16 @@ def decisions_journal(curation: dict[str, dict[str, str]]) -> bytes:
     return _jsonl_bytes(journal_records(curation))
 
 
+def triple_disease(t: Triple) -> str:
+    """The triple's disease as text, empty when the record has none (older records carry no ``disease`` field)."""
+    value = getattr(t, "disease", None)
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("id") or ""
+    return str(value or "")
+
+
 def civic_rows(triples: list[Triple]) -> list[dict[str, Any]]:
     """CIViC-style evidence rows so curators can compare with CIViC."""
     level_map = {"preclinical": "D", "case_report": "C", "retrospective": "B", "clinical_trial": "B", "review": "E"}
@@ -178,7 +205,7 @@ def civic_rows(triples: list[Triple]) -> list[dict[str, Any]]:
                 "molecular_profile": f"{t.gene} {t.alteration}",
                 "therapies": ",".join(t.drugs),
                 "therapy_interaction_type": "Combination" if len(t.drugs) > 1 else "",
-                "disease": "Non-small Cell Lung Carcinoma",
+                "disease": triple_disease(t),
                 "evidence_type": "Predictive",
                 "evidence_direction": direction,
                 "significance": significance,
@@ -425,7 +452,7 @@ def write_release(releases_dir: Path, version: str, files: dict[str, bytes]) -> 
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-        os.chmod(tmp, 0o755)
+        os.chmod(tmp, umask_mode(0o777))  # mkdtemp makes it 0700; a release is read like any folder the user makes
         try:
             os.rename(tmp, final)  # fails if final appeared meanwhile (non-empty dir)
         except OSError as exc:

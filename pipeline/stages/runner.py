@@ -352,6 +352,7 @@ def _release_triples_locked(settings: Settings, triples: list[Triple], documents
     from pipeline.stages.release import (
         ReleaseContent,
         build_release_files,
+        creation_time,
         diff_triples,
         empty_release_reason,
         list_releases,
@@ -400,7 +401,7 @@ def _release_triples_locked(settings: Settings, triples: list[Triple], documents
         versions=versions,
         sources=sources,
         run_id=stats.run_key or _run_id(work, versions),  # already known when called from a run
-        created=_created(work),
+        created=creation_time(settings.pipeline.source_date_epoch),
         demo=demo,
     )
     files = build_release_files(version, content, previous, changes)
