@@ -1,8 +1,10 @@
-"""Export the record models as JSON Schema and Frictionless Table Schemas, and flatten records for tables.
+"""Export the record models as JSON Schema, Frictionless Table Schemas and Arrow schemas, and shape rows for tables.
 
-Release tables are flat: list and object fields become JSON text in CSV
-(Table Schema types ``array`` / ``object``), so one schema describes the CSV,
-JSON Lines and Parquet copies alike.
+One walk over the model fields gives every form of a release table: in CSV, list
+and object fields are JSON text (Table Schema types ``array`` / ``object``,
+``flatten``); in JSON Lines they are JSON arrays and objects; in Parquet they are
+native Arrow ``list<...>``, ``struct<...>`` and ``map<...>`` columns
+(``arrow_schema``), so DuckDB's ``unnest(drugs)`` and pandas see real lists.
 """
 
 from __future__ import annotations
@@ -115,6 +117,76 @@ def flatten(record: BaseModel | dict[str, Any], table: str) -> dict[str, Any]:
         else:
             row[name] = value
     return row
+
+
+def _arrow_type(annotation: Any) -> Any:
+    """The Arrow type of a model field: lists stay lists, nested models become structs, dicts maps."""
+    import pyarrow as pa  # imported only when a Parquet file is written or read (a no-op run stays fast)
+
+    inner, _ = _unwrap(annotation)
+    origin = get_origin(inner)
+    if origin is Literal or inner is str:
+        return pa.string()
+    if origin in (list, tuple, set, frozenset):
+        (item,) = get_args(inner)[:1] or (str,)
+        return pa.list_(_arrow_type(item))
+    if origin is dict or inner is dict:
+        key, value = get_args(inner) or (str, str)
+        return pa.map_(_arrow_type(key), _arrow_type(value))
+    if inner is bool:
+        return pa.bool_()
+    if inner is int:
+        return pa.int64()
+    if inner is float:
+        return pa.float64()
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        return pa.struct([pa.field(n, _arrow_type(f.annotation), nullable=_unwrap(f.annotation)[1]) for n, f in inner.model_fields.items()])
+    raise TypeError(f"schemas.export: no Arrow type for field annotation {inner!r}")
+
+
+def arrow_schema(table: str) -> Any:
+    """The ``pyarrow.Schema`` of a release table's Parquet file, from the same fields as ``table_schema``."""
+    import pyarrow as pa
+
+    model = TABLE_MODELS[table]
+    fields = [
+        pa.field(name, _arrow_type(info.annotation), nullable=_unwrap(info.annotation)[1])
+        for name, info in model.model_fields.items()
+        if not (table == "documents" and name in DOCUMENT_TABLE_EXCLUDE)
+    ]
+    fields += [pa.field(c["name"], pa.string(), nullable=False) for c in EXTRA_COLUMNS.get(table, [])]
+    return pa.schema(fields)
+
+
+def parquet_table_schema(table: str) -> dict[str, Any]:
+    """The Table Schema of a table's Parquet copy: ``table_schema`` with list and object columns typed ``any``.
+
+    Frictionless reads Parquet through pandas, which hands a list column over as a NumPy
+    array that its ``array`` type refuses; ``any`` keeps those columns checked for presence
+    while each field's description names its Arrow type.
+    """
+    schema = table_schema(table)
+    types = {f.name: f.type for f in arrow_schema(table)}
+    fields = []
+    for f in schema["fields"]:
+        if f["type"] in ("array", "object"):
+            note = f"Parquet: native {types[f['name']]}"
+            f = {**f, "type": "any", "description": f"{f['description']} ({note})" if f.get("description") else note}
+        fields.append(f)
+    return {**schema, "fields": fields}
+
+
+def parquet_bytes(rows: list[dict[str, Any]], table: str) -> bytes:
+    """A Parquet file of ``rows`` (JSON-mode dicts: lists as lists, nested records as dicts) under ``arrow_schema``."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow_table = pa.Table.from_pylist(rows, schema=arrow_schema(table))
+    sink = io.BytesIO()
+    pq.write_table(arrow_table, sink, compression="snappy", write_statistics=True)
+    return sink.getvalue()
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -98,6 +98,58 @@ def test_frictionless_validates_the_datapackage(released: Settings) -> None:
     assert proc.returncode == 0 and report["valid"], errors or report["errors"]
 
 
+# ------------------------------------------------------------------ Parquet as users query it
+
+
+def release_jsonl(release: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (release / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_duckdb_unnests_the_parquet_list_columns(released: Settings) -> None:
+    import duckdb
+
+    release = released.releases_dir / f"{MAJOR}.0.0"
+    with duckdb.connect() as con:
+        con.execute(f"set file_search_path = '{release}'")
+        counts = dict(con.sql("select d, count(*) from 'triples.parquet', unnest(drugs) as t(d) group by d").fetchall())
+        measures = con.sql("select m.metric, m.value from 'triples.parquet', unnest(measures_structured) as t(m)").fetchall()
+        trials = dict(con.sql("select n, count(*) from 'triples.parquet', unnest(nct_ids) as t(n) group by n").fetchall())
+    rows = release_jsonl(release, "triples.jsonl")
+    expected: dict[str, int] = {}
+    for r in rows:
+        for d in r["drugs"]:
+            expected[d] = expected.get(d, 0) + 1
+    assert counts == expected and len(counts) > 3
+    assert sorted(measures) == sorted((m["metric"], m["value"]) for r in rows for m in r["measures_structured"]) and measures
+    assert sum(trials.values()) == sum(len(r["nct_ids"]) for r in rows)
+
+
+@pytest.mark.parametrize("column", ["drugs", "measures", "nct_ids", "rule_ids", "measures_structured"])
+def test_parquet_list_columns_hold_what_jsonl_holds(released: Settings, column: str) -> None:
+    import pyarrow.parquet as pq
+
+    release = released.releases_dir / f"{MAJOR}.0.0"
+    table = pq.read_table(release / "triples.parquet")
+    assert str(table.schema.field(column).type).startswith("list<")
+    assert table.column(column).to_pylist() == [r[column] for r in release_jsonl(release, "triples.jsonl")]
+
+
+def test_arrow_schema_follows_the_table_schema() -> None:
+    import pyarrow as pa
+
+    from schemas.export import TABLE_MODELS, arrow_schema, table_schema
+
+    expect = {"string": pa.types.is_string, "integer": pa.types.is_int64, "number": pa.types.is_float64, "boolean": pa.types.is_boolean,
+              "array": pa.types.is_list, "object": lambda t: pa.types.is_struct(t) or pa.types.is_map(t)}
+    for table in TABLE_MODELS:
+        fields = table_schema(table)["fields"]
+        schema = arrow_schema(table)
+        assert schema.names == [f["name"] for f in fields], table
+        wrong = [f["name"] for f in fields if not expect[f["type"]](schema.field(f["name"]).type)]
+        assert not wrong, (table, wrong)
+    assert arrow_schema("triples").field("measures_structured").type.value_type.names[:2] == ["metric", "value"]
+
+
 # ------------------------------------------------------------------ verify, releases, diff
 
 

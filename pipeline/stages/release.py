@@ -11,7 +11,6 @@ whole release is.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import os
@@ -33,7 +32,7 @@ from pipeline import __version__ as PIPELINE_VERSION
 from pipeline.stages.release_list import list_releases as list_releases  # re-export
 from pipeline.stages.release_list import release_member
 from schemas.errors import InputError, LockHeldError, ReleaseExistsError
-from schemas.export import flatten, table_columns, table_schema
+from schemas.export import flatten, parquet_bytes, parquet_table_schema, table_columns, table_schema
 from schemas.files import umask_mode
 from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
 from schemas.spreadsheet import delimited_bytes
@@ -144,24 +143,6 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
 
 def _csv_bytes(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
     return delimited_bytes(rows, columns)
-
-
-def _parquet_bytes(rows: list[dict[str, Any]], table: str) -> bytes:
-    import pyarrow as pa  # imported only when a release is written (a no-op run stays fast)
-    import pyarrow.parquet as pq
-
-    arrow_types = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "array": pa.string(), "object": pa.string()}
-    schema = table_schema(table)
-    arrow_schema = pa.schema([(f["name"], arrow_types[f["type"]]) for f in schema["fields"]])
-    cols: dict[str, list[Any]] = {f.name: [] for f in arrow_schema}
-    for row in rows:
-        for f in arrow_schema:
-            v = row.get(f.name)
-            cols[f.name].append(None if v == "" and f.type != pa.string() else v)
-    arrow_table = pa.table(cols, schema=arrow_schema)
-    sink = io.BytesIO()
-    pq.write_table(arrow_table, sink, compression="snappy", write_statistics=True)
-    return sink.getvalue()
 
 
 def _jsonl_bytes(records: Iterable[dict[str, Any]]) -> bytes:
@@ -304,7 +285,8 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
         "The scored fields follow the annotation guideline: `doc_id, evidence, drugs, drug_class, gene, alteration, outcome, measures, evidence_level, nct_ids`; "
         "provenance fields (`triple_id`, `section`, offsets, `rule_ids`, `negated`, `hedged`, `confidence`, `curation_status`) follow. "
         "`triple_id` is a hash of (doc_id, drugs, gene, alteration, outcome) and is stable across re-runs. "
-        "Array and object columns are JSON text in CSV and Parquet.",
+        "Array and object columns are JSON text in CSV, JSON arrays and objects in JSON Lines, and native "
+        "`list<string>` / `list<struct>` columns in Parquet (DuckDB: `unnest(drugs)`; pandas: lists).",
         "",
         "## Spreadsheet safety",
         "",
@@ -351,11 +333,10 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
     files: dict[str, bytes] = {}
     triples = sorted(content.triples, key=lambda t: (t.doc_id, t.triple_id))
     trip_rows = _triple_rows(triples, content.curation)
+    trip_records = [{**t.model_dump(mode="json"), **{k: r[k] for k in ("curator", "curated_at", "curation_note")}} for t, r in zip(triples, trip_rows, strict=True)]
     files["triples.csv"] = _csv_bytes(trip_rows, table_columns("triples"))
-    files["triples.parquet"] = _parquet_bytes(trip_rows, "triples")
-    files["triples.jsonl"] = _jsonl_bytes(
-        {**t.model_dump(mode="json"), **{k: r[k] for k in ("curator", "curated_at", "curation_note")}} for t, r in zip(triples, trip_rows, strict=True)
-    )
+    files["triples.parquet"] = parquet_bytes(trip_records, "triples")
+    files["triples.jsonl"] = _jsonl_bytes(trip_records)
     docs = sorted(content.documents, key=lambda d: d.doc_id)
     files["documents.csv"] = _csv_bytes([flatten(d, "documents") for d in docs], table_columns("documents"))
     trials = sorted(content.trials, key=lambda t: t.nct_id)
@@ -412,8 +393,8 @@ def _datapackage(version: str, content: ReleaseContent, files: dict[str, bytes])
             "path": "triples.parquet",
             "format": "parquet",
             "mediatype": "application/vnd.apache.parquet",
-            "description": "the rows of triples.csv as Parquet (same schema; checksum in SHA256SUMS)",
-            "schema": table_schema("triples"),
+            "description": "the rows of triples.csv as Parquet, list and object columns as native Arrow lists and structs (checksum in SHA256SUMS)",
+            "schema": parquet_table_schema("triples"),
         }
     )
     descriptor = {
