@@ -17,10 +17,11 @@ from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from schemas.models import SCHEMA_VERSION, Document, DocumentTrialLink, Trial, Triple
+from schemas.models import SCHEMA_VERSION, Assertion, Document, DocumentTrialLink, Trial, Triple
 
 TABLE_MODELS: dict[str, type[BaseModel]] = {
     "triples": Triple,
+    "assertions": Assertion,
     "documents": Document,
     "trials": Trial,
     "document_trials": DocumentTrialLink,
@@ -97,6 +98,8 @@ def table_schema(table: str) -> dict[str, Any]:
     schema: dict[str, Any] = {"fields": fields, "missingValues": [""]}
     if table == "triples":
         schema["primaryKey"] = ["triple_id"]
+    elif table == "assertions":
+        schema["primaryKey"] = ["assertion_id"]
     elif table == "trials":
         schema["primaryKey"] = ["nct_id"]
     elif table == "documents":

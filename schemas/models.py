@@ -244,3 +244,24 @@ class DocumentTrialLink(_Record):
     nct_id: str
     how: str = Field(description="text, metadata, malformed")
     as_written: str = ""
+
+
+class Assertion(_Record):
+    """One drug · gene · alteration · outcome (· disease) claim rolled up over every released triple that states it (INDRA-style)."""
+
+    assertion_id: str = Field(description="sha1 of the assertion key (drugs, gene, alteration, outcome, disease); stable across releases")
+    drugs: list[str]
+    gene: str
+    alteration: str
+    outcome: Outcome
+    disease: str = Field(default="", description="the triples' disease; empty when they carry none")
+    n_documents: int = Field(description="documents with a supporting triple")
+    n_sentences: int = Field(description="distinct evidence sentences")
+    n_triples: int = Field(description="supporting triples (rows of the triples table)")
+    best_evidence_level: EvidenceLevel = Field(description="the strongest evidence level among the supporting triples")
+    n_conflicting: int = Field(description="released triples of the same drugs · gene · alteration with another outcome")
+    mean_confidence: float = Field(ge=0.0, le=1.0, description="mean confidence of the supporting triples, 4 decimals")
+    n_curated: int = Field(default=0, description="supporting triples a curator accepted or corrected (curation_status accepted or edited)")
+    doc_ids: list[str] = Field(default_factory=list)
+    nct_ids: list[str] = Field(default_factory=list, description="trials named by the supporting triples")
+    triple_ids: list[str] = Field(default_factory=list, description="the supporting triples, sorted")

@@ -27,6 +27,8 @@ OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 EvidenceLevel = Literal["preclinical", "case_report", "retrospective", "clinical_trial", "review"]
 EVIDENCE_LEVELS: tuple[EvidenceLevel, ...] = get_args(EvidenceLevel)
+EVIDENCE_STRENGTH: tuple[EvidenceLevel, ...] = ("clinical_trial", "retrospective", "case_report", "preclinical", "review")
+"""The evidence levels strongest first (CIViC's B, B, C, D, E): an assertion's best level is the first of its triples'."""
 
 SectionLabel = Literal[
     "title",
@@ -261,3 +263,16 @@ def triple_key_id(doc_id: str, drugs: Iterable[str], gene: str, alteration: str,
         [doc_id, "|".join(sorted(d.strip().lower() for d in drugs)), gene.upper(), norm_alteration_key(alteration), outcome]
     )
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+def assertion_key(drugs: Iterable[str], gene: str, alteration: str, outcome: str, disease: str = "") -> tuple[str, ...]:
+    """What makes triples from different documents one assertion: the triple key without the document, plus the disease.
+
+    Normalized as in ``triple_key_id`` (drug case and order, gene case, compound order).
+    """
+    return ("|".join(sorted({d.strip().lower() for d in drugs})), gene.upper(), norm_alteration_key(alteration), outcome, disease.strip().lower())
+
+
+def assertion_key_id(key: tuple[str, ...]) -> str:
+    """Deterministic id of an ``assertion_key``, so an assertion keeps its id while its supporting triples change."""
+    return hashlib.sha1("\x1f".join(["assertion", *key]).encode("utf-8")).hexdigest()[:16]

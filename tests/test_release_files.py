@@ -234,3 +234,15 @@ def test_changelog_lists_the_edited_fields(curated: dict[str, object]) -> None:
     changelog = (release / "CHANGELOG.md").read_text(encoding="utf-8")
     line = next(x for x in changelog.splitlines() if x.startswith(f"- `{edited}`"))
     assert line.endswith("(fields: drugs, outcome, curation_status)")
+
+
+def test_assertions_follow_curation(curated: dict[str, object]) -> None:
+    release = Path(str(curated["root"])) / "releases" / "1.1.0"
+    rows: list[dict[str, str]] = curated["rows"]  # type: ignore[assignment]
+    assertions = jsonl(release / "assertions.jsonl")
+    supporting = {tid: a for a in assertions for tid in a["triple_ids"]}
+    assert sorted(supporting) == sorted(t["triple_id"] for t in jsonl(release / "triples.jsonl"))
+    assert rows[0]["triple_id"] not in supporting and rows[1]["triple_id"] not in supporting  # rejected
+    edited = supporting[rows[2]["triple_id"]]
+    assert edited["outcome"] == curated["outcome"] and edited["n_curated"] >= 1
+    assert json.loads((release / "manifest.json").read_text(encoding="utf-8"))["counts"]["assertions"] == len(assertions)

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from pydantic import BaseModel
 
 from pipeline import __version__ as PIPELINE_VERSION
+from pipeline.stages.assertions import roll_up, triple_disease
 from pipeline.stages.release_list import list_releases as list_releases  # re-export
 from pipeline.stages.release_list import release_member
 from schemas.errors import InputError, LockHeldError, ReleaseExistsError
@@ -161,16 +161,6 @@ def decisions_journal(curation: dict[str, dict[str, str]]) -> bytes:
     return _jsonl_bytes(journal_records(curation))
 
 
-def triple_disease(t: Triple) -> str:
-    """The triple's disease as text, empty when the record has none (older records carry no ``disease`` field)."""
-    value = getattr(t, "disease", None)
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("id") or ""
-    return str(value or "")
-
-
 def civic_rows(triples: list[Triple]) -> list[dict[str, Any]]:
     """CIViC-style evidence rows so curators can compare with CIViC."""
     level_map = {"preclinical": "D", "case_report": "C", "retrospective": "B", "clinical_trial": "B", "review": "E"}
@@ -256,7 +246,8 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
         "",
         "| file | rows | what |",
         "|---|---|---|",
-        f"| `triples.parquet`, `triples.csv`, `triples.jsonl` | {c.n_triples} | the same triples in three formats (rejected triples left out) |",
+        f"| `triples.parquet`, `triples.csv`, `triples.jsonl` | {c.n_triples} | one row per extracted assertion (a triple in one document), in three formats (rejected triples left out) |",
+        f"| `assertions.parquet`, `assertions.csv`, `assertions.jsonl` | {c.n_assertions} | one row per drug · gene · alteration · outcome (· disease) across documents, rolled up from the triples above |",
         f"| `documents.csv` | {c.n_documents} | source documents with identifiers and parser notes |",
         f"| `trials.csv` | {c.n_trials} | ClinicalTrials.gov records linked from the documents |",
         f"| `document_trials.csv` | {c.n_links} | document ↔ trial links |",
@@ -288,6 +279,18 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
         "Array and object columns are JSON text in CSV, JSON arrays and objects in JSON Lines, and native "
         "`list<string>` / `list<struct>` columns in Parquet (DuckDB: `unnest(drugs)`; pandas: lists).",
         "",
+        "## Assertions",
+        "",
+        "`assertions` rolls the released triples up INDRA style: triples from any document with the same drugs "
+        "(case and order ignored), gene, alteration (compound order ignored), outcome and disease (empty when the "
+        "triples carry none) are one assertion. `assertion_id` is a hash of that key and stays stable while the "
+        "supporting triples change. Per row: `n_documents`, `n_sentences` (distinct evidence sentences), `n_triples`, "
+        "`best_evidence_level` (strongest first: clinical_trial, retrospective, case_report, preclinical, review), "
+        "`n_conflicting` (released triples of the same drugs · gene · alteration with another outcome), "
+        "`mean_confidence`, `n_curated` (supporting triples a curator accepted or edited), `doc_ids`, `nct_ids` and "
+        "`triple_ids` (join to `triples.triple_id`). Rejected triples feed no assertion; edited triples count with "
+        "their corrected fields.",
+        "",
         "## Spreadsheet safety",
         "",
         "In the CSV and TSV files (`triples.csv`, `documents.csv`, `trials.csv`, `document_trials.csv`, `civic_evidence.tsv`) "
@@ -300,8 +303,24 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
         "## Loading",
         "",
         "```python",
-        "import pandas as pd; df = pd.read_parquet('triples.parquet')",
-        "import duckdb; duckdb.sql(\"select gene, count(*) from 'triples.parquet' group by gene\")",
+        "import pandas as pd",
+        "triples = pd.read_parquet('triples.parquet')  # list columns (drugs, nct_ids, measures_structured) are lists",
+        "assertions = pd.read_parquet('assertions.parquet')",
+        "```",
+        "",
+        "DuckDB (`pip install duckdb`, or the `duckdb` shell) reads the Parquet files in place:",
+        "",
+        "```sql",
+        "-- triples per drug (one row per drug of a combination)",
+        "select d, count(*) from 'triples.parquet', unnest(drugs) as t(d) group by d order by 2 desc;",
+        "-- measures stated for EGFR triples",
+        "select triple_id, m.metric, m.value, m.unit from 'triples.parquet', unnest(measures_structured) as t(m) where gene = 'EGFR';",
+        "-- best-supported assertions, and those other triples contradict",
+        "select gene, alteration, drugs, outcome, n_documents, best_evidence_level, n_conflicting",
+        "  from 'assertions.parquet' order by n_documents desc, n_sentences desc limit 20;",
+        "-- each assertion with its supporting evidence sentences",
+        "select a.assertion_id, a.outcome, t.doc_id, t.evidence",
+        "  from 'assertions.parquet' a, unnest(a.triple_ids) as u(tid) join 'triples.parquet' t on t.triple_id = u.tid;",
         "```",
         "",
         "## License notes",
@@ -317,6 +336,7 @@ def _dataset_card(version: str, content: ContentSummary) -> str:
 @dataclass
 class ContentSummary:
     n_triples: int
+    n_assertions: int
     n_documents: int
     n_trials: int
     n_links: int
@@ -337,6 +357,11 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
     files["triples.csv"] = _csv_bytes(trip_rows, table_columns("triples"))
     files["triples.parquet"] = parquet_bytes(trip_records, "triples")
     files["triples.jsonl"] = _jsonl_bytes(trip_records)
+    assertions = roll_up(triples)
+    assertion_records = [a.model_dump(mode="json") for a in assertions]
+    files["assertions.csv"] = _csv_bytes([flatten(a, "assertions") for a in assertions], table_columns("assertions"))
+    files["assertions.parquet"] = parquet_bytes(assertion_records, "assertions")
+    files["assertions.jsonl"] = _jsonl_bytes(assertion_records)
     docs = sorted(content.documents, key=lambda d: d.doc_id)
     files["documents.csv"] = _csv_bytes([flatten(d, "documents") for d in docs], table_columns("documents"))
     trials = sorted(content.trials, key=lambda t: t.nct_id)
@@ -349,7 +374,7 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
     change_rows = [{"change": "added", **a} for a in changes.added] + [{"change": "removed", **r} for r in changes.removed] + [{"change": "changed", **c} for c in changes.changed]
     files["changes.jsonl"] = _jsonl_bytes(change_rows)
     files["CHANGELOG.md"] = render_changelog(version, previous, changes).encode("utf-8")
-    summary = ContentSummary(len(triples), len(docs), len(trials), len(links), len(content.rejected), _counts(triples), content.versions, content.sources, content.run_id, content.demo)
+    summary = ContentSummary(len(triples), len(assertions), len(docs), len(trials), len(links), len(content.rejected), _counts(triples), content.versions, content.sources, content.run_id, content.demo)
     files["README.md"] = _dataset_card(version, summary).encode("utf-8")
     files["datapackage.json"] = _datapackage(version, content, files)
     manifest = {
@@ -362,7 +387,7 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
         "demo": content.demo,
         "versions": dict(sorted(content.versions.items())),
         "sources": dict(sorted(content.sources.items())),
-        "counts": {"triples": len(triples), "documents": len(docs), "trials": len(trials), "links": len(links), "rejected": len(content.rejected)},
+        "counts": {"triples": len(triples), "assertions": len(assertions), "documents": len(docs), "trials": len(trials), "links": len(links), "rejected": len(content.rejected)},
         "changes": {"added": len(changes.added), "removed": len(changes.removed), "changed": len(changes.changed)},
         "files": {name: _sha256(data) for name, data in sorted(files.items())},
     }
@@ -373,7 +398,7 @@ def build_release_files(version: str, content: ReleaseContent, previous: str | N
 
 def _datapackage(version: str, content: ReleaseContent, files: dict[str, bytes]) -> bytes:
     resources = []
-    for table in ("triples", "documents", "trials", "document_trials"):
+    for table in ("triples", "assertions", "documents", "trials", "document_trials"):
         name = f"{table}.csv"
         resources.append(
             {
@@ -387,16 +412,17 @@ def _datapackage(version: str, content: ReleaseContent, files: dict[str, bytes])
                 "schema": table_schema(table),
             }
         )
-    resources.append(
-        {
-            "name": "triples_parquet",
-            "path": "triples.parquet",
-            "format": "parquet",
-            "mediatype": "application/vnd.apache.parquet",
-            "description": "the rows of triples.csv as Parquet, list and object columns as native Arrow lists and structs (checksum in SHA256SUMS)",
-            "schema": parquet_table_schema("triples"),
-        }
-    )
+    for table in ("triples", "assertions"):
+        resources.append(
+            {
+                "name": f"{table}_parquet",
+                "path": f"{table}.parquet",
+                "format": "parquet",
+                "mediatype": "application/vnd.apache.parquet",
+                "description": f"the rows of {table}.csv as Parquet, list and object columns as native Arrow lists and structs (checksum in SHA256SUMS)",
+                "schema": parquet_table_schema(table),
+            }
+        )
     descriptor = {
         "name": "oncotriples",
         "title": "OncoTriples: drug – alteration – outcome triples in NSCLC resistance",
