@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+"""Byte-identical releases need one ``created`` (the reproducible-builds convention)."""
 
 
 def oncotriples(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    proc = subprocess.run([*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=600, check=False, env=ENV)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc
 
