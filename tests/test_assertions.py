@@ -155,3 +155,13 @@ def test_rejected_triples_feed_no_assertion() -> None:
     assert {r["outcome"]: r["n_triples"] for r in rows} == {"resistance": 1, "sensitivity": 1}
     assert {r["outcome"]: r["n_conflicting"] for r in rows} == {"resistance": 1, "sensitivity": 1}
     assert not {x.triple_id for x in gone} & {tid for r in rows for tid in r["triple_ids"]}
+
+
+def test_a_release_without_triples_has_empty_typed_tables() -> None:
+    import pyarrow.parquet as pq
+
+    files = build([])
+    for table in ("triples", "assertions"):
+        parquet = pq.read_table(io.BytesIO(files[f"{table}.parquet"]))
+        assert parquet.num_rows == 0 and str(parquet.schema.field("triple_ids" if table == "assertions" else "drugs").type) == "list<element: string>"
+        assert files[f"{table}.jsonl"] == b""

@@ -212,7 +212,8 @@ def curated(demo: dict[str, object], tmp_path: Path) -> dict[str, object]:
     write_csv(out, rows)
     cli("review", "import", out, "--curator", "ann", *work)
     result = cli("release", *work, "--releases-dir", root / "releases")
-    return {"root": root, "rows": rows, "summary": result.stderr, "outcome": new_outcome}
+    again = cli("run", "--offline", "--ner-model", "none", *work, "--releases-dir", root / "releases")  # nothing changed: 1.1.0 stays
+    return {"root": root, "rows": rows, "summary": result.stderr, "run_summary": again.stderr, "outcome": new_outcome}
 
 
 def test_release_summary_counts_the_rows_written(curated: dict[str, object]) -> None:
@@ -221,6 +222,7 @@ def test_release_summary_counts_the_rows_written(curated: dict[str, object]) -> 
     rows = curated["rows"]
     assert written == len(rows) - 2  # type: ignore[arg-type]
     assert f"release 1.1.0: {written} triples (+0 -2 ~2)" in str(curated["summary"])
+    assert f"triples {len(rows)} (+0 -0 ~0), failed 0; release 1.1.0 ({written} triples)" in str(curated["run_summary"])  # type: ignore[arg-type]
 
 
 def test_changelog_lists_the_edited_fields(curated: dict[str, object]) -> None:

@@ -75,9 +75,12 @@ def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_s
         stats_json.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     for f in stats.failures:
         typer.echo(f"error: {f.stage} {f.item}: {f.message}", err=True)
+    from pipeline.cli.releases import released_triples
+
+    held = f" ({released_triples(settings.releases_dir, stats.release)} triples)" if stats.release else ""
     typer.echo(
         f"documents fetched {stats.documents_fetched}, extracted {stats.documents_extracted}, triples {stats.triples} "
-        f"(+{stats.added} -{stats.removed} ~{stats.changed}), failed {stats.failed}; release {stats.release or 'none'}",
+        f"(+{stats.added} -{stats.removed} ~{stats.changed}), failed {stats.failed}; release {stats.release or 'none'}{held}",
         err=True,
     )
     if json_summary:
