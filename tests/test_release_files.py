@@ -95,7 +95,8 @@ def test_release_and_work_dir_files_follow_the_umask(demo: dict[str, object]) ->
     files = sorted(release.iterdir())
     assert files and {f.name: mode(f) for f in files} == {f.name: 0o666 & ~UMASK for f in files}
     work = root / "work"
-    state = [work / "fetch_meta.json", *sorted((work / "normalized").iterdir()), *sorted((work / "extracted").iterdir())]
+    state = [work / "fetch_meta.json", *(p for d in ("normalized", "extracted", "parsed", "raw/records") for p in sorted((work / d).rglob("*")))]
+    assert len([p for p in state if p.is_file()]) > 10
     assert {str(p.relative_to(work)): mode(p) for p in state if p.is_file()} == {str(p.relative_to(work)): 0o666 & ~UMASK for p in state if p.is_file()}
 
 
