@@ -249,3 +249,15 @@ def test_assertions_follow_curation(curated: dict[str, object]) -> None:
     edited = supporting[rows[2]["triple_id"]]
     assert edited["outcome"] == curated["outcome"] and edited["n_curated"] >= 1
     assert json.loads((release / "manifest.json").read_text(encoding="utf-8"))["counts"]["assertions"] == len(assertions)
+
+
+def test_a_new_source_date_epoch_keeps_an_up_to_date_release_current(tmp_path: Path, nlp_rules) -> None:
+    """SOURCE_DATE_EPOCH only stamps ``created``: a job that sets a new one each time still finds nothing to do."""
+    from pipeline.stages.runner import RunOptions, run_job
+
+    base = load_settings(env={}, overrides={"pipeline": {"workdir": str(tmp_path / "work"), "releases_dir": str(tmp_path / "releases"), "ner_model": "none"}})
+    figures = []
+    for epoch in (1700000000, 1800000000):
+        s = base.model_copy(update={"pipeline": base.pipeline.model_copy(update={"source_date_epoch": epoch})})
+        figures.append(run_job(s, RunOptions(offline=True), nlp_factory=lambda: nlp_rules).as_dict())
+    assert [(f["release"], f["up_to_date"]) for f in figures] == [("1.0.0", False), ("1.0.0", True)]

@@ -198,7 +198,8 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
 def _inputs_key(settings: Settings, state: StateDB, run_id: str, sources: dict[str, str], demo: bool) -> str:
     """Hash of everything a release depends on: ``run_id`` (raw inputs and versions), sources, settings, curation decisions."""
     h = hashlib.sha256(run_id.encode())
-    facts = {"sources": sources, "demo": demo, "settings": settings.model_dump(mode="json"), "curation": state.decisions_fingerprint()}
+    settings_facts = settings.model_dump(mode="json", exclude={"pipeline": {"source_date_epoch"}})  # only stamps `created`
+    facts = {"sources": sources, "demo": demo, "settings": settings_facts, "curation": state.decisions_fingerprint()}
     h.update(json.dumps(facts, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
