@@ -119,6 +119,10 @@ class Triple(_Record):
     nct_ids: list[str] = Field(default_factory=list)
     # identity and provenance
     triple_id: str = Field(default="", description="sha1 of the scoring key; stable across re-runs")
+    curated_triple_id: str = Field(
+        default="",
+        description="the same id over the curated drugs, gene, alteration and outcome; set by curation (every release row), differs from triple_id only when an edit changed the key",
+    )
     source: str = SOURCE_FILE
     source_id: str = ""
     section: str = "body"

@@ -67,15 +67,22 @@ OPEN_STATUSES: frozenset[CurationStatus] = frozenset({"pending", "needs_review"}
 
 DecisionKind = Literal["accept", "reject", "edit"]
 DECISIONS: tuple[DecisionKind, ...] = get_args(DecisionKind)
+"""What a curator decides about a triple (spreadsheet ``decision`` column, web app buttons)."""
+UNDO = "undo"
+"""The stored record that withdraws a triple's standing decision (the one before it stands again)."""
+STORED_DECISIONS: tuple[str, ...] = (*DECISIONS, UNDO)
+"""Every kind of record the decisions table holds."""
 
 ReasonCode = Literal["wrong_drug", "wrong_alteration", "wrong_outcome", "not_asserted", "duplicate", "other"]
 REASON_CODES: tuple[ReasonCode, ...] = get_args(ReasonCode)
 """Why a triple was rejected (the review app's keys 1-6 follow this order)."""
 
-EDITABLE_FIELDS: tuple[str, ...] = ("drugs", "gene", "alteration", "outcome", "evidence_level")
+EDITABLE_FIELDS: tuple[str, ...] = ("drugs", "drug_class", "gene", "alteration", "outcome", "evidence_level")
 """Triple fields an ``edit`` decision may correct: the ones the review spreadsheet and web app offer.
 
-Identity and provenance fields are never edited; an edited triple keeps its ``triple_id``.
+Identity and provenance fields are never edited: an edited triple keeps the ``triple_id`` of the
+extracted assertion (decisions are keyed by it) and carries the key of its curated values in
+``curated_triple_id``.
 """
 
 
@@ -132,6 +139,8 @@ PMID_RE = re.compile(r"^\d{1,9}$")
 """A PubMed id."""
 PMCID_RE = re.compile(r"^PMC\d{1,9}$")
 """A PubMed Central id (upper case)."""
+DOI_RE = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
+"""A DOI (``10.<registrant>/<suffix>``), as the ``doi`` of a document holds it."""
 PMCID_IN_TEXT_RE = re.compile(r"PMC\d+")
 """A PubMed Central id inside a longer string (an article URL, a metadata field)."""
 
@@ -255,6 +264,11 @@ def scorer_alteration_key(alteration: str) -> str:
             part = part[2:]
         parts.append(part.lower())
     return "+".join(sorted(parts))
+
+
+def sorted_drugs(drugs: Iterable[str]) -> list[str]:
+    """A triple's ``drugs`` as records hold them: each name once, sorted (the guideline's "sorted list")."""
+    return sorted(dict.fromkeys(drugs))
 
 
 def triple_key_id(doc_id: str, drugs: Iterable[str], gene: str, alteration: str, outcome: str) -> str:

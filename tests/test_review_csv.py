@@ -163,7 +163,7 @@ def test_round_trip_then_run_force_carries_every_decision(demo):
     assert rejected[ids["reject"]]["curation_status"] == "rejected"
     e1 = triples[ids["edit1"]]
     assert e1["curation_status"] == "edited" and e1["outcome"] == ids["outcome"]
-    assert e1["drugs"] == ["osimertinib", "gefitinib"] and e1["curation_note"] == "outcome misread"
+    assert e1["drugs"] == ["gefitinib", "osimertinib"] and e1["curation_note"] == "outcome misread"
     e2 = triples[ids["edit2"]]
     assert e2["curation_status"] == "edited" and e2["curator"] == "bo"
     assert e2["drugs"] == ["amivantamab", "lazertinib"] and e2["alteration"] == "exon 20 insertion"

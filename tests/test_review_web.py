@@ -280,7 +280,7 @@ def test_rekeyed_triple_shows_as_needs_review(client, settings):
 def test_source_and_trial_links(client):
     html = client.get("/").get_data(as_text=True)
     assert 'href="https://pubmed.ncbi.nlm.nih.gov/12345678/"' in html
-    assert 'href="https://pmc.ncbi.nlm.nih.gov/articles/PMC7654321/"' in html
+    assert 'href="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7654321/"' in html
     assert 'href="https://clinicaltrials.gov/study/NCT07654321"' in html
     assert 'href="https://clinicaltrials.gov/study/NCT01234567"' in html
     assert "ORR 60 %" in html
@@ -292,7 +292,7 @@ def test_bioc_full_text_links_to_pmc_without_document_metadata():
 
     t = Triple(triple_id="t_bioc", doc_id=f"{SOURCE_BIOC}:PMC1112223", source=SOURCE_BIOC, source_id="PMC1112223",
                evidence="e", drugs=["x"], gene="ALK", alteration="G1202R", outcome="resistance")
-    assert review.source_links(t, None) == [("PMC PMC1112223", "https://pmc.ncbi.nlm.nih.gov/articles/PMC1112223/")]
+    assert review.source_links(t, None) == [("PMC PMC1112223", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC1112223/")]
     assert review.source_links(t.model_copy(update={"source_id": "PMC12<script>"}), None) == []
 
 

@@ -176,7 +176,7 @@ def test_new_prefix_accepts_a_value_outside_the_lexicon_deliberately(work: Path)
     write_csv(out, [rows[0]])
     cli("review", "import", out, "--curator", "ann", "--workdir", work)
     fields = review.latest_decisions(settings_of(work))[rows[0]["triple_id"]]["fields"]
-    assert fields == {"drugs": ["zongertinib", "osimertinib"], "gene": "EGFRX", "alteration": "exon 18 thing"}
+    assert fields == {"drugs": ["osimertinib", "zongertinib"], "gene": "EGFRX", "alteration": "exon 18 thing"}
 
 
 def test_lexicon_values_pass_and_the_web_app_path_shares_the_check(work: Path) -> None:

@@ -284,7 +284,7 @@ def test_rekeyed_triple_from_the_same_sentence_needs_review(db: StateDB) -> None
 def test_apply_curation_without_a_state_database_creates_nothing(tmp_path: Path) -> None:
     settings = load_settings(overrides={"pipeline": {"workdir": str(tmp_path / "w")}})
     t = _triple("d1", "osimertinib", "EGFR", "C797S")
-    assert apply_curation(settings, [t]) == ([t], [], {})
+    assert apply_curation(settings, [t]) == ([t.model_copy(update={"curated_triple_id": t.triple_id})], [], {})
     assert not settings.state_db.exists()
     record_decision(settings, t.triple_id, "reject", reason="duplicate", curator="ann", triple=t)
     kept, rejected, _ = apply_curation(settings, [t])

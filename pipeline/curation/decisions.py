@@ -1,13 +1,23 @@
 """Curation decisions (stored in the state database) applied to extracted triples before a release.
 
 A curator's decision is keyed by ``triple_id`` and append-only: the latest
-decision per triple wins, earlier ones stay as history.
+decision per triple stands, earlier ones stay as history.
 
 - ``accept`` → the triple is kept with ``curation_status = accepted``;
-- ``edit`` → the edited fields override the extracted ones (``edited``); the
-  triple keeps its original ``triple_id`` so the decision stays attached;
+- ``edit`` → the edited fields override the extracted ones (``edited``);
 - ``reject`` (with a reason code) → the triple leaves the release and goes to
-  ``rejected.jsonl`` (``rejected``).
+  ``rejected.jsonl`` (``rejected``);
+- ``undo`` (``undo_decision``) → withdraws the standing decision: the one before
+  it stands again, or the triple is open again when there was none. Nothing is
+  deleted; the undo is one more record of the history.
+
+The id rule: ``triple_id`` is the id of the *extracted* assertion (the key the
+extractor wrote) and never changes with an edit, so decisions keyed by it stay
+attached through every re-extraction that finds the same assertion again. The
+key of the curated values (``triple_key_id`` over the edited drugs, gene,
+alteration and outcome) is stored beside it as ``curated_triple_id`` on every
+curated triple; it differs from ``triple_id`` only when an edit changed the key.
+Edited drugs are sorted with ``sorted_drugs``, as extracted ones are.
 
 When a re-extraction changes a triple's key (drug, gene, alteration or
 outcome), its ``triple_id`` changes and the old decision no longer applies. The
@@ -53,7 +63,15 @@ from pipeline.state.db import (
 )
 from schemas.errors import InputError
 from schemas.models import Triple
-from schemas.vocab import DECISIONS, EDITABLE_FIELDS, REASON_CODES, reason_code
+from schemas.vocab import (
+    DECISIONS,
+    EDITABLE_FIELDS,
+    REASON_CODES,
+    UNDO,
+    reason_code,
+    sorted_drugs,
+    triple_key_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,12 +134,19 @@ def check_edits(decision: str, edits: dict[str, Any] | None) -> None:
     bad = sorted(set(edits) - set(EDITABLE_FIELDS))
     if bad:
         raise InputError(f"fields not editable: {', '.join(bad)} (editable: {', '.join(EDITABLE_FIELDS)})")
+    if "drug_class" in edits and not isinstance(edits["drug_class"], bool):
+        raise InputError(f"invalid edit of drug_class: {edits['drug_class']!r} is not true or false")
     probe = {"doc_id": "x", "evidence": "x", "drugs": ["x"], "gene": "X", "alteration": "x", "outcome": "resistance"}
     try:
         Triple.model_validate({**probe, **edits})
     except ValidationError as exc:
         first = exc.errors()[0]
         raise InputError(f"invalid edit of {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+
+
+def curated_edits(edits: dict[str, Any]) -> dict[str, Any]:
+    """``edits`` as a triple takes them: drugs each once and sorted, as extraction writes them."""
+    return {**edits, "drugs": sorted_drugs(edits["drugs"])} if "drugs" in edits else dict(edits)
 
 
 def validate_decision(decision: str, reason: str | None, edits: dict[str, Any] | None, curator: str) -> tuple[str, str | None, str]:
@@ -150,7 +175,7 @@ def make_decision(
     """
     action, code, who = validate_decision(decision, reason, edits, curator)
     doc_id, start, end, evidence = _span(db, triple_id, triple)
-    return Decision(0, triple_id, action, code, dict(edits or {}), who, note, created_at, doc_id, start, end, evidence)
+    return Decision(0, triple_id, action, code, curated_edits(edits or {}), who, note, created_at, doc_id, start, end, evidence)
 
 
 def save_decisions(target: StateTarget, decisions: Sequence[Decision]) -> list[Decision]:
@@ -203,19 +228,73 @@ def _span(db: StateDB | None, triple_id: str, triple: Triple | None) -> tuple[st
 
 
 def decision_history(target: StateTarget, triple_id: str) -> list[Decision]:
-    """Every decision on ``triple_id``, oldest first (none, and no file created, without a state database)."""
+    """Every record on ``triple_id``, undo records included, oldest first (none, and no file created, without a state database)."""
     if _no_database(target):
         return []
     with _db(target) as db:
         return db.decision_history(triple_id)
 
 
+def standing(history: Sequence[Decision]) -> dict[str, Decision]:
+    """The decision that stands per triple_id after replaying ``history`` (oldest first).
+
+    Each decision stands over the one before it; an ``undo`` withdraws the standing one, so the
+    one before that stands again. A triple whose decisions were all undone has none.
+    """
+    stacks: dict[str, list[Decision]] = {}
+    for d in history:
+        stack = stacks.setdefault(d.triple_id, [])
+        if d.decision == UNDO:
+            if stack:
+                stack.pop()
+        else:
+            stack.append(d)
+    return {tid: stack[-1] for tid, stack in sorted(stacks.items()) if stack}
+
+
+def _standing(db: StateDB) -> dict[str, Decision]:
+    return standing(db.all_decisions())
+
+
 def latest_decisions(target: StateTarget) -> dict[str, Decision]:
-    """The newest decision per triple_id, including ids no longer extracted (none without a state database)."""
+    """The standing decision per triple_id, including ids no longer extracted (none without a state database)."""
     if _no_database(target):
         return {}
     with _db(target) as db:
-        return db.latest_decisions()
+        return _standing(db)
+
+
+def newest_standing_decision(target: StateTarget) -> Decision | None:
+    """The most recently recorded decision that still stands: what "undo the last decision" withdraws."""
+    return max(latest_decisions(target).values(), key=lambda d: d.id, default=None)
+
+
+def undo_decision(target: StateTarget, decision_id: int, *, curator: str, note: str = "") -> Decision:
+    """Withdraw the standing decision ``decision_id`` by appending an ``undo`` record; returns the withdrawn decision.
+
+    The caller names the decision it means (the one it showed the curator), so an undo never
+    withdraws a decision recorded meanwhile by someone else. Raises InputError, recording
+    nothing, when that decision does not exist or no longer stands.
+    """
+    who = curator.strip()
+    if not who:
+        raise InputError("no curator name for the undo (fill the curator field or pass --curator)")
+    with _db(target) as db, db.transaction():
+        history = db.all_decisions()
+        target_d = next((d for d in history if d.id == decision_id and d.decision != UNDO), None)
+        if target_d is None:
+            raise InputError(f"no decision {decision_id} in the state database {db.path}; nothing undone")
+        if _standing_of(history, target_d.triple_id) != target_d:
+            raise InputError(f"decision {decision_id} on {target_d.triple_id} is no longer standing (it was undone or superseded); nothing undone")
+        text = f"undoes decision {target_d.id} ({target_d.decision} by {target_d.curator})" + (f": {note.strip()}" if note.strip() else "")
+        undo = replace(target_d, id=0, decision=UNDO, reason=None, edits={}, curator=who, note=text, created_at="")
+        (recorded,) = db.add_decisions([undo])
+    log.info("decision %d: undo of decision %d on %s by %s", recorded.id, target_d.id, target_d.triple_id, who)
+    return target_d
+
+
+def _standing_of(history: Sequence[Decision], triple_id: str) -> Decision | None:
+    return standing([d for d in history if d.triple_id == triple_id]).get(triple_id)
 
 
 def curator_fields(d: Decision) -> dict[str, str]:
@@ -367,20 +446,30 @@ def restore_decisions(settings: Settings, release: str | Path) -> RestoreResult:
     return result
 
 
-def apply_curation(target: StateTarget, triples: list[Triple]) -> tuple[list[Triple], list[Triple], dict[str, dict[str, str]]]:
-    """Return (kept, rejected, curator fields by triple_id) after the latest decision per triple.
+def curated_key(t: Triple) -> str:
+    """The ``triple_key_id`` of a triple's current drugs, gene, alteration and outcome."""
+    return triple_key_id(t.doc_id, t.drugs, t.gene, t.alteration, t.outcome)
 
+
+def _keyed(t: Triple) -> Triple:
+    return t.model_copy(update={"curated_triple_id": curated_key(t)})
+
+
+def apply_curation(target: StateTarget, triples: list[Triple]) -> tuple[list[Triple], list[Triple], dict[str, dict[str, str]]]:
+    """Return (kept, rejected, curator fields by triple_id) after the standing decision per triple.
+
+    Every returned triple carries its ``curated_triple_id`` (see the module docstring).
     Input order is kept. With no state database yet, nothing is curated (and no file is created).
     Given ``Settings``, a lost state database is refused first (``check_released_decisions``).
     """
     if isinstance(target, Settings):
         check_released_decisions(target)
     if _no_database(target):
-        return list(triples), [], {}
+        return [_keyed(t) for t in triples], [], {}
     with _db(target) as db:
-        latest = db.latest_decisions()
+        latest = _standing(db)
     if not latest:
-        return list(triples), [], {}
+        return [_keyed(t) for t in triples], [], {}
     current_ids = {t.triple_id for t in triples}
     by_span: dict[tuple[str, int, int], Decision] = {}
     by_text: dict[tuple[str, str], Decision] = {}
@@ -393,7 +482,7 @@ def apply_curation(target: StateTarget, triples: list[Triple]) -> tuple[list[Tri
     kept: list[Triple] = []
     rejected: list[Triple] = []
     fields: dict[str, dict[str, str]] = {}
-    for t in triples:
+    for t in (_keyed(t) for t in triples):
         d = latest.get(t.triple_id)
         if d is None:
             old = by_span.get((t.doc_id, t.sentence_start, t.sentence_end)) or by_text.get((t.doc_id, evidence_hash(t.evidence)))
@@ -413,10 +502,10 @@ def apply_curation(target: StateTarget, triples: list[Triple]) -> tuple[list[Tri
             rejected.append(t.model_copy(update={"curation_status": "rejected"}))
         else:
             try:
-                edited = Triple.model_validate({**t.model_dump(), **d.edits, "triple_id": t.triple_id, "curation_status": "edited"})
+                edited = Triple.model_validate({**t.model_dump(), **curated_edits(d.edits), "triple_id": t.triple_id, "curation_status": "edited"})
             except ValidationError as exc:
                 raise InputError(f"decision {d.id} on {t.triple_id} has invalid edits: {exc.errors()[0]['msg']}") from exc
-            kept.append(edited)
+            kept.append(_keyed(edited))
     n_review = sum(1 for t in kept if t.curation_status == "needs_review")
     log.info("curation: %d kept (%d need review), %d rejected, %d decisions", len(kept), n_review, len(rejected), len(latest))
     return kept, rejected, fields

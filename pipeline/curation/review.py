@@ -18,18 +18,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
+
+from pydantic import ValidationError
 
 from pipeline.config import Settings
 from pipeline.curation import decisions
+from pipeline.sources.rawstore import safe_name
 from pipeline.state.db import Decision
 from schemas.errors import InputError, OncoTriplesError
 from schemas.files import read_jsonl
-from schemas.models import Document, Triple
+from schemas.models import Document, Trial, Triple
 from schemas.spreadsheet import FORMULA_START, delimited_bytes, restore
 from schemas.vocab import (
     DECISIONS,
+    DOI_RE,
     EDITABLE_FIELDS,
     EVIDENCE_LEVELS,
+    FULL_TEXT_SOURCES,
     GENERIC_ALTERATIONS,
     NCT_RE,
     OPEN_STATUSES,
@@ -37,10 +43,10 @@ from schemas.vocab import (
     PMCID_RE,
     PMID_RE,
     REVIEW_STATUS_ORDER,
-    SOURCE_BIOC,
     SOURCE_CTGOV,
-    SOURCE_PMC,
     SOURCE_PUBMED,
+    norm_alteration_key,
+    sorted_drugs,
 )
 
 log = logging.getLogger(__name__)
@@ -117,6 +123,18 @@ class ReviewItem:
 class ReviewTable:
     items: list[ReviewItem]
     documents: dict[str, Document] = field(default_factory=dict)
+    settings: Settings | None = None
+    """Where the parsed texts are read from for ``context`` (none: no context)."""
+    _texts: dict[str, str | None] = field(default_factory=dict, repr=False)
+
+    def context(self, item: ReviewItem) -> SentenceContext:
+        """The paragraph around the triple's sentence, read from the work directory once per text."""
+        t = item.current
+        registry = t.section.startswith(REGISTRY_SECTION_PREFIX)
+        key = f"{t.doc_id}\x1f{t.section}" if registry else t.doc_id
+        if key not in self._texts:
+            self._texts[key] = None if self.settings is None else (registry_field_text(self.settings, t) if registry else document_text(self.settings, t.doc_id))
+        return sentence_context(t, self._texts[key])
 
     def by_id(self) -> dict[str, ReviewItem]:
         return {i.triple_id: i for i in self.items}
@@ -166,7 +184,98 @@ def build_review_table(settings: Settings, triples: list[Triple] | None = None) 
         cur, status = curated.get(t.triple_id, (t, t.curation_status))
         note = notes.get(t.triple_id, {}).get("note", "") if status == "needs_review" else ""
         items.append(ReviewItem(original=t, current=cur, status=status, latest=latest.get(t.triple_id), why=note))
-    return ReviewTable(items=items, documents=load_documents(settings))
+    return ReviewTable(items=items, documents=load_documents(settings), settings=settings)
+
+
+# ------------------------------------------------------------------ the sentence in its paragraph
+
+REGISTRY_SECTION_PREFIX = "registry:"
+"""Sections of registry triples: ``registry:<field>``, offsets into that ClinicalTrials.gov field."""
+
+CONTEXT_CHARS = 700
+"""At most this much text is shown on either side of the sentence (long paragraphs are cut at a word)."""
+
+_PARAGRAPH_BREAK_RE = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class SentenceContext:
+    """A triple's sentence with the text of its paragraph before and after it.
+
+    ``found`` is False when the source text was not at hand or no longer holds the sentence at its
+    offsets (then ``sentence`` is the triple's own and ``before``/``after`` are empty).
+    """
+
+    before: str
+    sentence: str
+    after: str
+    found: bool
+    cut_before: bool = False
+    cut_after: bool = False
+
+
+def parsed_document_path(settings: Settings, doc_id: str) -> Path:
+    """Where the parse stage keeps a document's clean text (``WorkDir.parsed_path`` of the stages)."""
+    return settings.workdir / "parsed" / f"{safe_name(doc_id)}.json"
+
+
+def document_text(settings: Settings, doc_id: str) -> str | None:
+    """The clean text of a parsed document, or None (with the reason logged) when it is not readable."""
+    path = parsed_document_path(settings, doc_id)
+    try:
+        return Document.model_validate_json(path.read_bytes()).text
+    except FileNotFoundError:
+        log.debug("no parsed text for %s at %s: review shows the sentence alone", doc_id, path)
+    except (OSError, ValidationError, ValueError) as exc:
+        log.warning("parsed text %s unreadable (%s): review shows the sentence alone", path, str(exc).splitlines()[0])
+    return None
+
+
+def registry_field_text(settings: Settings, t: Triple) -> str | None:
+    """The ClinicalTrials.gov field a registry triple's offsets point into (normalized trials), or None."""
+    from pipeline.sources.ctgov.parse import trial_triples_inputs
+
+    path = settings.workdir / "normalized" / "trials.jsonl"
+    if not path.is_file():
+        return None
+    name = t.section[len(REGISTRY_SECTION_PREFIX):]
+    for row in read_jsonl(path):
+        if row.get("nct_id") == t.doc_id:
+            return dict(trial_triples_inputs(Trial.model_validate(row))).get(name)
+    return None
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def sentence_context(t: Triple, text: str | None) -> SentenceContext:
+    """The paragraph of ``text`` around ``t``'s sentence (cut to ``CONTEXT_CHARS`` a side); pure.
+
+    The sentence is taken at its offsets when the text there is the triple's sentence (whitespace
+    aside), else where the sentence occurs in the text; otherwise only the sentence is returned.
+    """
+    sentence = t.sentence or t.evidence
+    if not text:
+        return SentenceContext("", sentence, "", False)
+    start, end = t.sentence_start, t.sentence_end
+    if not (0 <= start < end <= len(text)) or _squash(text[start:end]) != _squash(sentence):
+        start = text.find(sentence) if sentence else -1
+        if start < 0:
+            return SentenceContext("", sentence, "", False)
+        end = start + len(sentence)
+    breaks_before = [m.end() for m in _PARAGRAPH_BREAK_RE.finditer(text, 0, start)]
+    para_start = breaks_before[-1] if breaks_before else 0
+    after = _PARAGRAPH_BREAK_RE.search(text, end)
+    para_end = after.start() if after else len(text)
+    lo, hi = max(para_start, start - CONTEXT_CHARS), min(para_end, end + CONTEXT_CHARS)
+    if lo > para_start:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else lo
+    if hi < para_end:
+        space = text.rfind(" ", end, hi)
+        hi = space if space >= 0 else hi
+    return SentenceContext(text[lo:start], text[start:end], text[end:hi], True, lo > para_start, hi < para_end)
 
 
 @dataclass
@@ -244,7 +353,7 @@ def parse_drugs(value: str) -> list[str]:
             raise ValueError(f"drugs {text!r} contains ','; separate drugs with ';' (or use a JSON list)")
     if not items or any(not x for x in items):
         raise ValueError(f"drugs {text!r} has an empty name (write drugs as 'a; b' or a JSON list)")
-    return list(dict.fromkeys(items))
+    return sorted_drugs(items)
 
 
 def curator_decision(
@@ -282,7 +391,7 @@ def curator_decision(
     if action == "edit":
         changed = {k: v for k, v in parsed.items() if v != _field_value(item.original, k)}
         if not changed and not edited_now:
-            raise InputError("edit changes no field (correct drugs, gene, alteration, outcome or evidence_level, or use accept)")
+            raise InputError(f"edit changes no field (correct {', '.join(EDITABLE_FIELDS[:-1])} or {EDITABLE_FIELDS[-1]}, or use accept)")
         if changed:
             edits = changed
         else:
@@ -326,7 +435,7 @@ def submitted_decision(
 
     ``sent`` carries ``triple_id``, ``decision``, ``reason``, ``note`` and ``curator``;
     an empty curator is ``default_curator``. Curated gene, alteration and drug values are
-    checked against the vocabulary (``check_vocabulary``).
+    checked against the vocabulary, and ``drug_class`` against the drugs (``check_vocabulary``).
     """
     made = curator_decision(
         item,
@@ -338,7 +447,7 @@ def submitted_decision(
         fields=fields,
         strict_unchanged=strict_unchanged,
     )
-    return replace(made, edits=check_vocabulary(made.edits)) if made.edits else made
+    return replace(made, edits=check_vocabulary(made.edits, item.original if item else None)) if made.edits else made
 
 
 NEW_VALUE_PREFIX = "new:"
@@ -351,14 +460,17 @@ _GENE_SHAPE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,29}$")
 _CLASS_GENERATION_RE = re.compile(r"^(?P<base>.+) \((?P<generation>[\w-]+)-generation\)$")
 
 
-def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
+def check_vocabulary(edits: Mapping[str, Any], base: Triple | None = None) -> dict[str, Any]:
     """The curated ``gene``, ``alteration`` and ``drugs`` of ``edits`` checked against the vocabulary.
 
     Curators type these values and they are published: a typo, an alias or a formula
     (``=HYPERLINK(...)``) must not become a gene. A gene is an HGNC approved symbol of the
     gene lexicon, an alteration a normalized form of the variant grammar, a drug a drug-lexicon
-    or drug-class name; ``new:VALUE`` accepts a value outside them deliberately. Returns the
-    edits with ``new:`` removed; raises InputError naming the field and the value.
+    or drug-class name; ``new:VALUE`` accepts a value outside them deliberately. When the edit
+    touches ``drugs`` or ``drug_class``, the flag must say what the drugs are (the guideline:
+    true when the therapy is named only as a class), with ``base``'s values for the field not
+    edited. Returns the edits with ``new:`` removed and drugs sorted; raises InputError naming
+    the field and the value.
     """
     from extractors.nlp.lexicons.classes import load_drug_class_lexicon
     from extractors.nlp.lexicons.drugs import load_drug_lexicon
@@ -424,8 +536,30 @@ def check_vocabulary(edits: Mapping[str, Any]) -> dict[str, Any]:
                 else:
                     raise InputError(f"drugs entry {name!r} is not in the drug lexicon or the drug classes{offer(name)}")
             names.append(checked)
-        out["drugs"] = list(dict.fromkeys(names))
+        out["drugs"] = sorted_drugs(names)
+    if base is not None and ("drugs" in edits or "drug_class" in edits):
+        _check_drug_class(out.get("drugs", base.drugs), bool(out.get("drug_class", base.drug_class)), set(out.get("drugs", [])) - set(edits.get("drugs", [])))
     return out
+
+
+def _check_drug_class(names: Sequence[str], drug_class: bool, new_names: set[str]) -> None:
+    """Raise InputError when ``drug_class`` contradicts the drugs (names added with ``new:`` are not judged)."""
+    from extractors.nlp.lexicons.classes import load_drug_class_lexicon
+    from extractors.nlp.lexicons.drugs import load_drug_lexicon
+
+    drugs, classes = load_drug_lexicon(), load_drug_class_lexicon()
+
+    def is_class(name: str) -> bool:
+        m = _CLASS_GENERATION_RE.match(name)
+        return classes.canonical(f"{m['generation']}-generation {m['base']}" if m else name) == name
+
+    known = [n for n in names if n not in new_names]
+    if drug_class:
+        named = [n for n in known if not is_class(n) and drugs.lookup(n) is not None]
+        if named:
+            raise InputError(f"drug_class true but {named[0]} is a named drug (a class triple names only drug classes); set drug_class to false or write the class")
+    elif known and len(known) == len(names) and all(is_class(n) for n in known):
+        raise InputError(f"drug_class false but every drug is a drug class ({', '.join(known)}); set drug_class to true or name the drugs")
 
 
 def _shown(value: Any) -> str:
@@ -445,6 +579,11 @@ def _parse_fields(fields: dict[str, str]) -> dict[str, Any]:
         value = "" if raw is None else str(raw)
         if name == "drugs":
             out[name] = parse_drugs(value)
+        elif name == "drug_class":
+            flag = value.strip().lower()
+            if flag not in ("true", "false"):
+                raise ValueError(f"drug_class {value!r} is not true or false")
+            out[name] = flag == "true"
         elif name in ("outcome", "evidence_level"):
             v = value.strip().lower()
             allowed = OUTCOMES if name == "outcome" else EVIDENCE_LEVELS
@@ -630,15 +769,22 @@ def trial_url(nct_id: str) -> str | None:
 
 
 def source_links(t: Triple, doc: Document | None) -> list[tuple[str, str]]:
-    """(label, url) links to the triple's source; URLs are built only from validated ids."""
+    """(label, url) links to the triple's source record; URLs are built only from validated ids.
+
+    PubMed, PMC and DOI from the document's metadata (or the triple's source id where that is
+    one), ClinicalTrials.gov for registry triples and trial documents.
+    """
     links: list[tuple[str, str]] = []
     pmid = (doc.pmid if doc else "") or (t.source_id if t.source == SOURCE_PUBMED else "")
-    pmcid = (doc.pmcid if doc else "") or (t.source_id if t.source in (SOURCE_PMC, SOURCE_BIOC) else "")
+    pmcid = (doc.pmcid if doc else "") or (t.source_id if t.source in FULL_TEXT_SOURCES else "")
     pmcid = pmcid.upper()
+    doi = (doc.doi if doc else "").strip()
     if pmid and PMID_RE.match(pmid):
         links.append((f"PubMed {pmid}", f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"))
     if pmcid and PMCID_RE.match(pmcid):
-        links.append((f"PMC {pmcid}", f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"))
+        links.append((f"PMC {pmcid}", f"https://www.ncbi.nlm.nih.gov/pmc/articles/{pmcid}/"))
+    if doi and DOI_RE.match(doi):
+        links.append((f"DOI {doi}", "https://doi.org/" + quote(doi, safe="/:;()._-")))
     nct = t.source_id if t.source == SOURCE_CTGOV else (t.doc_id if NCT_RE.match(t.doc_id) else "")
     url = trial_url(nct) if nct else None
     if url:
@@ -648,10 +794,12 @@ def source_links(t: Triple, doc: Document | None) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of evidence text; ``kind`` is drug, gene, alteration or '' (plain)."""
+    """A piece of evidence text; ``kind`` is drug, gene, alteration or '' (plain); ``compound``
+    marks a compound alteration (``G1202R/L1196M``) or one of its parts."""
 
     text: str
     kind: str = ""
+    compound: bool = False
 
 
 def _term_spans(text: str, term: str) -> list[tuple[int, int]]:
@@ -662,25 +810,46 @@ def _term_spans(text: str, term: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(text)]
 
 
+def _variant_spans(text: str, t: Triple) -> list[tuple[int, int]]:
+    """Where the variant grammar reads ``t``'s alteration in ``text`` (``T790M-cis-C797S``, ``exon 20 insertions``)."""
+    from extractors.nlp.variants import find_variants
+
+    key = norm_alteration_key(t.alteration)
+    out = []
+    for v in find_variants(text):
+        if getattr(v, "gene", None) not in (None, "", t.gene):
+            continue
+        if any(norm_alteration_key(a) == key for a in (getattr(v, "alternatives", None) or (v.normalized,))):
+            out.append((v.start, v.end))
+    return out
+
+
 def highlight_segments(text: str, t: Triple) -> list[Segment]:
-    """Split raw evidence text at the drug, gene and alteration mentions (escaping is the template's job)."""
-    terms: list[tuple[str, str]] = [(d, "drug") for d in t.drugs]
-    terms.append((t.gene, "gene"))
+    """Split raw text at the drug, gene and alteration mentions (escaping is the template's job).
+
+    A compound alteration is marked where the variant grammar reads it whole, and each of its
+    parts where it is written alone.
+    """
+    compound = "+" in t.alteration
+    terms: list[tuple[str, str, bool]] = [(d, "drug", False) for d in t.drugs]
+    terms.append((t.gene, "gene", False))
     alts = {t.alteration, t.hgvs}
+    if compound:
+        alts |= {p.strip() for p in t.alteration.split("+")}
     alts |= {a[2:] for a in list(alts) if a.startswith("p.")}
-    terms += [(a, "alteration") for a in alts if a]
-    spans: list[tuple[int, int, str]] = []
-    for term, kind in terms:
-        spans += [(s, e, kind) for s, e in _term_spans(text, term)]
+    terms += [(a, "alteration", compound) for a in alts if a]
+    spans: list[tuple[int, int, str, bool]] = [(s, e, "alteration", compound) for s, e in _variant_spans(text, t)]
+    for term, kind, part in terms:
+        spans += [(s, e, kind, part) for s, e in _term_spans(text, term)]
     spans.sort(key=lambda x: (x[0], -(x[1] - x[0])))
     out: list[Segment] = []
     pos = 0
-    for s, e, kind in spans:
+    for s, e, kind, part in spans:
         if s < pos:
             continue  # overlaps an earlier, longer mention
         if s > pos:
             out.append(Segment(text[pos:s]))
-        out.append(Segment(text[s:e], kind))
+        out.append(Segment(text[s:e], kind, part))
         pos = e
     if pos < len(text):
         out.append(Segment(text[pos:]))

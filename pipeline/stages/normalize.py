@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from extractors.nlp.merge import merge_by_key
 from schemas.models import Document, DocumentTrialLink, Triple
-from schemas.vocab import find_nct_ids
+from schemas.vocab import find_nct_ids, sorted_drugs
 
 
 def normalize_stage(per_doc: dict[str, list[Triple]]) -> list[Triple]:
     """Canonical names and one row per triple_id (the same merge the extractor applies within a document)."""
     rows = [
-        t.model_copy(update={"drugs": sorted(dict.fromkeys(t.drugs)), "gene": t.gene.upper(), "nct_ids": sorted(set(t.nct_ids))})
+        t.model_copy(update={"drugs": sorted_drugs(t.drugs), "gene": t.gene.upper(), "nct_ids": sorted(set(t.nct_ids))})
         for doc_id in sorted(per_doc)
         for t in per_doc[doc_id]
     ]

@@ -12,7 +12,8 @@ one written by a newer version is refused (with the versions named) rather
 than touched.
 
 Curation decisions are append-only (triggers refuse UPDATE and DELETE): the
-latest decision per ``triple_id`` wins and the history stays.
+latest decision per ``triple_id`` wins and the history stays; an ``undo`` record
+withdraws the decision it follows (``pipeline.curation.decisions`` replays them).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.sources.rawstore import utc_now
 from schemas.errors import ConfigError, InputError
-from schemas.vocab import DECISIONS, REASON_CODES, RUN_OUTCOMES
+from schemas.vocab import DECISIONS, REASON_CODES, RUN_OUTCOMES, STORED_DECISIONS
 
 if TYPE_CHECKING:
     from schemas.models import Triple
@@ -134,6 +135,38 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX runs_by_outcome ON runs (outcome, id);
         """,
     ),
+    Migration(
+        3,
+        "decisions may be undone: the decisions table also holds undo records",
+        # SQLite cannot change a CHECK constraint: the table is rebuilt with every row and id
+        # (DROP TABLE fires no DELETE trigger), then its index and append-only triggers again.
+        Template("""
+        CREATE TABLE decisions_v3 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            triple_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ($decisions)),
+            reason TEXT CHECK (reason IS NULL OR reason IN
+                ($reasons)),
+            edits TEXT NOT NULL DEFAULT '{}',
+            curator TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            doc_id TEXT NOT NULL DEFAULT '',
+            sentence_start INTEGER NOT NULL DEFAULT 0,
+            sentence_end INTEGER NOT NULL DEFAULT 0,
+            evidence_sha256 TEXT NOT NULL DEFAULT ''
+        );
+        INSERT INTO decisions_v3 (id, triple_id, decision, reason, edits, curator, note, created_at, doc_id, sentence_start, sentence_end, evidence_sha256)
+            SELECT id, triple_id, decision, reason, edits, curator, note, created_at, doc_id, sentence_start, sentence_end, evidence_sha256 FROM decisions ORDER BY id;
+        DROP TABLE decisions;
+        ALTER TABLE decisions_v3 RENAME TO decisions;
+        CREATE INDEX decisions_by_triple ON decisions (triple_id, id);
+        CREATE TRIGGER decisions_append_only_update BEFORE UPDATE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'curation decisions are append-only'); END;
+        CREATE TRIGGER decisions_append_only_delete BEFORE DELETE ON decisions
+            BEGIN SELECT RAISE(ABORT, 'curation decisions are append-only'); END;
+        """).substitute(decisions=sql_list(STORED_DECISIONS), reasons=sql_list(REASON_CODES)),
+    ),
 )
 """Append-only: never edit a released migration, add a new one.
 
@@ -206,7 +239,7 @@ class Decision:
     """Row id in the ``decisions`` table (0 before it is recorded)."""
     triple_id: str
     decision: str
-    """``accept``, ``edit`` or ``reject``."""
+    """``accept``, ``edit`` or ``reject``; ``undo`` withdraws the triple's standing decision."""
     reason: str | None
     """The reason code of a rejection, else None."""
     edits: dict[str, Any]
@@ -396,7 +429,13 @@ class StateDB:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on error."""
+        """One write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on error.
+
+        Inside another one it joins it, so a read-check-write sequence can hold the lock throughout.
+        """
+        if self.conn.in_transaction:
+            yield self.conn
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
