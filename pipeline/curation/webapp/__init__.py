@@ -24,7 +24,13 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from pipeline.config import Settings
 from pipeline.curation import decisions, review
 from schemas.errors import InputError
-from schemas.vocab import EDITABLE_FIELDS, OUTCOMES, REASON_CODES, REVIEW_STATUS_ORDER
+from schemas.vocab import (
+    EDITABLE_FIELDS,
+    EVIDENCE_LEVELS,
+    OUTCOMES,
+    REASON_CODES,
+    REVIEW_STATUS_ORDER,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,8 @@ CSP = (
 )
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 PAGE_SIZE = 200
+DEFAULT_STATUS = "open"
+"""The queue opens on what is left to review (pending + needs_review)."""
 
 
 def _csrf_token() -> str:
@@ -67,7 +75,7 @@ def _float_arg(name: str) -> float | None:
 
 def _filters_from_request() -> tuple[review.Filters, dict[str, Any]]:
     args = request.args
-    status = args.get("status", "all").strip() or "all"
+    status = args.get("status", DEFAULT_STATUS).strip() or DEFAULT_STATUS
     filters = review.Filters(
         statuses=[status],
         genes=[g for g in args.getlist("gene") if g.strip()],
@@ -97,19 +105,56 @@ def _safe_next(target: str) -> str:
     return url_for("queue")
 
 
+def _shown(t: Any, name: str) -> str:
+    value = getattr(t, name)
+    if name == "drugs":
+        return review.format_drugs(value)
+    return ("true" if value else "false") if name == "drug_class" else str(value)
+
+
+def _current(t: Any) -> dict[str, str]:
+    """A triple's editable fields as the page shows them (and the JSON answers carry them)."""
+    return {name: _shown(t, name) for name in EDITABLE_FIELDS} | {"curated_triple_id": t.curated_triple_id}
+
+
 def _card(item: review.ReviewItem, table: review.ReviewTable) -> dict[str, Any]:
     t = item.current
     doc = table.documents.get(t.doc_id)
+    context = table.context(item)
     return {
         "item": item,
         "t": t,
-        "segments": review.highlight_segments(t.evidence, t),
+        "context": context,
+        "segments": review.highlight_segments(context.sentence, t),
         "links": review.source_links(t, doc),
         "trials": [(n, review.trial_url(n)) for n in t.nct_ids],
-        "drugs_text": review.format_drugs(t.drugs),
-        "edited": item.status == "edited",
+        "current": _current(t),
+        "was": [(name, _shown(item.original, name)) for name in EDITABLE_FIELDS if _shown(item.original, name) != _shown(t, name)],
         "original": item.original,
     }
+
+
+def _undo_target(settings: Settings, table: review.ReviewTable) -> dict[str, Any] | None:
+    """What "undo the last decision" withdraws: the newest standing decision, described for the curator."""
+    d = decisions.newest_standing_decision(settings)
+    if d is None:
+        return None
+    item = table.by_id().get(d.triple_id)
+    what = d.triple_id
+    if item is not None:
+        t = item.original
+        what = f"{review.format_drugs(t.drugs)} · {t.gene} {t.alteration} → {t.outcome}"
+    return {**review.decision_json(d), "triple_id": d.triple_id, "label": f"{d.decision} of {what}"}
+
+
+def _triple_state(settings: Settings, triple_id: str) -> dict[str, Any]:
+    """The JSON answer after a write: the triple's new state, the counts and the next undo target."""
+    table = review.build_review_table(settings)
+    item = table.by_id().get(triple_id)
+    out: dict[str, Any] = {"ok": True, "triple_id": triple_id, "counts": table.counts(), "undo": _undo_target(settings, table)}
+    if item is not None:
+        out |= {"status": item.status, "latest": item.latest, "current": _current(item.current)}
+    return out
 
 
 def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str] | None = None) -> Flask:
@@ -160,11 +205,14 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
             drugs=sorted({d for t in current for d in t.drugs}, key=str.lower),
             docs=sorted({t.doc_id for t in current}),
             outcomes=OUTCOMES,
+            evidence_levels=EVIDENCE_LEVELS,
+            undo=_undo_target(settings, table),
             statuses=REVIEW_STATUS_ORDER,
             reasons=REASON_CODES,
             csrf_token=_csrf_token(),
             default_curator=default_curator,
             next_url=request.full_path.rstrip("?"),
+            next_open_url=url_for("queue", **(request.args.to_dict() | {"status": DEFAULT_STATUS})),
         )
 
     @app.post("/decide")
@@ -183,19 +231,24 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
         decisions.save_decisions(settings, [decision])
         if not _wants_json():
             return redirect(_safe_next(f.get("next", "")), code=303)
-        table = review.build_review_table(settings)
-        item = table.by_id()[tid]
-        t = item.current
-        return jsonify(
-            {
-                "ok": True,
-                "triple_id": tid,
-                "status": item.status,
-                "latest": item.latest,
-                "counts": table.counts(),
-                "current": {"drugs": review.format_drugs(t.drugs), "gene": t.gene, "alteration": t.alteration, "outcome": t.outcome},
-            }
-        )
+        return jsonify(_triple_state(settings, tid))
+
+    @app.post("/undo")
+    def undo():  # noqa: ANN202
+        """Withdraw the decision the page offered to undo (its id is sent, so nothing else is undone)."""
+        f = request.form
+        raw = f.get("decision_id", "").strip()
+        try:
+            if not raw.isdigit():
+                raise InputError(f"decision_id {raw!r} is not a decision number; reload the page")
+            undone = decisions.undo_decision(settings, int(raw), curator=f.get("curator", "").strip() or default_curator)
+        except InputError as exc:
+            if _wants_json():
+                return jsonify({"ok": False, "error": str(exc)}), 422
+            abort(422, description=str(exc))
+        if not _wants_json():
+            return redirect(_safe_next(f.get("next", "")), code=303)
+        return jsonify(_triple_state(settings, undone.triple_id) | {"undone": review.decision_json(undone)})
 
     @app.get("/history/<triple_id>")
     def history(triple_id: str):  # noqa: ANN202

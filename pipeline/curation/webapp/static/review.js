@@ -47,33 +47,69 @@
     document.title = "OncoTriples review (" + counts.left + " left)";
   }
 
+  const FIELDS = ["drugs", "drug_class", "gene", "alteration", "outcome", "evidence_level"];
+
+  function isOpen(card) {
+    const s = card.getAttribute("data-status");
+    return s === "pending" || s === "needs_review";
+  }
+
+  function updateUndo(target) {
+    const button = document.getElementById("undo");
+    const id = document.getElementById("undo-id");
+    const label = document.getElementById("undo-label");
+    if (!button || !id || !label) return;
+    id.value = target ? String(target.id) : "";
+    button.disabled = !target;
+    label.textContent = target ? target.label + " (" + target.curator + ")" : "nothing to undo";
+  }
+
   function applyResult(card, data) {
+    if (!card) return;
     const old = card.getAttribute("data-status");
     card.classList.remove("st-" + old);
     card.classList.add("st-" + data.status);
     card.setAttribute("data-status", data.status);
     setText(card, "status", data.status);
-    setText(card, "drugs", data.current.drugs);
-    setText(card, "gene", data.current.gene);
-    setText(card, "alteration", data.current.alteration);
-    setText(card, "outcome", data.current.outcome);
-    const l = data.latest || {};
-    let last = "Last decision: " + l.decision + (l.reason ? " (" + l.reason + ")" : "") +
-      " by " + l.curator + " at " + l.decided_at + (l.note ? " — " + l.note : "");
+    FIELDS.forEach(function (name) {
+      setText(card, name, data.current[name]);
+      const input = card.querySelector(".f-edit [name=" + name + "]");
+      if (input) input.value = data.current[name];
+    });
+    const l = data.latest;
+    const last = l ? "Last decision: " + l.decision + (l.reason ? " (" + l.reason + ")" : "") +
+      " by " + l.curator + " at " + l.decided_at + (l.note ? " — " + l.note : "") : "";
     setText(card, "last", last);
-    updateCounts(data.counts);
-    const filteredLeft = document.getElementById("filtered-left");
-    if (filteredLeft) {
-      const open = cards.filter(function (c) {
-        const s = c.getAttribute("data-status");
-        return s === "pending" || s === "needs_review";
-      }).length;
-      filteredLeft.textContent = String(open);
-    }
   }
 
-  async function submitDecision(form) {
-    const card = form.closest("article.card");
+  function applyCounts(data) {
+    updateCounts(data.counts);
+    updateUndo(data.undo);
+    const filteredLeft = document.getElementById("filtered-left");
+    if (filteredLeft) filteredLeft.textContent = String(cards.filter(isOpen).length);
+  }
+
+  // The next card still to review after the selected one (wrapping round). Asked for (n) with
+  // none left on this page, the queue loads what is left under the same filters when this page
+  // could not show it all; after a save it only says so.
+  function nextUnreviewed(asked) {
+    for (let step = 1; step <= cards.length; step++) {
+      const i = (current + step) % cards.length;
+      if (isOpen(cards[i])) { select(i); return; }
+    }
+    const link = document.getElementById("next-unreviewed");
+    const left = document.getElementById("count-left");
+    if (asked && link && link.getAttribute("data-more") === "1") {
+      window.location.assign(link.getAttribute("href"));
+      return;
+    }
+    const n = left ? Number(left.textContent) : 0;
+    const el = document.getElementById("flash");
+    const said = el && !el.classList.contains("error") && el.textContent ? el.textContent + " · " : "";
+    flash(said + (n > 0 ? "None left to review on this page (" + n + " in the whole queue: change the filters)." : "Nothing left to review."), false);
+  }
+
+  async function post(form) {
     const body = new FormData(form);
     const curator = document.getElementById("curator");
     if (curator && curator.value.trim()) body.set("curator", curator.value.trim());
@@ -87,19 +123,39 @@
       });
     } catch (err) {
       flash("Not saved: " + err, true);
-      return;
+      return null;
     }
     let data = null;
     try { data = await resp.json(); } catch (err) { data = null; }
     if (!resp.ok || !data || !data.ok) {
       flash("Not saved: " + ((data && data.error) || resp.status + " " + resp.statusText), true);
-      return;
+      return null;
     }
+    return data;
+  }
+
+  async function submitDecision(form) {
+    const card = form.closest("article.card");
+    const data = await post(form);
+    if (!data) return;
     applyResult(card, data);
+    applyCounts(data);
     closePanels(card);
     flash("Saved: " + data.status + " " + data.triple_id.slice(0, 10), false);
-    const i = cards.indexOf(card);
-    select(i + 1 < cards.length ? i + 1 : i);
+    select(cards.indexOf(card));
+    nextUnreviewed(false);
+  }
+
+  async function undoLast() {
+    const form = document.getElementById("undo-form");
+    if (!form || document.getElementById("undo").disabled) return;
+    const data = await post(form);
+    if (!data) return;
+    const card = cards.find(function (c) { return c.getAttribute("data-triple-id") === data.triple_id; });
+    applyResult(card, data);
+    applyCounts(data);
+    flash("Undone: " + data.undone.decision + " of " + data.triple_id.slice(0, 10) + (card ? " (now " + data.status + ")" : " (not on this page)"), false);
+    if (card) { closePanels(card); select(cards.indexOf(card)); }
   }
 
   function openReject(card) {
@@ -138,13 +194,15 @@
       }
       return;
     }
-    if (!card && ev.key !== "/") return;
+    if (!card && ev.key !== "/" && ev.key !== "u") return;
     switch (ev.key) {
       case "j": ev.preventDefault(); select(current + 1); break;
       case "k": ev.preventDefault(); select(current - 1); break;
       case "a": ev.preventDefault(); submitDecision(card.querySelector("form.f-accept")); break;
       case "r": ev.preventDefault(); openReject(card); break;
       case "e": ev.preventDefault(); openEdit(card); break;
+      case "n": ev.preventDefault(); nextUnreviewed(true); break;
+      case "u": ev.preventDefault(); undoLast(); break;
       case "/": {
         ev.preventDefault();
         const first = document.querySelector("#filters select, #filters input");
@@ -173,6 +231,10 @@
       edit.addEventListener("click", function () { select(i); openEdit(card); });
       card.querySelector(".actions").insertBefore(edit, card.querySelector(".f-edit"));
     });
+    const undoForm = document.getElementById("undo-form");
+    if (undoForm) undoForm.addEventListener("submit", function (ev) { ev.preventDefault(); undoLast(); });
+    const next = document.getElementById("next-unreviewed");
+    if (next) next.addEventListener("click", function (ev) { ev.preventDefault(); nextUnreviewed(true); });
     const curator = document.getElementById("curator");
     if (curator) {
       const saved = window.localStorage ? window.localStorage.getItem("oncotriples-curator") : null;
