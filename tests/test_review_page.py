@@ -120,6 +120,10 @@ def test_context_finds_the_sentence_when_its_offsets_moved_and_cuts_long_paragra
     ctx = review.sentence_context(t, moved)
     assert ctx.found and ctx.sentence == C797S_SENTENCE and ctx.before == "Osimertinib is standard. "
     assert not review.sentence_context(t, "another text altogether").found
+    trailing = t.model_copy(update={"sentence": C797S_SENTENCE + " Combinations are under study.\n\n",
+                                    "sentence_end": t.sentence_start + len(C797S_SENTENCE + " Combinations are under study.\n\n")})
+    ctx = review.sentence_context(trailing, TEXT)
+    assert (ctx.sentence, ctx.after) == (C797S_SENTENCE + " Combinations are under study.", "")
     long = "word " * 400 + C797S_SENTENCE + " tail" * 400
     t2 = t.model_copy(update={"sentence_start": 2000, "sentence_end": 2000 + len(C797S_SENTENCE)})
     ctx = review.sentence_context(t2, long)

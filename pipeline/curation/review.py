@@ -254,16 +254,19 @@ def sentence_context(t: Triple, text: str | None) -> SentenceContext:
 
     The sentence is taken at its offsets when the text there is the triple's sentence (whitespace
     aside), else where the sentence occurs in the text; otherwise only the sentence is returned.
+    Whitespace around the sentence belongs to the paragraph text, not to the marked sentence.
     """
     sentence = t.sentence or t.evidence
     if not text:
-        return SentenceContext("", sentence, "", False)
+        return SentenceContext("", sentence.strip(), "", False)
     start, end = t.sentence_start, t.sentence_end
     if not (0 <= start < end <= len(text)) or _squash(text[start:end]) != _squash(sentence):
         start = text.find(sentence) if sentence else -1
         if start < 0:
-            return SentenceContext("", sentence, "", False)
+            return SentenceContext("", sentence.strip(), "", False)
         end = start + len(sentence)
+    piece = text[start:end]
+    start, end = start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())  # a sentence may carry the break after it
     breaks_before = [m.end() for m in _PARAGRAPH_BREAK_RE.finditer(text, 0, start)]
     para_start = breaks_before[-1] if breaks_before else 0
     after = _PARAGRAPH_BREAK_RE.search(text, end)
