@@ -46,7 +46,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write one row per triple: fill `decision` (accept / reject / edit), `reason` for rejects
         (wrong_drug, wrong_alteration, wrong_outcome, not_asserted, duplicate, other), optional `note`
-        and `curator`; for edit, correct drugs (`a; b`), gene, alteration or outcome in place."""
+        and `curator`; for edit, correct drugs (`a; b`), drug_class (true / false), gene, alteration,
+        outcome or evidence_level in place."""
         from pipeline.curation import review
         from schemas.errors import OncoTriplesError
         from schemas.vocab import REVIEW_STATUS_ORDER
@@ -123,8 +124,10 @@ def register(app: typer.Typer) -> None:
         workdir: Workdir = None,
         releases_dir: Releases = None,
     ) -> None:
-        """Serve the review queue: filter, then j/k move, a accept, r reject (1-6 picks the reason),
-        e edit; every decision is saved at once."""
+        """Serve the review queue (it opens on the triples left to review): each card shows the
+        paragraph around the sentence and links the source record. j/k move, n next unreviewed,
+        a accept, r reject (1-6 picks the reason), e edit any curated field, u undo the last
+        decision; every decision is saved at once."""
         import logging
 
         from pipeline.curation import decisions, review
