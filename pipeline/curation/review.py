@@ -126,15 +126,20 @@ class ReviewTable:
     settings: Settings | None = None
     """Where the parsed texts are read from for ``context`` (none: no context)."""
     _texts: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _trials: dict[str, Trial] | None = field(default=None, repr=False)
 
     def context(self, item: ReviewItem) -> SentenceContext:
         """The paragraph around the triple's sentence, read from the work directory once per text."""
         t = item.current
-        registry = t.section.startswith(REGISTRY_SECTION_PREFIX)
-        key = f"{t.doc_id}\x1f{t.section}" if registry else t.doc_id
-        if key not in self._texts:
-            self._texts[key] = None if self.settings is None else (registry_field_text(self.settings, t) if registry else document_text(self.settings, t.doc_id))
-        return sentence_context(t, self._texts[key])
+        if self.settings is None:
+            return sentence_context(t, None)
+        if t.section.startswith(REGISTRY_SECTION_PREFIX):
+            if self._trials is None:
+                self._trials = load_trials(self.settings)
+            return sentence_context(t, registry_field_text(self._trials.get(t.doc_id), t.section))
+        if t.doc_id not in self._texts:
+            self._texts[t.doc_id] = document_text(self.settings, t.doc_id)
+        return sentence_context(t, self._texts[t.doc_id])
 
     def by_id(self) -> dict[str, ReviewItem]:
         return {i.triple_id: i for i in self.items}
@@ -231,18 +236,21 @@ def document_text(settings: Settings, doc_id: str) -> str | None:
     return None
 
 
-def registry_field_text(settings: Settings, t: Triple) -> str | None:
-    """The ClinicalTrials.gov field a registry triple's offsets point into (normalized trials), or None."""
-    from pipeline.sources.ctgov.parse import trial_triples_inputs
-
+def load_trials(settings: Settings) -> dict[str, Trial]:
+    """The trial records of the normalize stage by NCT id; empty when absent."""
     path = settings.workdir / "normalized" / "trials.jsonl"
     if not path.is_file():
+        return {}
+    return {t.nct_id: t for t in (Trial.model_validate(r) for r in read_jsonl(path))}
+
+
+def registry_field_text(trial: Trial | None, section: str) -> str | None:
+    """The text of the ClinicalTrials.gov field ``registry:<field>`` names, as the registry extractor read it."""
+    from pipeline.sources.ctgov.parse import trial_triples_inputs
+
+    if trial is None:
         return None
-    name = t.section[len(REGISTRY_SECTION_PREFIX):]
-    for row in read_jsonl(path):
-        if row.get("nct_id") == t.doc_id:
-            return dict(trial_triples_inputs(Trial.model_validate(row))).get(name)
-    return None
+    return dict(trial_triples_inputs(trial)).get(section[len(REGISTRY_SECTION_PREFIX):])
 
 
 def _squash(text: str) -> str:
