@@ -1,8 +1,9 @@
 """Curator review: the review table, the spreadsheet (CSV) round trip and reading curator input.
 
-This module builds the review table (current triples + latest decision +
-status), writes/reads CSV files, and turns what curators send (spreadsheet rows,
-web forms) into decisions. The rules every decision meets, and how decisions are
+This module builds the review table (current triples + standing decision +
+status, and each sentence's paragraph from the work directory), writes/reads CSV
+files, links each triple's source record, and turns what curators send
+(spreadsheet rows, web forms) into decisions. The rules every decision meets, and how decisions are
 stored and applied, live in ``pipeline.curation.decisions``.
 """
 

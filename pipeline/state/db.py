@@ -613,7 +613,7 @@ class StateDB:
         return [_decision(r) for r in self.conn.execute("SELECT * FROM decisions WHERE triple_id = ? ORDER BY id", (triple_id,))]
 
     def latest_decisions(self) -> dict[str, Decision]:
-        """The newest decision per triple_id."""
+        """The newest record per triple_id, an ``undo`` included (the standing decision is ``pipeline.curation.decisions.latest_decisions``)."""
         rows = self.conn.execute("SELECT d.* FROM decisions d JOIN (SELECT triple_id, MAX(id) AS id FROM decisions GROUP BY triple_id) m ON d.id = m.id ORDER BY d.triple_id")
         return {r["triple_id"]: _decision(r) for r in rows}
 
