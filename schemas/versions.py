@@ -14,7 +14,7 @@ from importlib import metadata
 PARSER_VERSION = "parse-1.1.0"
 """Document parsers (extractors.text.formats): bump when a parser changes a document's text or sections."""
 SENTENCE_RULES_VERSION = "sentences-1.1.0"
-CUE_RULESET_VERSION = "cues-1.0.0"
+CUE_RULESET_VERSION = "cues-1.1.0"
 MEASURE_RULES_VERSION = "measures-1.0.0"
 TRIPLE_RULESET_VERSION = "triples-1.0.0"
 RELATION_MODEL_VERSION = "relations-1.1.0"

@@ -20,10 +20,18 @@ CASES = [
     ("tumors with CCND1 gene copy gains", "CCND1", "CCND1", ("amplification", "level_copy_after")),
     ("EGFR gene copy number was associated with OS", "EGFR", "EGFR", ("amplification", "level_copy_after")),
     ("high gene copy number of EGFR in tumours", "EGFR", "EGFR", ("amplification", "level_copy_before")),
+    ("MDM2 mRNA and protein expression correlated with OS", "MDM2", "MDM2", ("expression", "level_after")),
+    ("MDM2 immunoexpression was assessed", "MDM2", "MDM2", ("expression", "level_after")),
+    ("AKT3 was found to be upregulated in TNBC", "AKT3", "AKT3", ("overexpression", "level_predicate")),
+    ("MYC is frequently amplified in these tumours", "MYC", "MYC", ("amplification", "level_predicate")),
+    # a gene the variant grammar cannot shape, with a generic mutation word
+    ("6 of 15 patients with p53 mutations responded", "p53", "TP53", ("mutation", "level_mutation")),
+    ("in BRCA1-mutated ovarian cancer", "BRCA1", "BRCA1", ("mutation", "level_mutation")),
     # a low or absent level is not an alteration of this kind
     ("Low DNMT1 expression was associated with response", "DNMT1", "DNMT1", None),
     ("cell lines displaying low levels of CDK4", "CDK4", "CDK4", None),
     ("loss of PTEN expression", "PTEN", "PTEN", None),
+    ("PTEN was downregulated after treatment", "PTEN", "PTEN", None),
     # ``ALK-positive`` is a fusion, left to the fusion rules
     ("ALK-positive NSCLC", "ALK", "ALK", None),
     # a gene name alone says nothing about its level

@@ -21,6 +21,7 @@ from extractors.nlp.candidates import (
     Sentence,
     document_candidates,
     gene_level_mentions,
+    gene_readings,
     infer_gene,
 )
 from extractors.nlp.relations import (
@@ -115,6 +116,25 @@ def test_gene_of_the_grammar_and_of_the_same_variant_come_first():
     assert infer_gene(with_gene, _therapy("d"), facts, sent, {}, {}, {}) == ("EGFR", "mention")
     bare = AltMention(0, 1, "x", None, "T790M", "substitution")
     assert infer_gene(bare, _therapy("d"), facts, sent, {}, {}, {"T790M": "EGFR"}) == ("EGFR", "same_variant")
+
+
+READING_CASES = [
+    # (variant's grammar gene, sentence genes, variant table, expected readings)
+    pytest.param("ERBB2", [], {"E545K": "PIK3CA"}, [("ERBB2", "mention"), ("PIK3CA", "variant_table_other")], id="grammar-gene-vs-table"),
+    pytest.param(None, [(0, 4, "ERBB2")], {"E545K": "PIK3CA"}, [("ERBB2", "sentence"), ("PIK3CA", "variant_table_other")], id="sentence-gene-vs-table"),
+    pytest.param("PIK3CA", [], {"E545K": "PIK3CA"}, [("PIK3CA", "mention")], id="agree"),
+    pytest.param(None, [], {"E545K": "PIK3CA"}, [("PIK3CA", "variant_table")], id="table-only"),
+    pytest.param("ERBB2", [], {}, [("ERBB2", "mention")], id="no-table-entry"),
+]
+
+
+@pytest.mark.parametrize(("alt_gene", "genes", "table", "expected"), READING_CASES)
+def test_variant_table_gives_a_second_gene_reading(alt_gene, genes, table, expected):
+    text = "HER2 cells transduced with E545K were resistant to drugx."
+    alt = AltMention(27, 32, "E545K", alt_gene, "E545K", "substitution")
+    sent = Sentence(0, 0, len(text), "body", 0)
+    facts = DocumentFacts(text, [sent], [], [alt], genes, "")
+    assert gene_readings(alt, _therapy("drugx"), facts, sent, {}, table, {}) == expected
 
 
 # ---------------------------------------------------------------- candidates

@@ -35,6 +35,9 @@ WINDOW_AFTER = 2
 GENE_HOW = ("mention", "same_variant", "sentence", "drug_target", "variant_table", "document")
 """Gene inference sources, in the order they are tried."""
 
+TABLE_READING = "variant_table_other"
+"""How a second reading is named: the variant–gene table's gene where the first reading chose another."""
+
 _ABSENT_BEFORE = re.compile(r"(?:\black(?:ing|s)?|\bwithout|\bnegative for|\babsence of|\bno|\bfree of|\bexcluding)\s+(?:\w+\s+){0,2}$", re.IGNORECASE)
 """``patients lacking EGFR T790M``: a population defined by the alteration's absence is not its carrier."""
 
@@ -203,6 +206,31 @@ def infer_gene(
     return None
 
 
+def gene_readings(
+    alt: AltMention,
+    therapy: Therapy,
+    facts: DocumentFacts,
+    alt_sent: Sentence,
+    targets: Mapping[str, tuple[str, ...]],
+    variant_genes: Mapping[str, str],
+    known: Mapping[str, str],
+) -> list[tuple[str, str]]:
+    """The inferred (gene, how), and the variant–gene table's gene as a second reading when it differs.
+
+    ``HER2-positive cells transduced with E545K``: the nearest gene is not the variant's, while
+    the table knows E545K as a PIK3CA change. Both readings become candidates and the relation
+    model, which sees how each gene was found, decides.
+    """
+    first = infer_gene(alt, therapy, facts, alt_sent, targets, variant_genes, known)
+    if first is None:
+        return []
+    out = [first]
+    table_gene = variant_genes.get(alt.alteration) if alt.specific else None
+    if table_gene and table_gene != first[0] and first[1] != "variant_table":
+        out.append((table_gene, TABLE_READING))
+    return out
+
+
 def document_candidates(
     facts: DocumentFacts,
     targets: Mapping[str, tuple[str, ...]],
@@ -254,17 +282,14 @@ def document_candidates(
                 continue  # a sentence naming its own specific change asserts about that one
             for therapy in therapies[j]:
                 for alt in alts:
-                    inferred = infer_gene(alt, therapy, facts, s_alt, targets, variant_genes, known)
-                    if inferred is None:
-                        continue
-                    gene, how = inferred
-                    out.append(
-                        Candidate(
-                            therapy, alt, gene, how, s_drug, s_alt,
-                            n_drugs_sentence=len(by_sent_drugs[j]), n_alts_sentence=len(by_sent_alts[j]),
-                            n_therapies_sentence=sum(t.grouping == "written" for t in therapies[j]),
-                            provenance=["cand:same_sentence" if j == s_alt.index else f"cand:window{j - s_alt.index:+d}", f"gene:{how}"],
+                    for gene, how in gene_readings(alt, therapy, facts, s_alt, targets, variant_genes, known):
+                        out.append(
+                            Candidate(
+                                therapy, alt, gene, how, s_drug, s_alt,
+                                n_drugs_sentence=len(by_sent_drugs[j]), n_alts_sentence=len(by_sent_alts[j]),
+                                n_therapies_sentence=sum(t.grouping == "written" for t in therapies[j]),
+                                provenance=["cand:same_sentence" if j == s_alt.index else f"cand:window{j - s_alt.index:+d}", f"gene:{how}"],
+                            )
                         )
-                    )
     return out
 

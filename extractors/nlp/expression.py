@@ -1,4 +1,4 @@
-"""Expression and copy-number states written around a gene name.
+"""Expression, copy-number and mutation states written around a gene name.
 
 Biomarker statements name a gene's level rather than a sequence change: ``PD-L1-positive
 patients``, ``high EREG mRNA expression``, ``expression of IGF1R``, ``NRG1-high tumours``,
@@ -7,7 +7,8 @@ names such as ``PD-L1``, ``p21`` or ``Her2/neu`` that only the HGNC lexicon reso
 phrases are therefore read around the lexicon's gene mentions. A raised level is
 ``overexpression`` (the guideline's form for ``overexpression`` and ``high expression``), a
 level named without a direction is ``expression``, a copy gain is ``amplification``; a low
-or absent level is not an alteration of this kind and gives nothing. Which phrase matched is
+or absent level is not an alteration of this kind and gives nothing; ``p53 mutations`` (a gene
+the grammar cannot shape) is ``mutation``. Which phrase matched is
 kept as the rule id, so the relation model can weigh each one.
 """
 
@@ -21,15 +22,20 @@ from extractors.nlp.datafiles import gene_set
 
 _HIGH = r"(?:high(?:er)?|elevated|increased|strong(?:ly)?|positive|over-?expressed|up-?regulated|enhanced)"
 _LOW = re.compile(r"(?i:\b(?:low(?:er)?|loss\s+of|reduced|decreased|absent|absence\s+of|negative|lack(?:ing)?\s+of|no|weak|down-?regulated|lost)\s+(?:\w+\s+){0,3}$)")
-_QUALIFIER = r"(?:(?:mRNA|protein|gene|tumou?r|nuclear|cytoplasmic|membran(?:e|ous)|serum|plasma|surface|intratumou?ral|baseline|pre-?treatment|IHC)\s+){0,2}"
+_QUALIFIER = r"(?:(?:mRNA|protein)\s*(?:and|or|/)\s*)?(?:(?:mRNA|protein|gene|tumou?r|nuclear|cytoplasmic|membran(?:e|ous)|serum|plasma|surface|intratumou?ral|baseline|pre-?treatment|IHC)\s+){0,2}"
 _PAREN = r"(?:\s*\([^()]{1,30}\))?"
 
-_AFTER_LEVEL = re.compile(r"^" + _PAREN + r"[\s-]*" + _QUALIFIER + r"(?P<w>expression|expressions|levels?|staining|immunoreactivity)\b", re.IGNORECASE)
+_AFTER_LEVEL = re.compile(r"^" + _PAREN + r"[\s-]*" + _QUALIFIER + r"(?P<w>expression|expressions|immunoexpression|levels?|staining|immunostaining|immunoreactivity)\b", re.IGNORECASE)
 _AFTER_POSITIVE = re.compile(r"^" + _PAREN + r"(?:\s*-\s*|\s+)(?P<w>positive|positivity|high|overexpressing|over-expressing|expressing|\+(?![\w+]))", re.IGNORECASE)
 _AFTER_COPY = re.compile(
     r"^" + _PAREN + r"[\s-]*(?:gene\s+)?(?P<w>copy[\s-]number(?:\s+(?:gains?|increases?|amplifications?))?|copy\s+gains?|gene\s+gains?|gains?)\b",
     re.IGNORECASE,
 )
+_AFTER_PREDICATE = re.compile(
+    r"^" + _PAREN + r"\s+(?:(?:is|was|were|are|been|being|to\s+be|found|shown|reported|frequently|highly|significantly|also|often)\s+){1,4}(?P<w>up-?regulated|over-?expressed|amplified)\b",
+    re.IGNORECASE,
+)
+_AFTER_MUTATION = re.compile(r"^" + _PAREN + r"(?:\s+gene)?(?:\s+|\s*-\s*)(?P<w>mutations?|mutant|mutated|mutation-positive)\b", re.IGNORECASE)
 _BEFORE_HIGH = re.compile(r"(?P<w>" + _HIGH + r")\s+(?:levels?\s+of\s+)?(?:(?:the|tumou?r|serum|plasma|intratumou?ral|pre-?treatment|baseline|endogenous)\s+){0,2}$", re.IGNORECASE)
 _BEFORE_OF = re.compile(r"(?P<w>(?:over-?)?expression|levels?|expressing|over-?expressing)\s+(?:of\s+)?(?:the\s+)?$", re.IGNORECASE)
 _BEFORE_COPY = re.compile(r"(?P<w>high|increased|elevated)\s+(?:gene\s+)?copy[\s-]number\s+(?:of\s+)?$", re.IGNORECASE)
@@ -79,6 +85,13 @@ def _read(text: str, gs: int, ge: int, symbol: str, before: str, after: str, fus
     fusion_word = m is not None and m.group("w").lower() in ("positive", "positivity", "+")
     if m and not (fusion_word and symbol in fusion_genes) and not _LOW.search(before):
         return LevelMention(gs, ge + m.end(), symbol, "overexpression", "level_positive")
+    m = _AFTER_PREDICATE.match(after)
+    if m and not _LOW.search(before):
+        form = "amplification" if m.group("w").lower() == "amplified" else "overexpression"
+        return LevelMention(gs, ge + m.end(), symbol, form, "level_predicate")
+    m = _AFTER_MUTATION.match(after)
+    if m:
+        return LevelMention(gs, ge + m.end(), symbol, "mutation", "level_mutation")
     m = _BEFORE_HIGH.search(before)
     if m and not _LOW.search(before[: m.start()]):
         end = ge + (_AFTER_LEVEL.match(after).end() if _AFTER_LEVEL.match(after) else 0)

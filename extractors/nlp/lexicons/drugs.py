@@ -42,6 +42,7 @@ class DrugEntry:
 
 
 _HAS_DIGIT = re.compile(r"\d")
+_SPELLABLE = re.compile(r"[a-z]{7,}")
 
 
 def drug_case_sensitive(synonym: str) -> bool:
@@ -67,6 +68,7 @@ class DrugLexicon:
             self.entries.append(e)
             self.by_canonical.setdefault(e.canonical, []).append(e)
             self.index.add(e.synonym, e, case_sensitive=drug_case_sensitive(e.synonym))
+        self._spelled: list[str] = sorted({e.synonym.lower() for e in self.entries if e.kind == "inn" and _SPELLABLE.fullmatch(e.synonym.lower())})
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -79,6 +81,25 @@ class DrugLexicon:
         """Canonical name of ``text``; unknown names are normalized by :func:`fallback_drug_name`."""
         entry = self.lookup(text)
         return entry.canonical if entry else fallback_drug_name(text)
+
+    def nearest_inn(self, text: str) -> DrugEntry | None:
+        """The INN ``text`` misspells (``Gefinitib``, ``ironotecan``), or None.
+
+        Only a single alphabetic word of seven letters or more is tried, within one edit
+        (Damerau–Levenshtein: a swap of neighbours is one edit); the nearest INN must be the only
+        one at that distance. Two edits would turn new stem-shaped INNs into old ones
+        (``zorbatinib`` is two edits from lorlatinib), so a name that far stays unknown.
+        """
+        from rapidfuzz import process
+        from rapidfuzz.distance import DamerauLevenshtein
+
+        word = text.lower()
+        if not _SPELLABLE.fullmatch(word) or self.lookup(text) is not None:
+            return None
+        best = process.extract(word, self._spelled, scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=2)
+        if not best or (len(best) > 1 and best[1][1] == best[0][1]):
+            return None
+        return self.lookup(best[0][0])
 
     def preferred_code(self, entry: DrugEntry) -> str:
         """The preferred spelling of a code name (the first code row of its drug with the same key)."""

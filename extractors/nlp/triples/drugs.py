@@ -45,8 +45,10 @@ _BASED_ON = re.compile(r"^[\s-]*based\b", re.IGNORECASE)
 
 
 def drop_modifier_drugs(hits: list[DrugHit], text: str) -> list[DrugHit]:
-    """``brigatinib-based PROTAC``: a drug used as a modifier is not the therapy (``...-based chemotherapy`` is a class anyway)."""
-    return [h for h in hits if not _BASED_ON.match(text[h.end : h.end + 12])]
+    """``brigatinib-based PROTAC``: a drug used as a modifier is not the therapy; the backbone of a
+    named therapy is (``trastuzumab-based therapy``, ``5-FU-based chemotherapy``)."""
+    based_therapy = C.cue_pattern("based_therapy")
+    return [h for h in hits if not _BASED_ON.match(text[h.end : h.end + 12]) or based_therapy.match(text[h.end : h.end + 60])]
 
 
 _ANAPHOR_BEFORE = re.compile(r"\b(?:this|that|these|those|such|the same|both)\s+(?:\w+\s+){0,1}$", re.IGNORECASE)

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from extractors.nlp.datafiles import gene_set
-from extractors.nlp.lexicons.drugs import fallback_drug_name
+from extractors.nlp.lexicons.drugs import fallback_drug_name, load_drug_lexicon
 from extractors.nlp.therapies import DrugHit
 from schemas.vocab import NCT_IN_TEXT_RE
 
 _CODE_NAME = re.compile(r"^(?!NCT\d)[A-Z][A-Za-z]{0,6}-?\d{2,7}[A-Za-z]?(?:-\d+)?$")
 _INN_STEM = re.compile(
-    r"\b[a-z]{3,}(?:tinib|rafenib|metinib|ciclib|lisib|parib|zomib|degib|sertib|tecan|platin|taxel|rubicin|limus|mab|vedotin|deruxtecan|trexed|citabine)\b"
+    r"\b[A-Za-z][a-z]{2,}(?:tinib|rafenib|metinib|ciclib|lisib|parib|zomib|degib|sertib|tecan|platin|taxel|rubicin|limus|mab|vedotin|deruxtecan|trexed|citabine)\b"
 )
 
 _PLAUSIBLE_CHEMICAL = re.compile(r"[A-Za-z]{3}")
@@ -95,7 +95,13 @@ def drug_hits(doc: Doc, text: str | None = None, *, model_chemicals: bool = Fals
         if any(s < ce and cs < e for cs, ce in covered) or any(s < x.end and x.start < e for x in extra):
             continue
         extra.append(DrugHit(s, e, m.group(0), m.group(0).lower(), False, "inn_stem"))
-    return sorted(hits + extra, key=lambda h: (h.start, -h.end))
+    return sorted(hits + [_spelled(h) for h in extra], key=lambda h: (h.start, -h.end))
+
+
+def _spelled(hit: DrugHit) -> DrugHit:
+    """A model or stem find that misspells a lexicon INN takes that INN (source ``lexicon_fuzzy``)."""
+    entry = load_drug_lexicon().nearest_inn(hit.text)
+    return DrugHit(hit.start, hit.end, hit.text, entry.canonical, False, "lexicon_fuzzy") if entry else hit
 
 
 def gene_hits(doc: Doc) -> list[tuple[int, int, str]]:
