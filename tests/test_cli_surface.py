@@ -191,3 +191,22 @@ def test_extract_draws_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None
     assert b"extract" in terminal and b"3/3" in terminal, terminal
     piped = run_cli("extract", tmp_path, "--out", tmp_path / "o.jsonl", "--ner-model", "none")
     assert "3/3" not in piped.stderr and "\x1b[" not in piped.stderr, piped.stderr
+
+
+@pytest.mark.parametrize(("verbose", "shown"), [(0, False), (1, True), (2, True)])
+@pytest.mark.parametrize("logger", ["py.warnings", "pdfminer"])
+def test_library_loggers_show_warnings_from_v(logger: str, verbose: int, shown: bool) -> None:
+    import logging
+
+    from pipeline.cli import filter_third_party_warnings
+
+    target = logging.getLogger(logger)
+    before = target.level
+    try:
+        filter_third_party_warnings(verbose)
+        assert target.isEnabledFor(logging.WARNING) is shown
+        assert target.isEnabledFor(logging.ERROR)
+        assert not target.isEnabledFor(logging.DEBUG)
+    finally:
+        target.setLevel(before)
+        logging.captureWarnings(False)

@@ -103,16 +103,23 @@ def main(
     filter_third_party_warnings(verbose)
 
 
+THIRD_PARTY_LOGGERS = ("py.warnings", "pdfminer")
+"""Loggers of library internals, shown from ``-v`` on."""
+
+
 def filter_third_party_warnings(verbose: int) -> None:
     """Route library warnings to the ``py.warnings`` logger, shown only with ``-v``.
 
     They are about the libraries' own internals (scispaCy's abbreviation detector builds a
     matcher with no patterns: spaCy's ``[W036]``; spaCy's ``FutureWarning``s), not about the
     user's input, and spaCy installs its own filters when imported, so a ``warnings`` filter
-    set here would lose.
+    set here would lose. pdfminer.six logs its repairs of odd PDFs (a missing font box, a
+    default crop box) as warnings of its own; they go the same way.
     """
+    level = logging.WARNING if verbose >= 1 else logging.ERROR
     logging.captureWarnings(True)
-    logging.getLogger("py.warnings").setLevel(logging.WARNING if verbose >= 1 else logging.ERROR)
+    for name in THIRD_PARTY_LOGGERS:
+        logging.getLogger(name).setLevel(level)
 
 
 for _module in COMMAND_MODULES:
