@@ -183,14 +183,21 @@ def _stderr_through_a_terminal(args: list[str | Path]) -> tuple[int, bytes]:
 
 
 @pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals on this platform")
-def test_extract_draws_a_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
-    for i in range(3):
-        (tmp_path / f"doc{i}.txt").write_text(GOOD, encoding="utf-8")
-    code, terminal = _stderr_through_a_terminal(["extract", tmp_path, "--out", tmp_path / "o.jsonl", "--ner-model", "none"])
+@pytest.mark.parametrize("command", ["extract", "mentions"])
+def test_a_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path, command: str) -> None:
+    if command == "extract":
+        for i in range(3):
+            (tmp_path / f"doc{i}.txt").write_text(GOOD, encoding="utf-8")
+        args: list[str | Path] = ["extract", tmp_path, "--out", tmp_path / "o.jsonl", "--ner-model", "none"]
+    else:
+        src = tmp_path / "in.PubTator"
+        src.write_text("".join(f"{i}|t|Title {i}.\n{i}|a|{GOOD}\n" for i in range(3)), encoding="utf-8")
+        args = ["mentions", src, "--out", tmp_path / "o.PubTator", "--ner-model", "none"]
+    code, terminal = _stderr_through_a_terminal(args)
     assert code == ExitCode.OK, terminal
-    assert b"extract" in terminal and b"3/3" in terminal, terminal
-    piped = run_cli("extract", tmp_path, "--out", tmp_path / "o.jsonl", "--ner-model", "none")
-    assert "3/3" not in piped.stderr and "\x1b[" not in piped.stderr, piped.stderr
+    assert command.encode() in terminal and b"3/3" in terminal, terminal
+    piped = run_cli(*args)
+    assert piped.returncode == ExitCode.OK and "3/3" not in piped.stderr and "\x1b[" not in piped.stderr, piped.stderr
 
 
 @pytest.mark.parametrize(("verbose", "shown"), [(0, False), (1, True), (2, True)])
