@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from schemas.exit_codes import ExitCode
+from schemas.models import SCHEMA_VERSION
 from schemas.versions import PARSER_VERSION, TRIPLE_RULESET_VERSION, VARIANT_RULESET_VERSION
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
@@ -46,7 +47,7 @@ def test_version_names_package_parser_and_rule_sets() -> None:
     code, out = cli("--version")
     assert code == ExitCode.OK
     assert out.splitlines()[0] == f"oncotriples {version('oncotriples')}"
-    for expected in (PARSER_VERSION, TRIPLE_RULESET_VERSION, VARIANT_RULESET_VERSION, "ner_model: bundled:"):
+    for expected in (f"record_schema: {SCHEMA_VERSION}", PARSER_VERSION, TRIPLE_RULESET_VERSION, VARIANT_RULESET_VERSION, "ner_model: bundled:"):
         assert expected in out, out
 
 

@@ -73,16 +73,17 @@ COMMAND_MODULES = [
 
 
 def version_text() -> str:
-    """The package version and the version of every parser, rule set, lexicon and model."""
+    """The package version and the version of the record schema and of every parser, rule set, lexicon and model."""
     from importlib import metadata
 
+    from schemas.models import SCHEMA_VERSION
     from schemas.versions import PARSER_VERSION, rule_versions
 
     try:
         package = metadata.version("oncotriples")
     except metadata.PackageNotFoundError:
         package = "unknown (not installed)"
-    versions = {"parser": PARSER_VERSION, **rule_versions("bundled")}
+    versions = {"record_schema": SCHEMA_VERSION, "parser": PARSER_VERSION, **rule_versions("bundled")}
     return "\n".join([f"oncotriples {package}", *(f"  {name}: {value}" for name, value in versions.items())])
 
 
