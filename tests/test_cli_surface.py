@@ -202,7 +202,7 @@ def test_a_progress_bar_is_drawn_on_a_terminal_only(tmp_path: Path, command: str
 
 
 @pytest.mark.parametrize(("verbose", "shown"), [(0, False), (1, True), (2, True)])
-@pytest.mark.parametrize("logger", ["py.warnings", "pdfminer"])
+@pytest.mark.parametrize("logger", ["py.warnings"])
 def test_library_loggers_show_warnings_from_v(logger: str, verbose: int, shown: bool) -> None:
     import logging
 

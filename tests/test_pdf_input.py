@@ -1,7 +1,7 @@
 """PDF input: a PDF of a text gives the text's triples, with offsets into the text extracted from the PDF.
 
 The PDFs are written at test time from the shared corpus texts by reportlab (tests/pdf_writer.py):
-A4, justified paragraphs wrapped at the page width, page-number footers.
+A4, justified paragraphs, ruled tables, page-number footers, on one column or two.
 """
 
 from __future__ import annotations
@@ -33,24 +33,30 @@ def key(t: Any) -> tuple:
 
 @pytest.fixture(scope="module")
 def pdfs(shared_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One-column PDFs of the corpus texts, and a two-column one (``<name>@2``) of the research article."""
     folder = tmp_path_factory.mktemp("pdfs")
-    return {name: write_pdf((shared_dir / "corpus" / f"{name}.txt").read_text(encoding="utf-8"), folder / f"{name}.pdf") for name in CORPUS}
+    out = {name: write_pdf((shared_dir / "corpus" / f"{name}.txt").read_text(encoding="utf-8"), folder / f"{name}.pdf") for name in CORPUS}
+    two = folder / "two" / "alk_progression_cohort.pdf"
+    two.parent.mkdir()
+    out["alk_progression_cohort@2"] = write_pdf((shared_dir / "corpus" / "alk_progression_cohort.txt").read_text(encoding="utf-8"), two, columns=2)
+    return out
 
 
 @pytest.mark.parametrize(
     "name",
     [
         pytest.param("alk_progression_cohort", id="research-article"),
+        pytest.param("alk_progression_cohort@2", id="research-article-two-columns"),
         pytest.param("ici_resistance_pubmed", id="pubmed-page"),
         pytest.param(
             "alk_resistance_strategies_review", id="review-with-tables",
-            marks=pytest.mark.xfail(strict=True, reason="known miss: rows of a tab-separated table come out of a PDF as wrapped prose, "
-                                    "so the trial-table triples (outcome investigation) and one sentence after the table are lost"),
+            marks=pytest.mark.xfail(strict=True, reason="known miss: a PDF table is read cell by cell, not row by row, so the "
+                                    "trial-table triples (outcome investigation) are lost"),
         ),
     ],
 )
 def test_triples_of_the_text_are_found_in_its_pdf(nlp_rules: Any, shared_dir: Path, pdfs: dict[str, Path], name: str) -> None:
-    from_txt = extract_paths([shared_dir / "corpus" / f"{name}.txt"], nlp_rules)
+    from_txt = extract_paths([shared_dir / "corpus" / f"{name.split('@')[0]}.txt"], nlp_rules)
     from_pdf = extract_paths([pdfs[name]], nlp_rules)
     assert not from_pdf.failures, from_pdf.failures
     assert [d.format for d in from_pdf.documents] == ["pdf"]
@@ -169,3 +175,25 @@ def test_binary_file_error_names_the_file_once(tmp_path: Path, nlp_rules: Any) -
     assert len(result.failures) == 1
     message = result.failures[0].message
     assert message.startswith(f"{path}: binary file") and message.count("blob.txt") == 1, message
+
+
+def _line(left: float, top: float, text: str, height: float = 10.0) -> tuple[float, float, float, float, str]:
+    return (left, top - height, left + 6 * len(text), top, text)
+
+
+@pytest.mark.parametrize(
+    ("lines", "paragraphs"),
+    [
+        pytest.param([_line(50, 700, "one line"), _line(50, 688, "and the next")], ["one line and the next"], id="wrapped-lines-join"),
+        pytest.param([_line(50, 700, "first."), _line(50, 670, "second")], ["first.", "second"], id="vertical-gap"),
+        pytest.param([_line(50, 700, "end of one."), _line(62, 688, "Indented start"), _line(50, 676, "goes on")],
+                     ["end of one.", "Indented start goes on"], id="first-line-indent"),
+        pytest.param([_line(50, 100, "bottom of the left column"), _line(300, 700, "top of the right column")],
+                     ["bottom of the left column", "top of the right column"], id="column-jump"),
+        pytest.param([_line(50, 700, "osimertinib resis-"), _line(50, 688, "tance emerged")], ["osimertinib resis-\ntance emerged"], id="hyphen-keeps-break"),
+    ],
+)
+def test_paragraphs_from_line_boxes(lines: list, paragraphs: list[str]) -> None:
+    from extractors.text.pdf import _paragraphs
+
+    assert list(_paragraphs(lines)) == paragraphs

@@ -104,7 +104,7 @@ def main(
     filter_third_party_warnings(verbose)
 
 
-THIRD_PARTY_LOGGERS = ("py.warnings", "pdfminer")
+THIRD_PARTY_LOGGERS = ("py.warnings",)
 """Loggers of library internals, shown from ``-v`` on."""
 
 
@@ -114,8 +114,7 @@ def filter_third_party_warnings(verbose: int) -> None:
     They are about the libraries' own internals (scispaCy's abbreviation detector builds a
     matcher with no patterns: spaCy's ``[W036]``; spaCy's ``FutureWarning``s), not about the
     user's input, and spaCy installs its own filters when imported, so a ``warnings`` filter
-    set here would lose. pdfminer.six logs its repairs of odd PDFs (a missing font box, a
-    default crop box) as warnings of its own; they go the same way.
+    set here would lose.
     """
     level = logging.WARNING if verbose >= 1 else logging.ERROR
     logging.captureWarnings(True)
