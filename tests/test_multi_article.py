@@ -128,3 +128,48 @@ def test_single_article_keeps_file_stem(nlp_rules: Any, tmp_path: Path, build: A
     assert [d.doc_id for d in result.documents] == ["paper"]
     assert result.triples and {t.doc_id for t in result.triples} == {"paper"}
     assert not any("only the first" in n for d in result.documents for n in d.notes)
+
+
+UNREADABLE = ("1234", "56 78")
+"""Title and abstract of an article with no readable text (digits only)."""
+
+
+@pytest.mark.parametrize(
+    ("build", "name", "idents", "bad_doc_id"),
+    [
+        pytest.param(_pubmed, "set.xml", ("11748933", "99999999", "11700088"), "set-99999999", id="pubmed-efetch-set"),
+        pytest.param(_jats, "articles.xml", ("PMC6329583", "PMC9999999", "PMC3040717"), "articles-PMC9999999", id="pmc-articleset"),
+        pytest.param(_bioc, "collection.xml", ("PMC10020673", "PMC99", "PMC10926278"), "collection-PMC99", id="bioc-xml-collection"),
+        pytest.param(_bioc_json, "collection.json", ("PMC10020673", "PMC99", "PMC10926278"), "collection-PMC99", id="bioc-json-collection"),
+    ],
+)
+def test_unreadable_article_is_a_recorded_failure_and_the_others_are_kept(
+    nlp_rules: Any, tmp_path: Path, build: Any, name: str, idents: tuple[str, str, str], bad_doc_id: str
+) -> None:
+    path = tmp_path / name
+    text = build((idents[0], "Osimertinib resistance", FIRST), (idents[1], *UNREADABLE), (idents[2], "Sotorasib response", SECOND))
+    path.write_text(text.replace(f"<title>Results</title><p>{UNREADABLE[1]}</p>", f"<p>{UNREADABLE[1]}</p>"), encoding="utf-8")
+    result = extract_paths([path], nlp_rules)
+    assert [d.doc_id for d in result.documents] == [f"{path.stem}-{idents[0]}", f"{path.stem}-{idents[2]}"]
+    assert {t.alteration for t in result.triples} >= {"C797S", "G12C"}
+    assert len(result.failures) == 1, result.failures
+    failure = result.failures[0]
+    assert failure.input == str(path)
+    assert failure.message.startswith(f"{path}: article {idents[1]} (2 of 3") and bad_doc_id in failure.message and "\n" not in failure.message
+
+
+def test_extract_command_reports_the_unreadable_article_and_exits_2(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "set.xml"
+    path.write_text(_pubmed(("11748933", "Osimertinib resistance", FIRST), ("99999999", *UNREADABLE)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run([sys.executable, "-c", "from pipeline.cli import app; app()", "extract", str(path), "--out", str(out), "--ner-model", "none"],
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 2, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "article 99999999" in errors[0] and str(path) in errors[0], proc.stderr
+    assert "WARNING" not in proc.stderr
+    assert {json.loads(line)["doc_id"] for line in out.read_text(encoding="utf-8").splitlines()} == {"set-11748933"}

@@ -67,7 +67,7 @@ def test_fixture(rel: str, fmt: str, meta: dict[str, object], labels: set[str]) 
 
 def test_pubmed_multi_article_set() -> None:
     data = _bytes("pubmed_efetch/biopython_pubmed2.xml")  # biopython Tests/Entrez/pubmed2.xml: 2 articles
-    docs = parse_documents(data, doc_id="set", filename="pubmed2.xml")
+    docs = parse_documents(data, doc_id="set", filename="pubmed2.xml").documents
     assert [d.pmid for d in docs] == ["11748933", "11700088"]
     assert [d.doc_id for d in docs] == ["set-11748933", "set-11700088"]
     for d in docs:

@@ -216,7 +216,7 @@ def test_extract_out_directory_is_refused_before_any_work(tmp_path: Path, monkey
     out = tmp_path / "out"
     out.mkdir()
     result = CliRunner().invoke(app, ["extract", str(doc), "--out", str(out)])
-    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.exit_code == 1, (result.output, result.exception)  # a usage error (schemas.exit_codes.ExitCode.ERROR)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and str(out) in lines[0] and "directory" in lines[0], result.output
     assert list(out.iterdir()) == []

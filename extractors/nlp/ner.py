@@ -362,7 +362,7 @@ def _load(spacy, name: str) -> NERModel | None:
         if not (path / "config.cfg").is_file():
             raise ModelNotInstalledError(
                 f"bundled NER model missing at {path}; retrain it with "
-                "`python -m pipeline.training.ner all` or choose --model none")
+                "`python -m pipeline.training.ner all`")
         nlp = spacy.load(path)
     elif Path(name).is_dir():
         path = Path(name)
@@ -372,8 +372,7 @@ def _load(spacy, name: str) -> NERModel | None:
         path = None  # an official scispaCy package carries no gene-family lexicon
     else:
         raise ModelNotInstalledError(
-            f"NER model {name!r} is not installed; install it with: {install_command(name)} "
-            f"(or use --model {BUNDLED} / --model {NONE})")
+            f"NER model {name!r} is not installed; install it with: {install_command(name)}")
     ner = _ner_components(nlp)
     if not ner:
         raise ModelNotInstalledError(f"NER model {name!r} has no entity recognizer component")

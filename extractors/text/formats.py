@@ -1,15 +1,18 @@
-"""Parse raw bytes (txt, Markdown-ish, HTML, PubMed XML, JATS, BioC) into :class:`Document` records.
+"""Parse raw bytes (txt, Markdown-ish, HTML, PubMed XML, JATS, BioC, PDF) into :class:`Document` records.
 
 Public API (called by the pipeline's parse stage):
 
-* :func:`detect_format` — ``txt``, ``md``, ``html``, ``pubmed_xml``, ``jats``, ``bioc_json``, ``bioc_xml``
+* :func:`detect_format` — ``txt``, ``md``, ``html``, ``pubmed_xml``, ``jats``, ``bioc_json``, ``bioc_xml``, ``pdf``;
+  office documents (.docx, .odt, .rtf …) are refused with a hint to convert them
 * :func:`parse_document` — one Document (the first, for multi-article inputs)
 * :func:`parse_documents` — every article of the input (PubMed sets, PMC article sets, BioC collections),
-  ``<doc_id>-<PMID | PMCID | BioC id>`` each when there are several, ``doc_id`` for one
+  ``<doc_id>-<PMID | PMCID | BioC id>`` each when there are several, ``doc_id`` for one, and a
+  failure line for every article that could not be read
 * :data:`PARSER_VERSION`
 
 ``Document.text`` is clean text; ``sections`` cover it; ``offset_map`` maps clean
-offsets to the *decoded* raw text (UTF-8 with any BOM removed).
+offsets to the *decoded* raw text (UTF-8 with any BOM removed; for a PDF, the text
+:func:`extractors.text.pdf.pdf_text` extracts), which :class:`ParsedInput` carries.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from extractors.text.builder import PARSER_VERSION, DocBuilder, decode_bytes, nct_ids_in
@@ -27,9 +31,20 @@ from schemas.vocab import EXTRACTABLE_SECTIONS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["FORMATS", "PARSER_VERSION", "detect_format", "parse_document", "parse_documents", "parse_text_piece"]
+__all__ = ["FORMATS", "PARSER_VERSION", "ParsedInput", "detect_format", "parse_document", "parse_documents", "parse_text_piece"]
 
-FORMATS = ("txt", "md", "html", "pubmed_xml", "jats", "bioc_json", "bioc_xml")
+FORMATS = ("txt", "md", "html", "pubmed_xml", "jats", "bioc_json", "bioc_xml", "pdf")
+PLAIN_FORMATS = ("txt", "md", "pdf")
+"""Formats parsed as plain text, whose offset map points into text a reader can look at (see :class:`ParsedInput`)."""
+
+OFFICE_SUFFIXES = {
+    ".docx": "Word", ".doc": "Word", ".docm": "Word", ".dotx": "Word", ".odt": "OpenDocument text", ".rtf": "RTF",
+    ".pages": "Pages", ".pptx": "PowerPoint", ".ppt": "PowerPoint", ".odp": "OpenDocument presentation",
+    ".xlsx": "Excel", ".xls": "Excel", ".ods": "OpenDocument spreadsheet", ".epub": "EPUB",
+}
+"""Document formats that are not read; they are refused with a hint instead of as binary or skipped in folders."""
+CONVERT_HINT = "convert it to PDF or plain text (e.g. `libreoffice --headless --convert-to pdf FILE`) and give that"
+_ZIP_MEMBERS = ((b"word/", "Word"), (b"ppt/", "PowerPoint"), (b"xl/", "Excel"), (b"opendocument", "OpenDocument"), (b"epub", "EPUB"))
 
 _EXT = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".xhtml": "html"}
 _MD_CUES = re.compile(r"(?m)^#{1,6} \S|\*\*\S[^*\n]*\*\*|(?<![\w$])\$[^$\s][^$\n]*\$|^\s*[-*] \S.*\n\s*[-*] \S")
@@ -37,8 +52,15 @@ _MD_CUES = re.compile(r"(?m)^#{1,6} \S|\*\*\S[^*\n]*\*\*|(?<![\w$])\$[^$\s][^$\n
 
 def detect_format(data: bytes, filename: str = "") -> str:
     """Format of ``data`` from its content (XML/JSON roots) and its extension."""
-    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n").decode("utf-8", errors="replace")
+    from extractors.text.pdf import is_pdf
+
     ext = PurePath(filename).suffix.lower() if filename else ""
+    if is_pdf(data):
+        return "pdf"
+    office = _office_kind(data, ext)
+    if office:
+        raise InputError(f"{filename or 'input'}: {office} document, which is not read; {CONVERT_HINT}")
+    head = data[:65536].lstrip(b"\xef\xbb\xbf \t\r\n").decode("utf-8", errors="replace")
     if head.startswith(("{", "[")):
         if any(k in head for k in ('"passages"', '"documents"', '"PubTator3"', '"infons"')):
             return "bioc_json"
@@ -60,30 +82,69 @@ def detect_format(data: bytes, filename: str = "") -> str:
     return "md" if _MD_CUES.search(head) else "txt"
 
 
+def _office_kind(data: bytes, ext: str) -> str:
+    """The office format ``data`` is in ("" for none), from its magic bytes or, failing that, its extension."""
+    if data.startswith(b"PK\x03\x04"):
+        head = data[:4096]
+        kind = next((k for member, k in _ZIP_MEMBERS if member in head), "")
+        return kind or (OFFICE_SUFFIXES.get(ext, ""))
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):  # OLE2: .doc, .xls, .ppt
+        return OFFICE_SUFFIXES.get(ext, "Microsoft Office (OLE2)")
+    if data.startswith(b"{\\rtf"):
+        return "RTF"
+    return OFFICE_SUFFIXES.get(ext, "") if b"\x00" in data[:4096] else ""
+
+
+@dataclass
+class ParsedInput:
+    """Everything parsed from one input: its Documents, and a one-line failure per article that could not be read.
+
+    Why: a multi-article input keeps its readable articles while the others are reported,
+    never dropped with only a log line. ``raw_text`` is the text the offset maps of
+    plain-text and PDF Documents point into (``None`` for structured formats, whose markup
+    is not evidence), so evidence can be read back from it.
+    """
+
+    documents: list[Document]
+    failures: list[str] = field(default_factory=list)
+    raw_text: str | None = None
+
+
 def parse_document(
     data: bytes, *, doc_id: str, fmt: str | None = None, source: str = "file", source_id: str = "", filename: str = ""
 ) -> Document:
     """Parse a single-document input (for multi-article inputs, the first article with a note)."""
-    docs = parse_documents(data, doc_id=doc_id, fmt=fmt, source=source, source_id=source_id, filename=filename)
+    parsed = parse_documents(data, doc_id=doc_id, fmt=fmt, source=source, source_id=source_id, filename=filename)
+    docs = parsed.documents
     first = docs[0]
     if len(docs) > 1:
         log.warning("%s holds %d articles; parse_document returns the first", filename or doc_id, len(docs))
         first.notes.append(f"input holds {len(docs)} articles; only the first is in this document (use parse_documents)")
+    first.notes.extend(f"unreadable article: {failure}" for failure in parsed.failures)
     return first
 
 
 def parse_documents(
     data: bytes, *, doc_id: str, fmt: str | None = None, source: str = "file", source_id: str = "", filename: str = ""
-) -> list[Document]:
-    """Parse every article of the input into Documents (one for txt/md/html)."""
+) -> ParsedInput:
+    """Parse every article of the input into Documents (one for txt/md/html/pdf).
+
+    Raises :class:`InputError` when nothing in the input is readable; an unreadable article
+    of a multi-article input is a line in ``failures`` instead, and the others are kept.
+    """
     name = filename or doc_id or "input"
     fmt = fmt or detect_format(data, filename)
     if fmt not in FORMATS:
         raise InputError(f"{name}: unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
-    raw = decode_bytes(data, name)
+    if fmt == "pdf":
+        from extractors.text.pdf import pdf_text
+
+        raw = pdf_text(data, name)
+    else:
+        raw = decode_bytes(data, name)
     sha = hashlib.sha256(data).hexdigest()
     common = {"source": source, "raw_sha256": sha, "format": fmt, "parser_version": PARSER_VERSION}
-    if fmt in ("txt", "md"):
+    if fmt in PLAIN_FORMATS:
         from extractors.text.plain import parse_text
 
         ct, sections, meta = parse_text(raw)
@@ -92,13 +153,13 @@ def parse_documents(
             offset_map=ct.offset_map, doi=str(meta["doi"]), year=meta["year"],  # type: ignore[arg-type]
             nct_ids=nct_ids_in(_extractable(ct.text, sections)), **common,
         )
-        return [_check_readable(doc, name)]
+        return ParsedInput([_check_readable(doc, name)], raw_text=raw)
     if fmt == "html":
         from extractors.text.html import parse_html
 
         b = DocBuilder(raw)
         meta = parse_html(raw, b)
-        return [_check_readable(_finish(b, meta, doc_id, source_id or doc_id, common), name)]
+        return ParsedInput([_check_readable(_finish(b, meta, doc_id, source_id or doc_id, common), name)])
     if fmt == "bioc_json":
         from extractors.text.bioc import documents_json, load_json, parse_json_document
 
@@ -139,12 +200,17 @@ def parse_text_piece(
     )
 
 
-def _many(raw, name, doc_id, source_id, common, items, parse_one) -> list[Document]:  # type: ignore[no-untyped-def]
-    """One Document per article; each gets its own builder but maps into the same raw text."""
+def _many(raw, name, doc_id, source_id, common, items, parse_one) -> ParsedInput:  # type: ignore[no-untyped-def]
+    """One Document per article; each gets its own builder but maps into the same raw text.
+
+    An article without readable text becomes a failure line naming the input, the article's
+    id and position, and the doc_id it would have had; the other articles are kept.
+    """
     items = list(items)
     if not items:
         raise ParseError(f"{name}: no articles/documents found")
     docs: list[Document] = []
+    failures: list[str] = []
     used: set[str] = set()
     for i, item in enumerate(items):
         b = DocBuilder(raw)
@@ -154,11 +220,11 @@ def _many(raw, name, doc_id, source_id, common, items, parse_one) -> list[Docume
         this_source_id = source_id if (source_id and len(items) == 1) else ident if len(items) > 1 else (source_id or doc_id)
         try:
             docs.append(_check_readable(_finish(b, meta, this_id, this_source_id, common), name))
-        except InputError as exc:
-            log.warning("%s", exc)
+        except InputError:
+            failures.append(f"{name}: article {ident} ({i + 1} of {len(items)}, doc_id {this_id}): no readable text")
     if not docs:
-        raise InputError(f"{name}: no readable text in any article")
-    return docs
+        raise InputError(f"{name}: no readable text in any of its {len(items)} article(s)")
+    return ParsedInput(docs, failures)
 
 
 def _article_ident(meta: dict[str, object], index: int, used: set[str]) -> str:

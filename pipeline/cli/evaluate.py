@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from pipeline.cli.common import error_message, exit_code_for, fail
+
 
 def register(app: typer.Typer) -> None:
     @app.command("evaluate")
@@ -29,6 +31,5 @@ def register(app: typer.Typer) -> None:
         try:
             ev = evaluate_paths(gold, pred, [d for d in docs.split(",") if d] or None)
         except OncoTriplesError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            fail(error_message(exc), exit_code_for(exc))
         typer.echo(render(ev, show=show))

@@ -7,20 +7,31 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.common import (
+    NER_MODEL_HELP,
+    NER_MODEL_OPTION,
+    check_out,
+    error_message,
+    exit_code_for,
+    fail,
+    progress_bar,
+)
+
 
 def register(app: typer.Typer) -> None:
     @app.command("mentions")
     def mentions(
         in_path: Annotated[Path, typer.Argument(metavar="IN.PubTator", help="PubTator input (title |t| and abstract |a| lines)")],
         out: Annotated[Path, typer.Option("--out", "-o", help="PubTator file to write with the pipeline's own mention lines")],
-        model: Annotated[str, typer.Option("--model", help="NER model: bundled | none | installed scispaCy package (e.g. en_ner_bc5cdr_md) | pipeline path")] = "bundled",
+        ner_model: Annotated[str | None, typer.Option(NER_MODEL_OPTION, help=f"{NER_MODEL_HELP} [default: bundled]")] = None,
+        model: Annotated[str | None, typer.Option("--model", hidden=True, help=f"the same as {NER_MODEL_OPTION}")] = None,
         variant_convention: Annotated[str, typer.Option("--variant-convention", help="tmvar3: also natural-language variants ('C to T substitution at position 1135', '13-bp deletion'), as tmVar3/BioRED annotate; tmvar1: formulaic mentions only, as the tmVar1 guideline")] = "tmvar3",
     ) -> None:
         """Write the pipeline's entity mentions (Chemical, Gene, SequenceVariant, Disease) in PubTator form.
 
         Offsets are into title + " " + abstract; gold annotation lines in the
-        input are ignored. Exit status 2 with a one-line error on bad input or
-        a missing model.
+        input are ignored. An unreadable or malformed input is a one-line error
+        with exit status 2; a missing model one with exit status 1.
 
         Example: oncotriples mentions CDR_DevelopmentSet.PubTator.txt --out pred.PubTator
         """
@@ -28,16 +39,19 @@ def register(app: typer.Typer) -> None:
         from schemas.errors import InputError, OncoTriplesError
 
         if variant_convention not in ("tmvar3", "tmvar1"):
-            typer.echo(f"error: --variant-convention must be tmvar3 or tmvar1, not {variant_convention!r}", err=True)
-            raise typer.Exit(2)
+            fail(f"--variant-convention must be tmvar3 or tmvar1, not {variant_convention!r}")
+        if ner_model and model and ner_model != model:
+            fail(f"--model is another name for {NER_MODEL_OPTION}; give one of them, not {ner_model!r} and {model!r}")
+        check_out(out)
         try:
-            n = annotate_pubtator(in_path, out, model=model, natural_language_variants=variant_convention == "tmvar3")
+            with progress_bar() as progress:
+                n = annotate_pubtator(in_path, out, model=ner_model or model or "bundled",
+                                      natural_language_variants=variant_convention == "tmvar3", progress=progress)
         except OncoTriplesError as exc:
-            msg = str(exc)
-            if isinstance(exc, InputError) and str(in_path) not in msg:
+            msg = error_message(exc)
+            if isinstance(exc, InputError) and str(in_path) not in msg and str(out) not in msg:
                 msg = f"{in_path}: {msg}"
-            typer.echo(f"error: {msg}", err=True)
-            raise typer.Exit(2) from exc
+            fail(msg, exit_code_for(exc))
         typer.echo(f"{n} documents -> {out}", err=True)
 
     @app.command("train-ner")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from pipeline.cli.common import NER_MODEL_HELP, NER_MODEL_OPTION, error_message, fail, progress_bar
+from schemas.exit_codes import ExitCode
 
 
 def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | None, ner_model: str | None):
@@ -19,56 +21,28 @@ def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | No
     )
 
 
-def _progress_bar():
-    """A rich progress callback when stderr is a terminal; None otherwise (cron logs stay clean)."""
-    if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import Progress
-
-    bar = Progress(transient=True)
-    tasks: dict[str, int] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(stage, total=max(total, 1))
-        bar.update(tasks[stage], completed=done, total=max(total, 1))
-
-    return bar, update
-
-
 def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, **option_values) -> None:
-    """Run the job with the given RunOptions values, write the figures, print the summary, exit with the documented code."""
-    from pipeline.stages.runner import (
-        EXIT_ERROR,
-        EXIT_LOCKED,
-        EXIT_OK,
-        EXIT_PARTIAL,
-        RunOptions,
-        run_job,
-    )
+    """Run the job with the given RunOptions values, write the figures, print the summary, exit with the table's code."""
+    from pipeline.stages.runner import RunOptions, run_job
     from schemas.errors import LockHeldError, OncoTriplesError
 
     try:
         settings = _settings(config, workdir, releases_dir, ner_model)
         options = RunOptions(**option_values)
-        bar, update = _progress_bar()
-        if bar is not None:
-            with bar:
-                stats = run_job(settings, options, progress=update)
-        else:
-            stats = run_job(settings, options)
+        with progress_bar() as progress:
+            stats = run_job(settings, options, progress=progress) if progress else run_job(settings, options)
     except LockHeldError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {error_message(exc)}", err=True)
         if json_summary:
-            typer.echo(json.dumps({"status": "locked", "exit_code": EXIT_LOCKED}))
-        raise typer.Exit(EXIT_LOCKED) from exc
+            typer.echo(json.dumps({"status": "locked", "exit_code": int(ExitCode.LOCKED)}))
+        raise typer.Exit(int(ExitCode.LOCKED)) from exc
     except OncoTriplesError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {error_message(exc)}", err=True)
         if json_summary:
-            typer.echo(json.dumps({"status": "error", "error": str(exc), "exit_code": EXIT_ERROR}))
-        raise typer.Exit(EXIT_ERROR) from exc
+            typer.echo(json.dumps({"status": "error", "error": str(exc), "exit_code": int(ExitCode.ERROR)}))
+        raise typer.Exit(int(ExitCode.ERROR)) from exc
     figures = stats.as_dict()
-    code = EXIT_PARTIAL if stats.failed else EXIT_OK
+    code = int(ExitCode.FAILURES if stats.failed else ExitCode.OK)
     figures["exit_code"] = code
     if stats_json:
         stats_json.parent.mkdir(parents=True, exist_ok=True)
@@ -98,18 +72,16 @@ def register(app: typer.Typer) -> None:
         json_summary: Annotated[bool, typer.Option("--json", help="print a one-line JSON summary on stdout")] = False,
         workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory (raw store, parsed, extracted, state)")] = None,
         releases_dir: Annotated[Path | None, typer.Option("--releases-dir", help="where releases/<semver>/ are written")] = None,
-        ner_model: Annotated[str | None, typer.Option("--ner-model", help="bundled | none | installed scispaCy package")] = None,
+        ner_model: Annotated[str | None, typer.Option(NER_MODEL_OPTION, help=NER_MODEL_HELP)] = None,
         no_release: Annotated[bool, typer.Option("--no-release", help="stop after the normalize stage")] = False,
     ) -> None:
         """Run the whole pipeline: fetch → parse → extract → normalize → release.
 
         Incremental: only new or changed documents are fetched and re-extracted, and a
         release is written only when triples changed. `--offline` uses the embedded demo
-        snapshot and needs no network.
-
-        Exit codes: 0 ok; 2 finished but some items failed (see the stats); 3 another job
-        holds the work-directory lock (nothing was done); 1 configuration or unexpected error.
-        Every run is recorded in the state database (default <workdir>/state.sqlite).
+        snapshot and needs no network. Items that failed are listed on stderr and in
+        `--stats-json` (failures). Every run is recorded in the state database
+        (default <workdir>/state.sqlite) with its exit code.
         """
         _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, offline=offline, force=force, release=not no_release)
 
@@ -121,7 +93,7 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="re-extract every document")] = False,
         stats_json: Annotated[Path | None, typer.Option("--stats-json", help="write run figures to this file")] = None,
         workdir: Annotated[Path | None, typer.Option("--workdir", help="work directory")] = None,
-        ner_model: Annotated[str | None, typer.Option("--ner-model", help="bundled | none | installed scispaCy package")] = None,
+        ner_model: Annotated[str | None, typer.Option(NER_MODEL_OPTION, help=NER_MODEL_HELP)] = None,
     ) -> None:
         """Re-run one stage alone on what the work directory already holds.
 
@@ -130,8 +102,7 @@ def register(app: typer.Typer) -> None:
         `oncotriples release` is the last stage. Same locking and exit codes as `run`.
         """
         if name not in ("fetch", "parse", "extract", "normalize"):
-            typer.echo(f"error: unknown stage {name!r} (fetch, parse, extract, normalize)", err=True)
-            raise typer.Exit(1)
+            fail(f"unknown stage {name!r} (fetch, parse, extract, normalize)")
         _run_and_report(config, workdir, None, ner_model, stats_json, False, offline=offline, force=force, release=False, fetch=name == "fetch", until=name)
 
     @app.command("release")
@@ -147,17 +118,15 @@ def register(app: typer.Typer) -> None:
         An existing release is never overwritten.
         """
         from pipeline.cli.releases import released_triples
-        from pipeline.stages.runner import EXIT_ERROR, EXIT_LOCKED, release_job
+        from pipeline.stages.runner import release_job
         from schemas.errors import LockHeldError, OncoTriplesError
 
-        settings = _settings(config, workdir, releases_dir, None)
         try:
+            settings = _settings(config, workdir, releases_dir, None)
             stats = release_job(settings)
         except LockHeldError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_LOCKED) from exc
+            fail(error_message(exc), ExitCode.LOCKED)
         except OncoTriplesError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(EXIT_ERROR) from exc
+            fail(error_message(exc), ExitCode.ERROR)
         held = released_triples(settings.releases_dir, stats.release)
         typer.echo(f"release {stats.release or 'none'}: {held} triples (+{stats.added} -{stats.removed} ~{stats.changed})", err=True)

@@ -8,6 +8,9 @@ from typing import Annotated
 
 import typer
 
+from pipeline.cli.common import check_out, error_message, exit_code_for, fail
+from schemas.exit_codes import ExitCode
+
 log = logging.getLogger(__name__)
 
 
@@ -27,8 +30,8 @@ def register(app: typer.Typer) -> None:
         phases, conditions, interventions with name and type, arms, outcomes,
         eligibility, results …). Unknown (404) and malformed ids are reported on
         stderr, one line each, and in the run record under <workdir>/runs/; the
-        others are still written. Exit 0 when at least one trial was written,
-        2 when none could be.
+        others are still written. Exit 0 when at least one trial was written (an
+        id that names no trial is an answer, not a failure), 2 when none could be.
 
         Example: oncotriples trials NCT04267848 NCT03418623 --out trials.jsonl
         """
@@ -38,6 +41,7 @@ def register(app: typer.Typer) -> None:
         from pipeline.stages.trials import fetch_trials, write_run_record
         from schemas.errors import OncoTriplesError
 
+        check_out(out)
         try:
             settings = load_settings(config, overrides={"pipeline": {"workdir": str(workdir) if workdir else None}})
             wd = settings.workdir
@@ -48,15 +52,12 @@ def register(app: typer.Typer) -> None:
                     log.info("request %s", entry.describe())
             record = write_run_record(result, wd)
         except OncoTriplesError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            fail(error_message(exc), exit_code_for(exc))
         except OSError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            fail(str(exc), ExitCode.ERROR)
         except Exception as exc:  # noqa: BLE001 - the contract is "never a traceback"
             log.debug("unexpected failure", exc_info=True)
-            typer.echo(f"error: unexpected {type(exc).__name__}: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            fail(f"unexpected {type(exc).__name__}: {exc}", ExitCode.ERROR)
         for line in result.problems():
             typer.echo(line, err=True)
         typer.echo(
@@ -65,4 +66,4 @@ def register(app: typer.Typer) -> None:
             err=True,
         )
         if result.total_failure:
-            raise typer.Exit(2)
+            raise typer.Exit(int(ExitCode.FAILURES))

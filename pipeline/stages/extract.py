@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-READABLE_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".xml", ".nxml", ".json")
+READABLE_SUFFIXES = (".txt", ".md", ".markdown", ".text", ".html", ".htm", ".xml", ".nxml", ".json", ".pdf")
 MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 _RETRO = re.compile(r"\bretrospective(?:ly)?\b|\bwe (?:retrospectively )?(?:reviewed|analy[sz]ed|enrolled|collected)\b", re.IGNORECASE)
@@ -212,6 +212,9 @@ def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, InputError |
     A FIFO, socket or device is an error whether named or found in a folder (in a folder, when
     its name has a readable suffix): reading one blocks or never ends.
     """
+    from extractors.text.formats import OFFICE_SUFFIXES
+
+    listed = READABLE_SUFFIXES + tuple(OFFICE_SUFFIXES)
     for path in paths:
         if not path.exists():
             yield path, InputError(f"{path}: no such file or directory")
@@ -220,8 +223,8 @@ def iter_input_files(paths: Iterable[Path]) -> Iterator[tuple[Path, InputError |
             found = False
             files: list[Path] = []
             for p in sorted(path.rglob("*")):
-                if p.suffix.lower() not in READABLE_SUFFIXES or p.name.startswith("."):
-                    continue
+                if p.suffix.lower() not in listed or p.name.startswith("."):
+                    continue  # office documents are listed so that each is refused with its hint
                 try:
                     mode = p.stat().st_mode
                 except OSError as exc:
@@ -403,15 +406,16 @@ def document_ids(files: Iterable[Path]) -> dict[Path, str]:
     return ids
 
 
-def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
+def extract_paths(paths: Iterable[Path], nlp: Language, *, progress: Progress | None = None) -> ExtractionResult:
     """Parse and extract every input; a failing input is recorded and the rest still processed.
 
     ``doc_id`` is the file stem unless inputs share it (see :func:`document_ids`); a file named
     twice (directly and inside a folder given too) is extracted once. An input holding several
     articles (a PubMed set, a PMC article set, a BioC collection) gives one Document per article,
-    ``<doc_id>-<PMID | PMCID | BioC id>``, so no article is lost; a single article keeps ``doc_id``.
+    ``<doc_id>-<PMID | PMCID | BioC id>``, so no article is lost; an article that cannot be read
+    is a failure of its own, the others are kept. A single article keeps ``doc_id``.
     """
-    from extractors.text.formats import parse_documents
+    from extractors.text.formats import PLAIN_FORMATS, parse_documents
 
     result = ExtractionResult()
     inputs: list[tuple[Path, InputError | None]] = []
@@ -424,7 +428,9 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
             seen.add(key)
         inputs.append((path, error))
     ids = document_ids(path for path, error in inputs if error is None)
-    for path, error in inputs:
+    for i, (path, error) in enumerate(inputs):
+        if progress:
+            progress("extract", i, len(inputs))
         if error is not None:
             result.failures.append(ExtractionFailure(str(path), str(error)))
             continue
@@ -435,9 +441,10 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
                 extracted = [(doc, triples)]
             else:
                 data = read_input(path)
-                docs = parse_documents(data, doc_id=ids[path], filename=path.name, source="file", source_id=str(path))
-                raw_text = data.decode("utf-8-sig", errors="replace") if docs[0].format in ("txt", "md") else None
-                extracted = [(doc, extract_document(nlp, doc, raw_text=raw_text)) for doc in docs]
+                parsed = parse_documents(data, doc_id=ids[path], filename=str(path), source="file", source_id=str(path))
+                result.failures.extend(ExtractionFailure(str(path), line) for line in parsed.failures)
+                raw_text = parsed.raw_text if parsed.documents[0].format in PLAIN_FORMATS else None
+                extracted = [(doc, extract_document(nlp, doc, raw_text=raw_text)) for doc in parsed.documents]
             for doc, triples in extracted:
                 if ids[path] != path.stem:
                     doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
@@ -449,6 +456,8 @@ def extract_paths(paths: Iterable[Path], nlp: Language) -> ExtractionResult:
         except (ValueError, MemoryError, RecursionError) as exc:  # a defect of ours must not lose the other inputs
             log.exception("unexpected failure on %s", path)
             result.failures.append(ExtractionFailure(str(path), f"{path}: internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"))
+    if progress:
+        progress("extract", len(inputs), len(inputs))
     result.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
     return result
 

@@ -28,6 +28,7 @@ import extractors.nlp.lexicons  # noqa: F401  (registers the ruler factories)
 from extractors.nlp.tokenizer import make_tokenizer_nlp
 from extractors.nlp.variants import variant_mentions_for_pubtator
 from extractors.text.pubtator import Mention, PubTatorDoc, iter_pubtator, write_pubtator
+from pipeline.stages.context import Progress
 from schemas.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def annotate_docs(docs: Iterable[PubTatorDoc], annotator: MentionAnnotator,
 
 def annotate_pubtator(in_path: str | Path, out_path: str | Path, *, model: str = "bundled",
                       lexicons: bool = True, variants: bool = True, batch_size: int = 64,
-                      natural_language_variants: bool = True) -> int:
+                      natural_language_variants: bool = True, progress: Progress | None = None) -> int:
     """Annotate a PubTator file; return the number of documents written to ``out_path``.
 
     ``model``: ``bundled`` (default), an installed scispaCy package name, a
@@ -149,9 +150,17 @@ def annotate_pubtator(in_path: str | Path, out_path: str | Path, *, model: str =
     annotator = MentionAnnotator(model, lexicons=lexicons, variants=variants, natural_language_variants=natural_language_variants)
     tmp = out_path.with_name(out_path.name + ".tmp")
     try:
-        n = write_pubtator(annotate_docs(docs, annotator, batch_size), tmp)
+        n = write_pubtator(_counted(annotate_docs(docs, annotator, batch_size), len(docs), progress), tmp)
         tmp.replace(out_path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise InputError(f"{out_path}: cannot write output ({exc.strerror or exc})") from exc
     return n
+
+
+def _counted(docs: Iterator[PubTatorDoc], total: int, progress: Progress | None) -> Iterator[PubTatorDoc]:
+    """Pass ``docs`` through, reporting ``progress("mentions", done, total)`` as they go."""
+    for done, doc in enumerate(docs, 1):
+        yield doc
+        if progress:
+            progress("mentions", done, total)

@@ -33,13 +33,14 @@ from pipeline.stages.normalize import document_trial_links, normalize_stage
 from pipeline.stages.parse import doc_id_for, parse_stage
 from pipeline.state.db import StateDB, describe_running
 from schemas.errors import InputError, LockHeldError, StorageError
+from schemas.exit_codes import ExitCode
 from schemas.files import atomic_write_bytes, read_jsonl, write_jsonl
 from schemas.models import Document, DocumentTrialLink, Trial, Triple
 from schemas.resources import data_path
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_LOCKED = (int(c) for c in (ExitCode.OK, ExitCode.ERROR, ExitCode.FAILURES, ExitCode.LOCKED))
 
 
 @dataclass
