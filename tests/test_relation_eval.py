@@ -13,6 +13,7 @@ from pipeline.training.relations import (
     best_document_threshold,
     civic_error_categories,
     load_scorer,
+    reliability_equal_count,
 )
 
 GOLD = [
@@ -92,3 +93,11 @@ def test_document_best_threshold_takes_the_best_key_of_documents_with_none_passi
     got, f1, _p, r = best_document_threshold(oof, thresholds, expected=2)
     assert got["document_best"] == 0.3 and r == 1.0 and f1 == 1.0
     assert {k: got[k] for k in thresholds} == thresholds
+
+
+def test_equal_count_bins_split_keys_evenly_in_confidence_order():
+    pairs = [(i / 10, i >= 7) for i in range(10)]
+    rows = reliability_equal_count(pairs, bins=5)
+    assert [n for _, n, _ in rows] == [2, 2, 2, 2, 2]
+    assert [p for _, _, p in rows] == [0.0, 0.0, 0.0, 0.5, 1.0]
+    assert rows[0][0] == "[0.000,0.100]" and rows[-1][0] == "[0.800,0.900]"

@@ -389,6 +389,21 @@ def reliability(pairs: list[tuple[float, bool]], edges: tuple[float, ...] = (0.0
     return rows
 
 
+def reliability_equal_count(pairs: list[tuple[float, bool]], bins: int = 5) -> list[tuple[str, int, float]]:
+    """(confidence range, count, precision) over bins of equal key count.
+
+    Fixed-width buckets leave the top ones nearly empty (a few keys above 0.8), where one
+    key moves the precision by a tenth; equal-count bins give every row the same weight.
+    """
+    ranked = sorted(pairs, key=lambda p: p[0])
+    rows = []
+    for i in range(bins):
+        part = ranked[i * len(ranked) // bins : (i + 1) * len(ranked) // bins]
+        if part:
+            rows.append((f"[{part[0][0]:.3f},{part[-1][0]:.3f}]", len(part), sum(ok for _, ok in part) / len(part)))
+    return rows
+
+
 # ---------------------------------------------------------------- commands
 
 
@@ -618,8 +633,12 @@ def evaluate(civic: Path, model_dir: Path, *, gold_dir: Path, corpus: Path, ner_
     lines.append("confidence    keys  precision")
     for b, n, prec in reliability(pairs):
         lines.append(f"{b:12s} {n:5d}  {prec:.3f}")
+    lines.append("equal-count bins: confidence range    keys  precision")
+    for b, n, prec in reliability_equal_count(pairs):
+        lines.append(f"{b:24s} {n:5d}  {prec:.3f}")
     res["ece"] = e
     res["reliability"] = reliability(pairs)
+    res["reliability_equal_count"] = reliability_equal_count(pairs)
     res["lines"] = lines
     return res
 
