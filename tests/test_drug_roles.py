@@ -48,3 +48,23 @@ def test_misspelt_inn(written: str, inn: str | None) -> None:
 
     entry = load_drug_lexicon().nearest_inn(written)
     assert (entry.canonical if entry else None) == inn
+
+
+CLASS_CASES = [
+    # sentence, class as written and its canonical name, named drug, class kept
+    ("KRAS G13D tumours responded to panitumumab, unlike to other EGFR antibodies.", "EGFR antibodies", "EGFR antibody", "panitumumab", False),
+    ("Cells were sensitive to lapatinib but resistant to HER3 antibodies.", "HER3 antibodies", "HER3 antibody", "lapatinib", True),
+    ("Everolimus, like other mTOR inhibitors, was active in PTEN-null cells.", "mTOR inhibitors", "mTOR inhibitor", "Everolimus", False),
+    ("Patients received chemotherapy or osimertinib.", "chemotherapy", "chemotherapy", "osimertinib", True),
+]
+
+
+@pytest.mark.parametrize(("text", "class_text", "class_name", "drug", "kept"), CLASS_CASES)
+def test_class_of_a_named_drug_in_the_sentence(text: str, class_text: str, class_name: str, drug: str, kept: bool) -> None:
+    from extractors.nlp.triples.drugs import drop_appositive_classes
+
+    c0, d0 = text.index(class_text), text.index(drug)
+    cls = DrugHit(c0, c0 + len(class_text), class_text, class_name, True)
+    named = DrugHit(d0, d0 + len(drug), drug, drug.lower(), False)
+    out = drop_appositive_classes(sorted([cls, named], key=lambda h: h.start), text, table_row=False)
+    assert (cls in out) is kept and named in out

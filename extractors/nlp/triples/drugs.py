@@ -7,7 +7,7 @@ from collections import Counter
 
 from extractors.nlp import cues as C
 from extractors.nlp.datafiles import gene_set
-from extractors.nlp.lexicons import load_drug_lexicon
+from extractors.nlp.lexicons import load_drug_class_lexicon, load_drug_lexicon, load_gene_lexicon
 from extractors.nlp.therapies import DrugHit, Therapy
 from extractors.nlp.triples.facts import AltHit, SentenceFacts
 
@@ -60,18 +60,41 @@ _PREDICATE_GAP = re.compile(
 
 def drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool) -> list[DrugHit]:
     """Drop a class that only describes a named drug: apposition (``the MET TKI savolitinib``),
-    predication (``NVL-655 is a novel ALK inhibitor``) or anaphora (``this ADC``)."""
+    predication (``NVL-655 is a novel ALK inhibitor``), anaphora (``this ADC``), or a drug of the
+    sentence that belongs to the class (``panitumumab ... other EGFR antibodies``: the guideline's
+    class triple is for a therapy named only as a class)."""
     named = [d for d in drugs if not d.is_class]
     if not named:
         return drugs
     if table_row:
         return named
+    named_targets = {t for n in named for t in drug_targets(n.name)}
     keep = []
     for d in drugs:
-        if d.is_class and (any(_adjacent(text, d, n) or _predicated(text, n, d) for n in named) or _ANAPHOR_BEFORE.search(text[max(0, d.start - 20) : d.start])):
+        if d.is_class and (
+            any(_adjacent(text, d, n) or _predicated(text, n, d) for n in named)
+            or _ANAPHOR_BEFORE.search(text[max(0, d.start - 20) : d.start])
+            or (class_targets(d.name) & named_targets)
+        ):
             continue
         keep.append(d)
     return keep
+
+
+def drug_targets(name: str) -> set[str]:
+    """HGNC targets of a named drug (the drug lexicon's target column)."""
+    entry = load_drug_lexicon().lookup(name)
+    return set(entry.targets) if entry else set()
+
+
+def class_targets(name: str) -> set[str]:
+    """HGNC genes a drug class is named for (``EGFR antibody`` → EGFR, ``HER3 antibody`` → ERBB3,
+    ``PI3K/mTOR inhibitor`` → PIK3CA, MTOR); empty for a class without a target (``chemotherapy``)."""
+    entry = load_drug_class_lexicon().lookup(name)
+    if entry is None or not entry.target:
+        return set()
+    genes = load_gene_lexicon()
+    return {g for part in entry.target.split("/") if (g := genes.lookup(part.strip()))}
 
 
 def _predicated(text: str, named: DrugHit, cls: DrugHit) -> bool:
