@@ -168,24 +168,17 @@ class NERModel:
                 for d in docs:
                     d.ents = ()
                 for k, d in enumerate(self.nlp.get_pipe(n).pipe(docs, batch_size=batch_size)):
-                    for e in d.ents:
-                        lab = LABEL_MAP.get(e.label_) or (e.label_ if e.label_ in INTERNAL_LABELS else None)
-                        span = _clean_span(d.text, e.start_char, e.end_char) if lab else None
-                        if span and lab == "Chemical":
-                            span = _chemical_span(d.text, *span)
-                        elif span and lab == "Gene" and surface_key(d.text[span[0]:span[1]]) in self.families:
-                            lab = GENE_FAMILY
-                        if span:
-                            found[k].add((*span, lab))
-            if self.abbreviations:
-                detector = self._abbreviation_detector()
-                with warnings.catch_warnings():  # scispaCy's matcher warns on empty pattern sets
-                    warnings.simplefilter("ignore")
-                    for k, d in enumerate(docs):
-                        found[k] = _short_form_entities(detector(d), found[k])
-            for d, f in zip(docs, found, strict=True):
-                f = _propagate(d, f) if self.propagate else f
+                    found[k] |= map_predictions(chunk[k], d.ents, self.families)
+            for k, d in enumerate(docs):
+                if self.abbreviations:
+                    found[k] = _short_form_entities(self._detect_abbreviations(d), found[k])
+                f = _propagate(d, found[k]) if self.propagate else found[k]
                 yield sorted(f if keep_internal else (x for x in f if x[2] not in INTERNAL_LABELS))
+
+    def _detect_abbreviations(self, doc: Doc) -> Doc:
+        with warnings.catch_warnings():  # scispaCy's matcher warns on empty pattern sets
+            warnings.simplefilter("ignore")
+            return self._abbreviation_detector()(doc)
 
     def _abbreviation_detector(self):
         if self._abbrev is None:
@@ -230,6 +223,27 @@ def _chemical_span(text: str, start: int, end: int) -> tuple[int, int]:
     if m:
         end = m.end()
     return start, end
+
+
+def map_predictions(text: str, ents: Iterable[Span], families: frozenset[str]) -> set[tuple[int, int, str]]:
+    """One NER component's predictions on ``text`` as project entities ``(start_char, end_char, label)``.
+
+    Labels are mapped with :data:`LABEL_MAP` (:data:`INTERNAL_LABELS` kept, others dropped),
+    spans are trimmed (:func:`_clean_span`, chemical conventions of :func:`_chemical_span`) and
+    a ``Gene`` whose surface is in ``families`` becomes ``GeneFamily``. ``text`` is the doc's
+    text, passed in because ``Doc.text`` is rebuilt from the tokens on every access.
+    """
+    found: set[tuple[int, int, str]] = set()
+    for e in ents:
+        lab = LABEL_MAP.get(e.label_) or (e.label_ if e.label_ in INTERNAL_LABELS else None)
+        span = _clean_span(text, e.start_char, e.end_char) if lab else None
+        if span and lab == "Chemical":
+            span = _chemical_span(text, *span)
+        elif span and lab == "Gene" and surface_key(text[span[0]:span[1]]) in families:
+            lab = GENE_FAMILY
+        if span:
+            found.add((*span, lab))
+    return found
 
 
 _ABBR_DEF = re.compile(r" ?\(([^()\s;,=<>]{1,10}(?: [0-9][^()\s;,=<>]{0,6})?)\)")
