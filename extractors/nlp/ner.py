@@ -13,7 +13,10 @@ Choosing the model (``model=`` everywhere in this module):
 
 Entities go to ``doc.spans["ner"]`` with ``span.label_`` in
 {Chemical, Gene, Disease} and ``span._.ent_source == "model"``; ``doc.ents``
-is left alone. A configured package that is not installed raises
+is left alone. In the project pipeline (:func:`add_ner`) the bundled model's
+NER components are sourced into the pipeline and run on its own Doc, so text
+is tokenized and searched for abbreviations once (:func:`can_share_doc`);
+other models tokenize on their own. A configured package that is not installed raises
 :class:`~schemas.errors.ModelNotInstalledError` naming the install command.
 """
 
