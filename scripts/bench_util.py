@@ -4,6 +4,7 @@ script runs as ``python scripts/NAME.py``)."""
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections.abc import Callable
 
@@ -30,3 +31,18 @@ def best_of(fn: Callable[[], object], repeat: int, setup: Callable[[], None] | N
         fn()
         times.append(time.perf_counter() - t0)
     return min(times)
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """Median seconds of each of ``fns`` over ``repeat`` rounds, each round running every one once.
+
+    Interleaving spreads a busy neighbour on a shared machine over all configurations
+    instead of over whichever happened to run then; the median drops the outlier rounds.
+    """
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(max(1, repeat)):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}

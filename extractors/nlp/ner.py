@@ -13,7 +13,10 @@ Choosing the model (``model=`` everywhere in this module):
 
 Entities go to ``doc.spans["ner"]`` with ``span.label_`` in
 {Chemical, Gene, Disease} and ``span._.ent_source == "model"``; ``doc.ents``
-is left alone. A configured package that is not installed raises
+is left alone. In the project pipeline (:func:`add_ner`) the bundled model's
+NER components are sourced into the pipeline and run on its own Doc, so text
+is tokenized and searched for abbreviations once (:func:`can_share_doc`);
+other models tokenize on their own. A configured package that is not installed raises
 :class:`~schemas.errors.ModelNotInstalledError` naming the install command.
 """
 
@@ -29,7 +32,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractors.nlp.extensions import register_extensions
-from schemas.errors import ModelNotInstalledError
+from schemas.errors import ConfigError, ModelNotInstalledError
 from schemas.resources import data_path
 
 __all__ = [
@@ -42,10 +45,13 @@ __all__ = [
     "OFFICIAL_MODELS",
     "SPANS_KEY",
     "NERModel",
+    "NERPredictions",
     "add_ner",
     "bundled_model_version",
+    "can_share_doc",
     "install_command",
     "load_ner_model",
+    "map_predictions",
     "read_family_lexicon",
     "surface_key",
 ]
@@ -136,8 +142,10 @@ class NERModel:
     """A loaded NER pipeline that turns texts into ``(start_char, end_char, label)`` lists."""
 
     def __init__(self, nlp: Language, name: str, ner_names: list[str], *, propagate: bool = True,
-                 abbreviations: bool = True, families: frozenset[str] = frozenset()) -> None:
+                 abbreviations: bool = True, families: frozenset[str] = frozenset(),
+                 location: str | Path | None = None) -> None:
         self.nlp = nlp
+        self.location = location  # what spacy.load loads it from again (None: not reloadable)
         self.families = families
         self.propagate = propagate
         self.abbreviations = abbreviations
@@ -168,24 +176,17 @@ class NERModel:
                 for d in docs:
                     d.ents = ()
                 for k, d in enumerate(self.nlp.get_pipe(n).pipe(docs, batch_size=batch_size)):
-                    for e in d.ents:
-                        lab = LABEL_MAP.get(e.label_) or (e.label_ if e.label_ in INTERNAL_LABELS else None)
-                        span = _clean_span(d.text, e.start_char, e.end_char) if lab else None
-                        if span and lab == "Chemical":
-                            span = _chemical_span(d.text, *span)
-                        elif span and lab == "Gene" and surface_key(d.text[span[0]:span[1]]) in self.families:
-                            lab = GENE_FAMILY
-                        if span:
-                            found[k].add((*span, lab))
-            if self.abbreviations:
-                detector = self._abbreviation_detector()
-                with warnings.catch_warnings():  # scispaCy's matcher warns on empty pattern sets
-                    warnings.simplefilter("ignore")
-                    for k, d in enumerate(docs):
-                        found[k] = _short_form_entities(detector(d), found[k])
-            for d, f in zip(docs, found, strict=True):
-                f = _propagate(d, f) if self.propagate else f
+                    found[k] |= map_predictions(chunk[k], d.ents, self.families)
+            for k, d in enumerate(docs):
+                if self.abbreviations:
+                    found[k] = _short_form_entities(self._detect_abbreviations(d), found[k])
+                f = _propagate(d, found[k]) if self.propagate else found[k]
                 yield sorted(f if keep_internal else (x for x in f if x[2] not in INTERNAL_LABELS))
+
+    def _detect_abbreviations(self, doc: Doc) -> Doc:
+        with warnings.catch_warnings():  # scispaCy's matcher warns on empty pattern sets
+            warnings.simplefilter("ignore")
+            return self._abbreviation_detector()(doc)
 
     def _abbreviation_detector(self):
         if self._abbrev is None:
@@ -232,6 +233,27 @@ def _chemical_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def map_predictions(text: str, ents: Iterable[Span], families: frozenset[str]) -> set[tuple[int, int, str]]:
+    """One NER component's predictions on ``text`` as project entities ``(start_char, end_char, label)``.
+
+    Labels are mapped with :data:`LABEL_MAP` (:data:`INTERNAL_LABELS` kept, others dropped),
+    spans are trimmed (:func:`_clean_span`, chemical conventions of :func:`_chemical_span`) and
+    a ``Gene`` whose surface is in ``families`` becomes ``GeneFamily``. ``text`` is the doc's
+    text, passed in because ``Doc.text`` is rebuilt from the tokens on every access.
+    """
+    found: set[tuple[int, int, str]] = set()
+    for e in ents:
+        lab = LABEL_MAP.get(e.label_) or (e.label_ if e.label_ in INTERNAL_LABELS else None)
+        span = _clean_span(text, e.start_char, e.end_char) if lab else None
+        if span and lab == "Chemical":
+            span = _chemical_span(text, *span)
+        elif span and lab == "Gene" and surface_key(text[span[0]:span[1]]) in families:
+            lab = GENE_FAMILY
+        if span:
+            found.add((*span, lab))
+    return found
+
+
 _ABBR_DEF = re.compile(r" ?\(([^()\s;,=<>]{1,10}(?: [0-9][^()\s;,=<>]{0,6})?)\)")
 _SWAPPABLE = frozenset({"Chemical", "Disease"})  # labels of one component (ner_chem)
 
@@ -256,7 +278,8 @@ def _short_form_entities(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple
 
     Definitions come from scispaCy's abbreviation detector (Schwartz & Hearst;
     the short form gets the label of an entity that ends where its long form
-    ends and starts inside it) and from the text itself: a tagged entity
+    ends and starts inside it, the longest such, then the first label in
+    alphabetical order) and from the text itself: a tagged entity
     directly followed by ``(SHORT)`` whose letters it spells, which also
     catches one-letter forms (``testosterone (T)``) and definitions the
     tokenizer keeps glued (``nitroglycerin (NTG)-induced``). Every
@@ -271,12 +294,13 @@ def _short_form_entities(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pairs = [(a, a._.long_form) for a in getattr(doc._, "abbreviations", [])]
+        ordered = sorted(ents)  # a fixed choice when two entities end where a long form ends
         for short, long in pairs:
-            label = next((lab for s, e, lab in ents
+            label = next((lab for s, e, lab in ordered
                           if e == long.end_char and long.start_char <= s < e), None)
             if label is not None:
                 defs.setdefault(short.text, label)
-        for s, e, lab in sorted(ents):
+        for s, e, lab in ordered:
             m = _ABBR_DEF.match(text, e)
             if m and _is_short_form_of(m.group(1), text[s:e]):
                 defs.setdefault(m.group(1), lab)
@@ -376,7 +400,8 @@ def _load(spacy, name: str) -> NERModel | None:
     ner = _ner_components(nlp)
     if not ner:
         raise ModelNotInstalledError(f"NER model {name!r} has no entity recognizer component")
-    return NERModel(nlp, name, ner, families=read_family_lexicon(path) if path else frozenset())
+    return NERModel(nlp, name, ner, families=read_family_lexicon(path) if path else frozenset(),
+                    location=path or name)
 
 
 def _spans_for(doc: Doc, ents: list[tuple[int, int, str]]) -> list[Span]:
@@ -391,15 +416,96 @@ def _spans_for(doc: Doc, ents: list[tuple[int, int, str]]) -> list[Span]:
     return spans
 
 
-class OncoTriplesNER:
-    """Pipeline component writing model entities to ``doc.spans[spans_key]``."""
+def _tokenizer_rules(nlp: Language) -> dict:
+    """Everything that decides how a pipeline's tokenizer splits text (its rules, not its vocab)."""
+    import srsly
 
-    def __init__(self, nlp: Language, name: str, model: str, spans_key: str) -> None:
+    return srsly.msgpack_loads(nlp.tokenizer.to_bytes(exclude=["vocab"]))
+
+
+def can_share_doc(host: Language, model: NERModel) -> bool:
+    """Whether ``model``'s NER components can run on ``host``'s own Doc with unchanged predictions.
+
+    True when ``host`` tokenizes exactly like the model (same language, same tokenizer rules),
+    computes the same lexeme features (same lookup tables), has no word vectors of its own
+    that the model's would replace, and the NER components carry their own tok2vec (no shared
+    ``tok2vec``/``transformer`` component to bring along).
+    """
+    return (model.location is not None
+            and set(model._needed) == set(model.ner_names)
+            and host.lang == model.nlp.lang
+            and host.vocab.vectors.shape[0] == 0
+            and host.vocab.lookups.to_bytes() == model.nlp.vocab.lookups.to_bytes()
+            and _tokenizer_rules(host) == _tokenizer_rules(model.nlp))
+
+
+def _source_components(nlp: Language, model: NERModel) -> list[str]:
+    """Copy ``model``'s NER components into ``nlp`` (sharing its vocab), each followed by a
+    ``oncotriples_ner_predictions`` component; return the span keys their predictions go to.
+
+    They go first in the pipeline: there the Doc is exactly what the model's own tokenizer
+    makes (no sentence starts, which would bar an entity from crossing them; no entities).
+    """
+    import spacy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # scispaCy tokenizer regex
+        own = spacy.load(model.location, vocab=nlp.vocab,
+                         exclude=[n for n in model.nlp.component_names if n not in model.ner_names])
+    keys, pos = [], 0
+    for head in model.ner_names:
+        comp = head if head not in nlp.component_names else f"{model.name}_{head}"
+        for factory, kwargs in ((head, {"name": comp, "source": own}),
+                                ("oncotriples_ner_predictions", {"name": f"{comp}_predictions",
+                                                                 "config": {"spans_key": comp}})):
+            where = {"before": pos} if pos < len(nlp.components) else {"last": True}
+            nlp.add_pipe(factory, **kwargs, **where)
+            pos += 1
+        keys.append(comp)
+    return keys
+
+
+class NERPredictions:
+    """Moves the entities a NER component just set (``doc.ents``) to ``doc.spans[spans_key]``.
+
+    ``doc.ents`` is then reset to unset, so the next NER component predicts unconstrained by
+    this one's entities and later components see no entities.
+    """
+
+    def __init__(self, spans_key: str) -> None:
+        self.spans_key = spans_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc.spans[self.spans_key] = list(doc.ents)
+        doc.set_ents([], default="missing")
+        return doc
+
+
+@Language.factory("oncotriples_ner_predictions", default_config={"spans_key": SPANS_KEY})
+def make_ner_predictions(nlp: Language, name: str, spans_key: str) -> NERPredictions:
+    """spaCy factory of :class:`NERPredictions` (added by :func:`add_ner` after each sourced NER component)."""
+    return NERPredictions(spans_key)
+
+
+class OncoTriplesNER:
+    """Pipeline component writing model entities to ``doc.spans[spans_key]``.
+
+    With ``sourced`` (span keys of :class:`NERPredictions`), the model's components ran
+    earlier in the same pipeline on this Doc and this component only turns their predictions
+    into project entities (label mapping, short forms, document consistency), reusing the
+    abbreviations of a scispaCy ``abbreviation_detector`` placed before it. Without, it runs
+    the model on a tokenization of its own (a model whose tokenizer differs from the host's).
+    """
+
+    def __init__(self, nlp: Language, name: str, model: str, spans_key: str,
+                 sourced: list[str] | None = None) -> None:
         register_extensions()
         self.name = name
         self.model_name = model
         self.spans_key = spans_key
+        self.sourced = list(sourced or [])
         self.model = load_ner_model(model)
+        self._nlp = nlp
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -419,31 +525,75 @@ class OncoTriplesNER:
             for d in docs:
                 d.spans[self.spans_key] = []
             return docs
+        if self.sourced:
+            host_abbreviations = self._after_abbreviation_detector()
+            for d in docs:
+                d.spans[self.spans_key] = _spans_for(d, self._from_predictions(d, host_abbreviations))
+            return docs
         for d, ents in zip(docs, self.model.entities([d.text for d in docs], batch_size=len(docs)),
                            strict=True):
             d.spans[self.spans_key] = _spans_for(d, ents)
         return docs
 
+    def _from_predictions(self, doc: Doc, host_abbreviations: bool) -> list[tuple[int, int, str]]:
+        model = self.model
+        text = doc.text
+        found: set[tuple[int, int, str]] = set()
+        for key in self.sourced:
+            if key not in doc.spans:
+                raise ConfigError(f"{self.name}: no predictions of NER component {key!r} in doc.spans; "
+                                  "it must run earlier in the same pipeline (see add_ner)")
+            found |= map_predictions(text, doc.spans[key], model.families)
+            del doc.spans[key]
+        if model.abbreviations:
+            # a fresh Doc of the same tokens when the pipeline has no abbreviation pass of its own
+            found = _short_form_entities(doc if host_abbreviations else model._detect_abbreviations(
+                Doc(doc.vocab, words=[t.text for t in doc], spaces=[bool(t.whitespace_) for t in doc])), found)
+        if model.propagate:
+            found = _propagate(doc, found)
+        return sorted(x for x in found if x[2] not in INTERNAL_LABELS)
+
+    def _after_abbreviation_detector(self) -> bool:
+        """Whether a scispaCy abbreviation detector runs before this component in its pipeline."""
+        from scispacy.abbreviation import AbbreviationDetector
+
+        for _name, proc in self._nlp.pipeline:
+            if proc is self:
+                return False
+            if isinstance(proc, AbbreviationDetector):
+                return True
+        return False
+
 
 @Language.factory(
     "oncotriples_ner",
-    default_config={"model": BUNDLED, "spans_key": SPANS_KEY},
+    default_config={"model": BUNDLED, "spans_key": SPANS_KEY, "sourced": []},
 )
-def make_oncotriples_ner(nlp: Language, name: str, model: str, spans_key: str) -> OncoTriplesNER:
+def make_oncotriples_ner(nlp: Language, name: str, model: str, spans_key: str,
+                         sourced: list[str]) -> OncoTriplesNER:
     """spaCy factory: ``nlp.add_pipe("oncotriples_ner", config={"model": "bundled"})``."""
-    return OncoTriplesNER(nlp, name, model, spans_key)
+    return OncoTriplesNER(nlp, name, model, spans_key, sourced)
 
 
 def add_ner(nlp: Language, model: str = BUNDLED, *, name: str = "oncotriples_ner",
             spans_key: str = SPANS_KEY, **add_pipe_kwargs) -> None:
     """Add the NER chosen by ``model`` to an existing pipeline (``doc.spans[spans_key]``).
 
+    When the model can run on the pipeline's own Doc (:func:`can_share_doc`: the bundled model
+    in the project pipeline), its NER components are sourced into ``nlp`` at the front, so text
+    is tokenized once and the pipeline's abbreviation pass is reused; the component added at
+    the requested place (``add_pipe_kwargs``) then finishes their predictions. Otherwise that
+    component runs the model on its own tokenization.
     ``model="none"`` adds a component that leaves the span group empty.
     Raises :class:`ModelNotInstalledError` at once when the model is missing.
     """
     register_extensions()
-    nlp.add_pipe("oncotriples_ner", name=name, config={"model": model, "spans_key": spans_key},
-                 **add_pipe_kwargs)
+    if name in nlp.component_names:
+        raise ConfigError(f"add_ner: the pipeline already has a component named {name!r}")
+    loaded = load_ner_model(model)
+    sourced = _source_components(nlp, loaded) if loaded is not None and can_share_doc(nlp, loaded) else []
+    nlp.add_pipe("oncotriples_ner", name=name,
+                 config={"model": model, "spans_key": spans_key, "sourced": sourced}, **add_pipe_kwargs)
 
 
 def bundled_model_version() -> str:
