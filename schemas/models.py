@@ -14,6 +14,7 @@ from schemas.vocab import (
     EXTRACTABLE_SECTIONS,
     SOURCE_FILE,
     CurationStatus,
+    DiseaseSource,
     EvidenceLevel,
     Outcome,
     SectionLabel,
@@ -147,6 +148,23 @@ class Triple(_Record):
     model_id: str = ""
     extractor_version: str = ""
     curation_status: CurationStatus = "pending"
+    # identifiers (extractors.nlp.identifiers)
+    drug_ids: list[list[str]] = Field(default_factory=list)
+    """Per drug of ``drugs``, same order: its ChEBI, ChEMBL, MeSH and NCIt ids (``CHEBI:90943`` …); [] for a drug class or a name no table lists."""
+    hgnc_id: str = ""
+    """HGNC id of ``gene`` (``HGNC:3236``)."""
+    ncbi_gene_id: str = ""
+    """NCBI Gene (Entrez) id of ``gene`` (``1956``)."""
+    dbsnp_id: str = ""
+    """dbSNP rs id of the alteration when the text states one at the variant (``rs121434569``)."""
+    disease: str = ""
+    """The cancer type the triple is stated for, as the ontology labels it (``non-small cell lung carcinoma``)."""
+    disease_ids: list[str] = Field(default_factory=list)
+    """Its ids: MONDO and / or Disease Ontology (``MONDO:0005233``, ``DOID:3908``)."""
+    disease_text: str = ""
+    """The disease as written (``NSCLC``)."""
+    disease_source: DiseaseSource = ""
+    """Where the disease was read: ``sentence``, ``paragraph`` or ``document`` (its dominant cancer type)."""
 
 
 # Parts of a ``Trial``: ClinicalTrials.gov v2 fields in snake_case, as strings the way the

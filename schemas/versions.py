@@ -22,6 +22,9 @@ RELATION_MODEL_VERSION = "relations-1.2.0"
 VARIANT_RULESET_VERSION = "variants-1.2.1"
 DRUG_LEXICON_VERSION = "drugs-2026.12.1"
 GENE_LEXICON_VERSION = "genes-2026.12.2"
+IDENTIFIER_VERSION = "identifiers-2026.12.1"
+"""Drug / gene id tables, the disease lexicon (``drug_ids.tsv``, ``gene_ids.tsv``, ``diseases.tsv``) and the
+``oncotriples_identifiers`` component's choice rules: bump when any of them changes a triple's ids or disease."""
 
 
 def ner_model_version(ner_model: str) -> str:
@@ -70,6 +73,7 @@ def rule_versions(ner_model: str) -> dict[str, str]:
         "variants": VARIANT_RULESET_VERSION,
         "drug_lexicon": DRUG_LEXICON_VERSION,
         "gene_lexicon": GENE_LEXICON_VERSION,
+        "identifiers": IDENTIFIER_VERSION,
         "ner_model": ner_model_version(ner_model),
         "spacy": spacy_version,
     }

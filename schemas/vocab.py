@@ -56,6 +56,11 @@ ALTERATION_TYPES: tuple[str, ...] = (
 )
 """Values of ``Triple.alteration_type`` (the variant grammar's ``vtype``; empty when unknown)."""
 
+DiseaseSource = Literal["", "sentence", "paragraph", "document"]
+DISEASE_SOURCES: tuple[DiseaseSource, ...] = get_args(DiseaseSource)
+"""Where a triple's disease was read: its sentence, else its paragraph, else the document's dominant
+cancer type (empty: the document names none)."""
+
 # ------------------------------------------------------------------ curation
 
 CurationStatus = Literal["pending", "accepted", "rejected", "edited", "needs_review"]
@@ -143,6 +148,12 @@ DOI_RE = re.compile(r"^10\.\d{4,9}/[^\s\"<>]+$")
 """A DOI (``10.<registrant>/<suffix>``), as the ``doi`` of a document holds it."""
 PMCID_IN_TEXT_RE = re.compile(r"PMC\d+")
 """A PubMed Central id inside a longer string (an article URL, a metadata field)."""
+
+DBSNP_RE = re.compile(r"^rs\d{1,12}$")
+"""A dbSNP reference SNP id (``rs121434568``), lower-case ``rs`` as dbSNP writes it."""
+CURIE_RE = re.compile(r"^(?:CHEBI|CHEMBL|MESH|NCIT|HGNC|DOID|MONDO):[A-Za-z0-9]+$")
+"""An ontology id as triples carry it: ``CHEBI:90943``, ``CHEMBL:CHEMBL3353410``, ``MESH:C000596361``,
+``NCIT:C1855``, ``HGNC:3236``, ``DOID:3908``, ``MONDO:0005233``."""
 
 NCT_IN_TEXT_RE = re.compile(r"\bNCT\s?(?P<digits>\d{7,8})\b")
 """An NCT id as extraction reads it: upper-case ``NCT``, at most one space, seven or eight digits.

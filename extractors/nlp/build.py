@@ -1,4 +1,4 @@
-"""Build the project's spaCy pipeline: project tokenizer (:mod:`extractors.nlp.tokenizer`) → sentences → abbreviations → lexicons → NER → variants → triples.
+"""Build the project's spaCy pipeline: project tokenizer (:mod:`extractors.nlp.tokenizer`) → sentences → abbreviations → lexicons → NER → variants → triples → identifiers.
 
 The pipeline is built once per process by the caller (the CLI or a stage
 function) and passed explicitly; nothing here is cached globally.
@@ -52,7 +52,10 @@ def build_nlp(ner_model: str = "bundled", *, with_triples: bool = True, triple_s
     nlp.add_pipe("oncotriples_abbreviation_resolver")
     nlp.add_pipe("oncotriples_variants")
     if with_triples:
+        import extractors.nlp.identifiers  # noqa: F401  (registers "oncotriples_identifiers")
+
         nlp.add_pipe(_triple_pipe(triple_stage))
+        nlp.add_pipe("oncotriples_identifiers")
     return nlp
 
 

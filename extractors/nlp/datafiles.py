@@ -112,3 +112,26 @@ def class_grammar() -> ClassGrammar:
         generations=_tuples(raw["generations"]),
         generation_words=tuple(raw["generation_words"]),
     )
+
+
+@cache
+def drug_id_table() -> Mapping[str, tuple[str, ...]]:
+    """Canonical drug name → its ChEBI, ChEMBL, MeSH and NCIt ids (``drug_ids.tsv``, built by ``scripts/build_lexicons.py``)."""
+    table: dict[str, list[str]] = {}
+    for r in read_tsv("drug_ids.tsv"):
+        table.setdefault(r["canonical"], []).append(r["id"])
+    return MappingProxyType({k: tuple(v) for k, v in table.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class GeneIds:
+    """The ids of one approved HGNC symbol."""
+
+    hgnc_id: str
+    ncbi_gene_id: str
+
+
+@cache
+def gene_id_table() -> Mapping[str, GeneIds]:
+    """Approved HGNC symbol → HGNC and NCBI Gene ids (``gene_ids.tsv``)."""
+    return MappingProxyType({r["symbol"]: GeneIds(r["hgnc_id"], r["ncbi_gene_id"]) for r in read_tsv("gene_ids.tsv")})

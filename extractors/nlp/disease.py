@@ -1,0 +1,150 @@
+"""The disease lexicon (``diseases.tsv``: MONDO / Disease Ontology neoplasms) and the choice of a triple's cancer type.
+
+A triple is stated for a cancer type: the one its sentence names, else the one
+its paragraph names most, else the document's dominant one. Names are matched
+like the drug and gene lexicons (:class:`~extractors.nlp.lexicons.phrases.PhraseIndex`:
+hyphens and spaces ignored, longest match), names in any case, abbreviations as
+written. Abbreviations come in two kinds (see ``scripts/build_lexicons.py``):
+``known_abbreviation`` (``NSCLC``, ``CRC``, ``GIST``) match wherever they stand;
+``abbreviation`` counts only in a text that also names the same disease in words,
+so an ontology's rare short form cannot give a document a disease on its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from extractors.nlp.datafiles import read_tsv
+from extractors.nlp.lexicons.phrases import PhraseIndex
+from schemas.vocab import DiseaseSource
+
+ABBREVIATION_KINDS = frozenset({"abbreviation", "known_abbreviation"})
+_CELL_LINE_TAIL = re.compile(r"[-\u2010\u2011]?\d")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseConcept:
+    """One cancer type: its primary id, ontology label and every id (MONDO first, then DOID)."""
+
+    disease_id: str
+    label: str
+    ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseEntry:
+    """One name of a concept (a row of ``diseases.tsv``)."""
+
+    concept: DiseaseConcept
+    synonym: str
+    kind: str
+    """``label``, ``synonym``, ``abbreviation`` (needs the disease named in words too) or ``known_abbreviation``."""
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseMention:
+    """A disease named in a text: exact offsets, the surface and its concept."""
+
+    start: int
+    end: int
+    text: str
+    concept: DiseaseConcept
+
+
+class DiseaseLexicon:
+    """Cancer-type names → concepts, with the abbreviation guard of the module docstring."""
+
+    def __init__(self, entries: Iterable[DiseaseEntry]) -> None:
+        self.index: PhraseIndex[DiseaseEntry] = PhraseIndex()
+        self.concepts: dict[str, DiseaseConcept] = {}
+        for e in entries:
+            self.concepts.setdefault(e.concept.disease_id, e.concept)
+            self.index.add(e.synonym, e, case_sensitive=e.kind in ABBREVIATION_KINDS)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def scan(self, text: str) -> list[DiseaseMention]:
+        """Disease mentions of ``text`` in order.
+
+        An abbreviation followed by a digit is a cell line or a code (``HCC-827``, ``GIST-T1``), not
+        a disease; a plain ``abbreviation`` counts only when the text names its disease in words.
+        """
+        hits = [h for h in self.index.scan(text) if not (h.value.kind in ABBREVIATION_KINDS and _CELL_LINE_TAIL.match(text, h.end))]
+        worded = {h.value.concept.disease_id for h in hits if h.value.kind not in ABBREVIATION_KINDS}
+        return [
+            DiseaseMention(h.start, h.end, text[h.start : h.end], h.value.concept)
+            for h in hits
+            if h.value.kind != "abbreviation" or h.value.concept.disease_id in worded
+        ]
+
+
+@cache
+def load_disease_lexicon() -> DiseaseLexicon:
+    """The bundled disease lexicon (``data/lexicons/diseases.tsv``), loaded once."""
+    concepts: dict[str, DiseaseConcept] = {}
+    entries = []
+    for r in read_tsv("diseases.tsv"):
+        cid = r["disease_id"]
+        concept = concepts.get(cid)
+        if concept is None:
+            ids = [*(x for x in r["mondo"].split(";") if x), *(x for x in r["doid"].split(";") if x)]
+            concept = concepts[cid] = DiseaseConcept(cid, r["label"], tuple(ids))
+        entries.append(DiseaseEntry(concept, r["synonym"], r["kind"]))
+    return DiseaseLexicon(entries)
+
+
+def _dominant(mentions: Sequence[DiseaseMention]) -> DiseaseMention | None:
+    """The mention of the most often named concept (ties: the concept named first)."""
+    if not mentions:
+        return None
+    counts = Counter(m.concept.disease_id for m in mentions)
+    best = max(counts.values())
+    return next(m for m in mentions if counts[m.concept.disease_id] == best)
+
+
+class DiseaseContext:
+    """The disease mentions of one text, with the sentence → paragraph → document choice."""
+
+    def __init__(self, text: str, mentions: list[DiseaseMention], sections: Sequence[tuple[int, int, str]] | None = None) -> None:
+        self.text = text
+        self.mentions = mentions
+        self.starts = [m.start for m in mentions]
+        self.breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]
+        self.sections = sorted(sections or [])
+        self.document = _dominant(mentions)
+
+    def _within(self, start: int, end: int) -> list[DiseaseMention]:
+        i = bisect.bisect_left(self.starts, start)
+        j = bisect.bisect_left(self.starts, end)
+        return [m for m in self.mentions[i:j] if m.end <= end]
+
+    def paragraph(self, start: int, end: int) -> tuple[int, int]:
+        """Bounds of the paragraph holding [start, end): between blank lines, inside the sentence's section."""
+        i = bisect.bisect_left(self.breaks, start)
+        p_start = self.breaks[i - 1] if i > 0 else 0
+        j = bisect.bisect_left(self.breaks, end)
+        p_end = self.breaks[j] if j < len(self.breaks) else len(self.text)
+        for s_start, s_end, _label in self.sections:
+            if s_start <= start < s_end:
+                p_start, p_end = max(p_start, s_start), min(p_end, s_end)
+                break
+        return p_start, p_end
+
+    def choose(self, start: int, end: int) -> tuple[DiseaseMention | None, DiseaseSource]:
+        """The disease of a sentence at [start, end) and where it was read."""
+        in_sentence = self._within(start, end)
+        if in_sentence:
+            return in_sentence[0], "sentence"
+        found = _dominant(self._within(*self.paragraph(start, end)))
+        if found is not None:
+            return found, "paragraph"
+        if self.document is not None:
+            return self.document, "document"
+        return None, ""
