@@ -1164,6 +1164,21 @@ def disease_forms(name: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+_NEGATED = re.compile(r"\bnon[- ]?([a-z]+)", re.IGNORECASE)
+
+
+def _contradicts(a: str, b: str) -> bool:
+    """True when one label negates a word the other states (``non-squamous`` / ``squamous``)."""
+
+    def split(label: str) -> tuple[set[str], set[str]]:
+        negated = {w.lower() for w in _NEGATED.findall(label)}
+        stated = {w.lower() for w in re.findall(r"[A-Za-z]+", _NEGATED.sub(" ", label))}
+        return negated, stated
+
+    (neg_a, pos_a), (neg_b, pos_b) = split(a), split(b)
+    return bool((neg_a - neg_b) & pos_b or (neg_b - neg_a) & pos_a)
+
+
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in ("of", "the")}
 
@@ -1258,6 +1273,10 @@ def build_diseases(
         doids = sorted(
             "DOID:" + x["id"] for x in e.get("xrefs", []) if x.get("namespace") == "DOID" and "DOID:" + x["id"] in doid_by_id
         )
+        clash = [d for d in doids if _contradicts(doid_by_id[d]["name"], e["name"])]
+        if clash:  # MONDO:0056806 (squamous) cites DOID:0080521 (non-squamous): not the same class
+            stats["DOID cross-reference dropped: label negates another word (non-squamous)"] += len(clash)
+            doids = [d for d in doids if d not in clash]
         if len(doids) > 1:  # MONDO may cite a broader DOID too: keep the ones naming this class
             same = [d for d in doids if e["name"].lower() in {n.lower() for n in (doid_by_id[d]["name"], *doid_by_id[d].get("synonyms", []))}]
             doids = same or doids

@@ -81,6 +81,7 @@ DOID = [
     _doid("DOID:5672", "large intestine cancer", "DOID:162"),
     _doid("DOID:1909", "melanoma", "DOID:162"),
     _doid("DOID:9351", "diabetes mellitus", None),
+    _doid("DOID:0080521", "lung non-squamous non-small cell carcinoma", "DOID:3908", ("non- squamous NSCLC",)),
 ]
 MONDO = [
     _mondo("0005070", "neoplasm", None, ("tumor",)),
@@ -92,6 +93,7 @@ MONDO = [
     _mondo("0004967", "acute lymphoblastic leukemia", "0004992", ("ALL", "CAT", "MET", "ALCL")),
     _mondo("0000001", "adult T-cell lymphoma", "0004992", ("ATLL",)),
     _mondo("0005015", "diabetes mellitus", None, ("DM",), "9351"),
+    _mondo("0056806", "non-small cell squamous lung carcinoma", "0005233", (), "0080521"),  # cites its opposite
 ]
 """MONDO and DOID in miniature: neoplasms, a non-neoplasm, a word-like (``ALL``, ``CAT``), a gene-like
 (``MET``) and an ambiguous (``CRC``) abbreviation, a synonym listed under two classes."""
@@ -316,6 +318,8 @@ def test_gene_ids(built):
         ("CRC", "MONDO:0005575", "known_abbreviation"),  # the hand map wins the ambiguity
         ("ATLL", "MONDO:0000001", "abbreviation"),  # needs the disease named in words
         ("melanoma", "DOID:1909", "label"),  # a DOID class no MONDO class cites
+        ("non- squamous NSCLC", "DOID:0080521", "synonym"),  # MONDO's squamous class cites it: contradictory, not merged
+        ("non-small cell squamous lung carcinoma", "MONDO:0056806", "label"),
     ],
 )
 def test_disease_rows(built, synonym, disease_id, kind):
