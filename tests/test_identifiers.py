@@ -54,12 +54,25 @@ def lexicon() -> DiseaseLexicon:
         ("ATLL cells", []),  # a plain abbreviation needs its disease named in words
         ("adult T-cell lymphoma (ATLL); ATLL cells", [("adult T-cell lymphoma", "MONDO:0000001"), ("ATLL", "MONDO:0000001"), ("ATLL", "MONDO:0000001")]),
         ("cancer and tumours", []),
+        ("the breast cancer gene and breast cancer protein", []),  # gene names, not the disease
     ],
 )
 def test_disease_scan(lexicon: DiseaseLexicon, text: str, expected: list[tuple[str, str]]) -> None:
     found = lexicon.scan(text)
     assert [(m.text, m.concept.disease_id) for m in found] == expected
     assert all(text[m.start : m.end] == m.text for m in found)
+
+
+@pytest.mark.parametrize(
+    ("text", "genes", "expected"),
+    [
+        ("adult T-cell lymphoma in adults", [], ["adult T-cell lymphoma"]),
+        ("adult T-cell lymphoma in adults", [(0, 21)], []),  # inside a gene mention
+        ("adult T-cell lymphoma in adults", [(22, 24)], ["adult T-cell lymphoma"]),  # a gene elsewhere
+    ],
+)
+def test_disease_inside_a_gene_name(lexicon: DiseaseLexicon, text: str, genes: list[tuple[int, int]], expected: list[str]) -> None:
+    assert [m.text for m in lexicon.scan(text, genes)] == expected
 
 
 DOC = (
@@ -176,7 +189,7 @@ def test_bundled_disease_lexicon(text: str, disease_id: str, doid: str) -> None:
     assert doid in found[0].concept.ids
 
 
-@pytest.mark.parametrize("text", ["ALL patients", "cancer", "solid tumors", "BRCA mutation carriers", "the OS was", "a tumour mass"])
+@pytest.mark.parametrize("text", ["ALL patients", "cancer", "solid tumors", "BRCA mutation carriers", "the OS was", "a tumour mass", "anaplastic lymphoma kinase (ALK)"])
 def test_bundled_disease_lexicon_guards(text: str) -> None:
     assert load_disease_lexicon().scan(text) == []
 

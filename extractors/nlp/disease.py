@@ -26,6 +26,7 @@ from schemas.vocab import DiseaseSource
 ABBREVIATION_KINDS = frozenset({"abbreviation", "known_abbreviation"})
 _CELL_LINE_TAIL = re.compile(r"[-\u2010\u2011]?\d")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_GENE_NAME_TAIL = re.compile(r"[\s\u2010\u2011-]*(?:kinase|receptor|gene|protein|oncogene|antigen)s?\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +71,28 @@ class DiseaseLexicon:
     def __len__(self) -> int:
         return len(self.index)
 
-    def scan(self, text: str) -> list[DiseaseMention]:
+    def scan(self, text: str, genes: Sequence[tuple[int, int]] = ()) -> list[DiseaseMention]:
         """Disease mentions of ``text`` in order.
 
-        An abbreviation followed by a digit is a cell line or a code (``HCC-827``, ``GIST-T1``), not
-        a disease; a plain ``abbreviation`` counts only when the text names its disease in words.
+        A name inside a gene mention (``genes``: character spans) or followed by a gene word
+        (``anaplastic lymphoma kinase``, ``breast cancer gene``) names a gene, not a disease; an
+        abbreviation followed by a digit is a cell line or a code (``HCC-827``, ``GIST-T1``); a
+        plain ``abbreviation`` counts only when the text names its disease in words.
         """
-        hits = [h for h in self.index.scan(text) if not (h.value.kind in ABBREVIATION_KINDS and _CELL_LINE_TAIL.match(text, h.end))]
+        spans = sorted(genes)
+        starts = [a for a, _ in spans]
+
+        def in_gene(start: int, end: int) -> bool:
+            i = bisect.bisect_right(starts, end) - 1
+            return any(a < end and start < b for a, b in spans[max(0, i - 3) : i + 1])
+
+        hits = [
+            h
+            for h in self.index.scan(text)
+            if not (h.value.kind in ABBREVIATION_KINDS and _CELL_LINE_TAIL.match(text, h.end))
+            and not _GENE_NAME_TAIL.match(text, h.end)
+            and not (spans and in_gene(h.start, h.end))
+        ]
         worded = {h.value.concept.disease_id for h in hits if h.value.kind not in ABBREVIATION_KINDS}
         return [
             DiseaseMention(h.start, h.end, text[h.start : h.end], h.value.concept)

@@ -75,7 +75,8 @@ class IdentifierAnnotator:
         if not triples:
             return doc
         text = doc.text
-        context = DiseaseContext(text, self.diseases.scan(text), doc._.sections)
+        genes = [(m.start, m.end) for m in doc._.gene_mentions or []]
+        context = DiseaseContext(text, self.diseases.scan(text, genes), doc._.sections)
         variants: list[VariantMention] = list(doc._.variants or [])
         doc._.triples = [self.annotate(t, context, variants) for t in triples]
         return doc
