@@ -100,6 +100,26 @@ def test_disease_choice(lexicon: DiseaseLexicon, sentence: str, label: str, sour
     assert how in DISEASE_SOURCES
 
 
+@pytest.mark.parametrize(
+    ("text", "sections", "expected"),
+    [
+        ("NSCLC. NSCLC. HCC.\n\nNo disease here.", None, "MONDO:0005233"),  # 2 of 3 mentions
+        ("NSCLC. HCC. breast cancer.\n\nNo disease here.", None, None),  # no type has half the mentions
+        ("NSCLC. HCC.\n\nNo disease here.", None, "MONDO:0005233"),  # a tie at half: the first named
+        ("HCC title\nNSCLC. NSCLC. NSCLC. breast cancer.\n\nNo disease here.", "title", "MONDO:0005233"),  # 3 of 2 + 3 + 1
+        ("HCC title\nNSCLC. breast cancer.\n\nNo disease here.", "title", "MONDO:0007256"),  # the title counts twice: 2 of 4
+        ("HCC title\nNSCLC. breast cancer.\n\nNo disease here.", "body", None),  # not a title: 1 of 3
+    ],
+)
+def test_document_dominant_type(lexicon: DiseaseLexicon, text: str, sections: str | None, expected: str | None) -> None:
+    cut = text.index("\n") + 1
+    spans = [(0, cut, sections), (cut, len(text), "body")] if sections else None
+    ctx = DiseaseContext(text, lexicon.scan(text), spans)
+    start = text.index("No disease")
+    found, how = ctx.choose(start, len(text))
+    assert (found.concept.disease_id if found else None, how) == (expected, "document" if expected else "")
+
+
 def test_paragraph_stops_at_the_section(lexicon: DiseaseLexicon) -> None:
     text = "Title on NSCLC\nBody about hepatocellular carcinoma. Next sentence."
     body = text.index("Body")

@@ -1,7 +1,8 @@
 """The disease lexicon (``diseases.tsv``: MONDO / Disease Ontology neoplasms) and the choice of a triple's cancer type.
 
 A triple is stated for a cancer type: the one its sentence names, else the one
-its paragraph names most, else the document's dominant one. Names are matched
+its paragraph names most, else the document's dominant one (at least half of its
+disease mentions, title and abstract counted twice; a multi-cancer paper has none). Names are matched
 like the drug and gene lexicons (:class:`~extractors.nlp.lexicons.phrases.PhraseIndex`:
 hyphens and spaces ignored, longest match), names in any case, abbreviations as
 written. Abbreviations come in two kinds (see ``scripts/build_lexicons.py``):
@@ -116,12 +117,24 @@ def load_disease_lexicon() -> DiseaseLexicon:
     return DiseaseLexicon(entries)
 
 
-def _dominant(mentions: Sequence[DiseaseMention]) -> DiseaseMention | None:
-    """The mention of the most often named concept (ties: the concept named first)."""
+DOCUMENT_MIN_SHARE = 0.5
+"""A document's dominant cancer type must have at least this share of its (weighted) disease mentions:
+a pan-cancer or multi-cancer paper has none, and its triples get no document-level disease."""
+HEAD_WEIGHT = 2
+"""A mention in the title or abstract counts this many times toward the document's dominant type."""
+HEAD_SECTIONS = frozenset({"title", "abstract"})
+
+
+def _dominant(mentions: Sequence[DiseaseMention], weights: Sequence[int] | None = None, min_share: float = 0.0) -> DiseaseMention | None:
+    """The mention of the most often named concept (ties: the concept named first), if its share reaches ``min_share``."""
     if not mentions:
         return None
-    counts = Counter(m.concept.disease_id for m in mentions)
+    counts: Counter[str] = Counter()
+    for i, m in enumerate(mentions):
+        counts[m.concept.disease_id] += weights[i] if weights else 1
     best = max(counts.values())
+    if best < min_share * sum(counts.values()):
+        return None
     return next(m for m in mentions if counts[m.concept.disease_id] == best)
 
 
@@ -134,7 +147,9 @@ class DiseaseContext:
         self.starts = [m.start for m in mentions]
         self.breaks = [m.start() for m in _PARAGRAPH_BREAK.finditer(text)]
         self.sections = sorted(sections or [])
-        self.document = _dominant(mentions)
+        head = [(a, b) for a, b, label in self.sections if label in HEAD_SECTIONS]
+        weights = [HEAD_WEIGHT if any(a <= m.start < b for a, b in head) else 1 for m in mentions]
+        self.document = _dominant(mentions, weights, DOCUMENT_MIN_SHARE)
 
     def _within(self, start: int, end: int) -> list[DiseaseMention]:
         i = bisect.bisect_left(self.starts, start)
