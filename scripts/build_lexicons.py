@@ -1095,7 +1095,7 @@ DISEASE_ABBREVIATIONS: dict[str, str] = {
     "LUSC": "squamous cell lung carcinoma",
     "GIST": "gastrointestinal stromal tumor",
     "AML": "acute myeloid leukemia",
-    "CML": "chronic myelogenous leukemia, BCR-ABL1 positive",
+    "CML": "chronic myeloid leukemia",
     "CLL": "chronic lymphocytic leukemia/small lymphocytic lymphoma",
     "MDS": "myelodysplastic syndrome",
     "MPN": "myeloproliferative neoplasm",
