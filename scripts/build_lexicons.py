@@ -1116,8 +1116,9 @@ DISEASE_ABBREVIATIONS: dict[str, str] = {
 }
 """Disease abbreviations used unqualified in oncology text → the MONDO label they stand for
 (written by hand from the oncology literature; they override the ontologies' synonyms, which
-give ``CLL`` to *chronic leukemia* too). They match wherever they stand; other abbreviations
-count only in a document that also names their disease in words."""
+give ``CLL`` to *chronic leukemia* too). Those of four letters or more match wherever they stand;
+three-letter ones (``CRC``, ``HCC``) and every other abbreviation count only in a document that
+also names their disease in words, since three capitals are also someone's initials."""
 _GENERIC_KEYS = frozenset(
     phrase_key(x)
     for x in (
@@ -1245,8 +1246,8 @@ def build_diseases(
     shorter than three characters, that are dictionary words (``ALL``), clinical abbreviations
     (``OS``), or HGNC symbols / aliases or a symbol without its number (``BRCA``); a key that
     names two concepts goes to the concept whose label it is, else it is dropped. Abbreviations
-    outside :data:`DISEASE_ABBREVIATIONS` are marked ``abbreviation``: the matcher counts them only
-    in a document that also names the disease in words.
+    outside :data:`DISEASE_ABBREVIATIONS`, and its three-letter ones, are marked ``abbreviation``:
+    the matcher counts them only in a document that also names the disease in words.
     """
     mondo = json.loads(wheel.text("mondo.json"))
     doid = json.loads(wheel.text("doid.json"))
@@ -1333,7 +1334,9 @@ def build_diseases(
             log.warning("DISEASE_ABBREVIATIONS: %s names %r, which is no neoplasm label of MONDO or DOID", abbrev, label)
             stats[f"known abbreviation without its class: {abbrev}"] += 1
             continue
-        offers[(phrase_key(abbrev), True)] = [(0, cid, abbrev, "known_abbreviation")]
+        # three letters also read as initials (``CML is a consultant``): those need the disease in words too
+        kind = "known_abbreviation" if len(abbrev) > 3 else "abbreviation"
+        offers[(phrase_key(abbrev), True)] = [(0, cid, abbrev, kind)]
     rows: list[list[str]] = []
     for _key, cands in sorted(offers.items()):
         winner, how = resolve_disease_key(cands, concepts, parents)

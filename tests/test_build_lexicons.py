@@ -315,7 +315,7 @@ def test_gene_ids(built):
         ("NSCLC", "MONDO:0005233", "known_abbreviation"),
         ("lung cancer", "MONDO:0008903", "label"),
         ("malignant lung tumour", "MONDO:0008903", "synonym"),  # British spelling
-        ("CRC", "MONDO:0005575", "known_abbreviation"),  # the hand map wins the ambiguity
+        ("CRC", "MONDO:0005575", "abbreviation"),  # the hand map wins the ambiguity; three letters need context
         ("ATLL", "MONDO:0000001", "abbreviation"),  # needs the disease named in words
         ("melanoma", "DOID:1909", "label"),  # a DOID class no MONDO class cites
         ("non- squamous NSCLC", "DOID:0080521", "synonym"),  # MONDO's squamous class cites it: contradictory, not merged

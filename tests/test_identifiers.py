@@ -196,7 +196,6 @@ def test_rs_far_from_the_variant_is_not_taken(annotator: IdentifierAnnotator) ->
     [
         ("non-small cell lung cancer", "MONDO:0005233", "DOID:3908"),
         ("NSCLC", "MONDO:0005233", "DOID:3908"),
-        ("CRC", "MONDO:0005575", "DOID:9256"),
         ("GIST", "MONDO:0011719", "DOID:9253"),
         ("lung adenocarcinomas", "MONDO:0005061", "DOID:3910"),
         ("malignant melanoma", "MONDO:0005105", "DOID:1909"),
@@ -207,6 +206,21 @@ def test_bundled_disease_lexicon(text: str, disease_id: str, doid: str) -> None:
     found = load_disease_lexicon().scan(text)
     assert [(m.concept.disease_id, m.text) for m in found] == [(disease_id, text)]
     assert doid in found[0].concept.ids
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("CRC patients", []),  # three capitals: also initials (CML is a consultant)
+        ("colorectal cancer (CRC); CRC patients", ["colorectal cancer", "CRC", "CRC"]),
+        ("chronic myeloid leukemia (CML)", ["chronic myeloid leukemia", "CML"]),
+        ("CML is a consultant", []),
+    ],
+)
+def test_bundled_three_letter_abbreviations_need_the_disease_in_words(text: str, expected: list[str]) -> None:
+    found = load_disease_lexicon().scan(text)
+    assert [m.text for m in found] == expected
+    assert len({m.concept.disease_id for m in found}) <= 1
 
 
 @pytest.mark.parametrize("text", ["ALL patients", "cancer", "solid tumors", "BRCA mutation carriers", "the OS was", "a tumour mass", "anaplastic lymphoma kinase (ALK)"])
