@@ -76,10 +76,12 @@ def test_disease_inside_a_gene_name(lexicon: DiseaseLexicon, text: str, genes: l
 
 
 DOC = (
-    "Breast cancer is mentioned once. NSCLC is the topic. NSCLC again.\n\n"  # paragraph 1: 0..66
-    "Osimertinib in hepatocellular carcinoma. The T790M mutation confers resistance.\n\n"  # paragraph 2
+    "Breast cancer is mentioned once. NSCLC is the topic. NSCLC again. More NSCLC. Still NSCLC.\n\n"
+    "Osimertinib in hepatocellular carcinoma (HCC). The T790M mutation confers resistance.\n\n"
+    "First approved in breast cancer. The L858R mutation predicts response.\n\n"
     "A paragraph naming no disease at all."
 )
+"""NSCLC has 4 of 8 mentions: the document's dominant type."""
 
 
 @pytest.mark.parametrize(
@@ -89,6 +91,7 @@ DOC = (
         ("Breast cancer is mentioned once.", "breast cancer", "sentence", "Breast cancer"),
         ("The T790M mutation confers resistance.", "hepatocellular carcinoma", "paragraph", "hepatocellular carcinoma"),
         ("A paragraph naming no disease at all.", "non-small cell lung carcinoma", "document", "NSCLC"),  # the dominant type
+        ("The L858R mutation predicts response.", "non-small cell lung carcinoma", "document", "NSCLC"),  # named once in passing: yields
     ],
 )
 def test_disease_choice(lexicon: DiseaseLexicon, sentence: str, label: str, source: str, as_written: str) -> None:
@@ -121,7 +124,7 @@ def test_document_dominant_type(lexicon: DiseaseLexicon, text: str, sections: st
 
 
 def test_paragraph_stops_at_the_section(lexicon: DiseaseLexicon) -> None:
-    text = "Title on NSCLC\nBody about hepatocellular carcinoma. Next sentence."
+    text = "Title on NSCLC\nBody about hepatocellular carcinoma and HCC. Next sentence."
     body = text.index("Body")
     ctx = DiseaseContext(text, lexicon.scan(text), [(0, body, "title"), (body, len(text), "body")])
     start = text.index("Next")

@@ -1,7 +1,8 @@
 """The disease lexicon (``diseases.tsv``: MONDO / Disease Ontology neoplasms) and the choice of a triple's cancer type.
 
 A triple is stated for a cancer type: the one its sentence names, else the one
-its paragraph names most, else the document's dominant one (at least half of its
+its paragraph names most (a type named there only once yields to the document's
+dominant type), else the document's dominant one (at least half of its
 disease mentions, title and abstract counted twice; a multi-cancer paper has none). Names are matched
 like the drug and gene lexicons (:class:`~extractors.nlp.lexicons.phrases.PhraseIndex`:
 hyphens and spaces ignored, longest match), names in any case, abbreviations as
@@ -123,6 +124,9 @@ a pan-cancer or multi-cancer paper has none, and its triples get no document-lev
 HEAD_WEIGHT = 2
 """A mention in the title or abstract counts this many times toward the document's dominant type."""
 HEAD_SECTIONS = frozenset({"title", "abstract"})
+PARAGRAPH_MIN_MENTIONS = 2
+"""A type the paragraph names only once, in passing (``T-DXd, approved in breast cancer, …`` in a lung
+cancer review), gives way to the document's dominant type when the document has one."""
 
 
 def _dominant(mentions: Sequence[DiseaseMention], weights: Sequence[int] | None = None, min_share: float = 0.0) -> DiseaseMention | None:
@@ -173,9 +177,13 @@ class DiseaseContext:
         in_sentence = self._within(start, end)
         if in_sentence:
             return in_sentence[0], "sentence"
-        found = _dominant(self._within(*self.paragraph(start, end)))
+        in_paragraph = self._within(*self.paragraph(start, end))
+        found = _dominant(in_paragraph)
         if found is not None:
-            return found, "paragraph"
+            named = sum(1 for m in in_paragraph if m.concept is found.concept)
+            document = self.document
+            if named >= PARAGRAPH_MIN_MENTIONS or document is None or document.concept is found.concept:
+                return found, "paragraph"
         if self.document is not None:
             return self.document, "document"
         return None, ""
