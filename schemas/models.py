@@ -276,7 +276,8 @@ class Assertion(_Record):
     gene: str
     alteration: str
     outcome: Outcome
-    disease: str = Field(default="", description="the triples' disease; empty when they carry none")
+    disease: str = Field(default="", description="the triples' disease (ontology label); empty when they carry none")
+    disease_ids: list[str] = Field(default_factory=list, description="the disease's MONDO / DOID ids; the first one keys the assertion")
     n_documents: int = Field(description="documents with a supporting triple")
     n_sentences: int = Field(description="distinct evidence sentences")
     n_triples: int = Field(description="supporting triples (rows of the triples table)")

@@ -16,22 +16,15 @@ from schemas.models import Assertion, Triple
 from schemas.vocab import EVIDENCE_LEVELS, EVIDENCE_STRENGTH, assertion_key, assertion_key_id
 
 
-class DiseaseTriple(Triple):
-    """A triple record with a ``disease`` field (as the disease-id work adds it)."""
-
-    disease: str = ""
-
-
 def t(doc: str = "d1", drugs: tuple[str, ...] = ("osimertinib",), gene: str = "EGFR", alteration: str = "C797S", outcome: str = "resistance", *,
-      level: str = "review", confidence: float = 0.5, start: int = 0, status: str = "pending", disease: str | None = None, nct: tuple[str, ...] = ()) -> Triple:
+      level: str = "review", confidence: float = 0.5, start: int = 0, status: str = "pending", disease: str | None = None, nct: tuple[str, ...] = (),
+      disease_ids: tuple[str, ...] = ()) -> Triple:
     fields = {
         "doc_id": doc, "evidence": f"{doc} {start}", "sentence": f"{doc} {start}", "drugs": list(drugs), "gene": gene, "alteration": alteration,
         "outcome": outcome, "evidence_level": level, "confidence": confidence, "sentence_start": start, "sentence_end": start + 10,
-        "curation_status": status, "nct_ids": list(nct),
+        "curation_status": status, "nct_ids": list(nct), "disease": disease or "", "disease_ids": list(disease_ids),
     }
     fields["triple_id"] = f"{doc}-{'+'.join(drugs)}-{gene}-{alteration}-{outcome}-{start}-{disease}"
-    if disease is not None:
-        return DiseaseTriple.model_validate({**fields, "disease": disease})
     return Triple.model_validate(fields)
 
 
@@ -57,6 +50,9 @@ def one(triples: list[Triple]) -> Assertion:
         ([t("d1", disease="lung adenocarcinoma"), t("d2", disease="Lung Adenocarcinoma")], 1),
         ([t("d1", disease="lung adenocarcinoma"), t("d2", disease="squamous cell lung carcinoma")], 2),  # grouped by disease when present
         ([t("d1", disease=""), t("d2")], 1),  # an empty disease is the same as none
+        # one ontology class under two labels is one disease; two classes are two
+        ([t("d1", disease="NSCLC", disease_ids=("MONDO:0005233",)), t("d2", disease="non-small cell lung carcinoma", disease_ids=("MONDO:0005233",))], 1),
+        ([t("d1", disease="lung cancer", disease_ids=("MONDO:0008903",)), t("d2", disease="lung cancer", disease_ids=("MONDO:0005233",))], 2),
         ([], 0),
     ],
 )

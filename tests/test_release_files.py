@@ -174,7 +174,9 @@ def test_released_civic_rows_carry_no_constant_disease(demo: dict[str, object]) 
     tsv = (Path(str(demo["root"])) / "releases" / "1.0.0" / "civic_evidence.tsv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(tsv), delimiter="\t"))
     assert list(rows[0].keys()) == CIVIC_COLUMNS and len(rows) > 5
-    assert {r["disease"] for r in rows} == {""}  # the demo triples carry no disease
+    triples = {t["triple_id"]: t for t in jsonl(Path(str(demo["root"])) / "releases" / "1.0.0" / "triples.jsonl")}
+    assert all(r["disease"] == triples[r["triple_id"]]["disease"] for r in rows)  # each row its own triple's disease
+    assert "Non-small Cell Lung Carcinoma" not in {r["disease"] for r in rows}
 
 
 # ------------------------------------------------------------------ after a curation round

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from pydantic import BaseModel
-
 from schemas.models import Assertion, Triple
 from schemas.vocab import EVIDENCE_STRENGTH, assertion_key, assertion_key_id
 
@@ -25,17 +23,18 @@ CURATED_STATUSES = frozenset({"accepted", "edited"})
 
 
 def triple_disease(t: Triple) -> str:
-    """The triple's disease as text; empty when the record has no ``disease`` field or it is empty."""
-    value = getattr(t, "disease", None)
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    if isinstance(value, dict):
-        value = value.get("name") or value.get("id") or ""
-    return str(value or "")
+    """The triple's disease label; empty when none was read."""
+    return t.disease
+
+
+def disease_key(t: Triple) -> str:
+    """What groups triples by disease: its first ontology id, which two spellings of one label share
+    (``NSCLC`` and ``non-small cell lung carcinoma``); the label when the disease has no id."""
+    return t.disease_ids[0] if t.disease_ids else t.disease
 
 
 def _key(t: Triple) -> tuple[str, ...]:
-    return assertion_key(t.drugs, t.gene, t.alteration, t.outcome, triple_disease(t))
+    return assertion_key(t.drugs, t.gene, t.alteration, t.outcome, disease_key(t))
 
 
 def roll_up(triples: Iterable[Triple]) -> list[Assertion]:
@@ -63,6 +62,7 @@ def roll_up(triples: Iterable[Triple]) -> list[Assertion]:
                 alteration=first.alteration,
                 outcome=first.outcome,
                 disease=triple_disease(first),
+                disease_ids=list(first.disease_ids),
                 n_documents=len({t.doc_id for t in members}),
                 n_sentences=len({(t.doc_id, t.sentence_start, t.sentence_end, t.sentence or t.evidence) for t in members}),
                 n_triples=len(members),
