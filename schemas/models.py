@@ -8,7 +8,7 @@ from ``schemas.vocab``.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.vocab import (
     EXTRACTABLE_SECTIONS,
@@ -136,6 +136,11 @@ class Triple(_Record):
     evidence_end: int = 0
     sentence: str = ""
     """The whole sentence, clean text[sentence_start:sentence_end]."""
+    evidence_text: str = ""
+    """``evidence`` as clean text, clean text[evidence_start:evidence_end]: Markdown emphasis and
+    LaTeX math marks removed, as in ``sentence`` (``(n=20)`` where ``evidence`` has ``($n=20$)``).
+    ``evidence`` stays the exact source substring the guideline asks for; this one is for reading
+    and display. Filled from ``evidence`` when a producer gives no clean form."""
     alteration_type: str = ""
     """The variant grammar's type of the alteration: substitution, exon 20 insertion, fusion, amplification …"""
     hgvs: str = ""
@@ -165,6 +170,12 @@ class Triple(_Record):
     """The disease as written (``NSCLC``)."""
     disease_source: DiseaseSource = ""
     """Where the disease was read: ``sentence``, ``paragraph`` or ``document`` (its dominant cancer type)."""
+
+    @model_validator(mode="after")
+    def _evidence_text_defaults_to_evidence(self) -> Triple:
+        if not self.evidence_text:
+            self.evidence_text = self.evidence
+        return self
 
 
 # Parts of a ``Trial``: ClinicalTrials.gov v2 fields in snake_case, as strings the way the

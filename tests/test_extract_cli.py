@@ -84,3 +84,19 @@ def test_corpus_extract_is_deterministic_and_scores_above_floor(shared_dir: Path
     for row in map(json.loads, a.read_text(encoding="utf-8").splitlines()):
         assert {"doc_id", "evidence", "drugs", "drug_class", "gene", "alteration", "outcome", "measures", "evidence_level", "nct_ids", "triple_id"} <= row.keys()
         assert 20 <= len(row["evidence"]) <= 300
+
+
+def test_evidence_is_the_source_substring_and_evidence_text_the_clean_one(tmp_path: Path) -> None:
+    src = tmp_path / "marked.txt"
+    src.write_text(
+        "Background\n\nThe *EGFR* C797S mutation conferred resistance to osimertinib in 12 patients ($n=12$, $P=0.001$).\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "t.jsonl"
+    proc = run_cli("extract", str(src), "--out", str(out), "--ner-model", "none")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    row = next(r for r in rows if r["alteration"] == "C797S")
+    assert row["evidence"] in src.read_text(encoding="utf-8") and "$n=12$" in row["evidence"]
+    assert "$" not in row["evidence_text"] and "*EGFR*" not in row["evidence_text"]
+    assert "(n=12, P=0.001)" in row["evidence_text"] and "EGFR C797S" in row["evidence_text"]

@@ -185,7 +185,7 @@ def extract_document(nlp: Language, doc: Document, *, raw_text: str | None = Non
                 )
             ev = raw_evidence(raw_text, doc, t.evidence_start, t.evidence_end)
             if ev is not None and ev != t.evidence:
-                t = t.model_copy(update={"evidence": ev})
+                t = t.model_copy(update={"evidence": ev, "evidence_text": t.evidence})
             triples.append(t)
     if len(triples) > 1 and c_start:
         from extractors.nlp.merge import merge_by_key

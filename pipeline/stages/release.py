@@ -182,7 +182,7 @@ def civic_rows(triples: list[Triple]) -> list[dict[str, Any]]:
                 "significance": significance,
                 "evidence_level": level_map.get(t.evidence_level, "E"),
                 "source": t.source_id or t.doc_id,
-                "statement": t.evidence,
+                "statement": t.evidence_text,
                 "triple_id": t.triple_id,
             }
         )
