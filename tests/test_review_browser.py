@@ -93,6 +93,7 @@ def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     from pipeline.config import load_settings
     from pipeline.curation import decisions
     from pipeline.curation.webapp import build_server
+    from pipeline.stages.assertions import roll_up
     from schemas.vocab import triple_key_id
 
     shutil.copytree(demo_run, tmp_path / "d")
@@ -106,7 +107,7 @@ def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     docs_path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
     extracted = _jsonl(work / "normalized" / "triples.jsonl")
     settings = load_settings(None, env={}, overrides={"pipeline": {"workdir": str(work), "releases_dir": str(releases)}})
-    server = build_server(settings, "127.0.0.1", 0)
+    server = build_server(settings, "127.0.0.1", 0, roll_up=roll_up)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_port}/"

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.curation import decisions, review
+from pipeline.stages.assertions import roll_up
 from pipeline.state.db import StateDB
 from schemas.files import write_jsonl
 from schemas.models import Document, Trial, Triple
@@ -66,7 +67,7 @@ def settings(tmp_path: Path):
 def client(settings):
     from pipeline.curation.webapp import create_app
 
-    app = create_app(settings, curator="tester")
+    app = create_app(settings, roll_up=roll_up, curator="tester")
     app.testing = True
     return app.test_client()
 

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.config import load_settings
 from pipeline.curation import review
+from pipeline.stages.assertions import roll_up
 from schemas.files import write_jsonl
 from schemas.models import Document, Triple
 
@@ -62,7 +63,7 @@ def settings(tmp_path: Path):
 def client(settings):
     from pipeline.curation.webapp import create_app
 
-    app = create_app(settings, curator="tester")
+    app = create_app(settings, roll_up=roll_up, curator="tester")
     app.testing = True
     return app.test_client()
 
@@ -125,7 +126,7 @@ def test_payloads_do_not_execute_in_chromium(settings):
 
     from pipeline.curation.webapp import build_server
 
-    server = build_server(settings, "127.0.0.1", 0, curator="tester")
+    server = build_server(settings, "127.0.0.1", 0, roll_up=roll_up, curator="tester")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -173,7 +174,7 @@ def test_write_with_wrong_token_is_refused(client, settings):
 def test_token_from_another_session_is_refused(settings, client):
     from pipeline.curation.webapp import create_app
 
-    other = create_app(settings).test_client()
+    other = create_app(settings, roll_up=roll_up).test_client()
     foreign = _token(other.get("/").get_data(as_text=True))
     client.get("/")
     assert _decide(client, foreign).status_code == 403
@@ -303,7 +304,7 @@ def test_bad_confidence_filter_is_a_400(client):
 def test_binds_loopback_by_default(settings):
     from pipeline.curation.webapp import build_server
 
-    server = build_server(settings, port=0)
+    server = build_server(settings, port=0, roll_up=roll_up)
     try:
         assert server.server_address[0] == "127.0.0.1"
     finally:

@@ -132,6 +132,7 @@ def register(app: typer.Typer) -> None:
 
         from pipeline.curation import decisions, review
         from pipeline.curation.webapp import build_server
+        from pipeline.stages.assertions import roll_up
         from schemas.errors import OncoTriplesError
 
         settings = _settings(config, workdir, releases_dir)
@@ -141,7 +142,7 @@ def register(app: typer.Typer) -> None:
         except OncoTriplesError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from exc
-        server = build_server(settings, host, port, curator=curator)
+        server = build_server(settings, host, port, roll_up=roll_up, curator=curator)
         shown = f"[{host}]" if ":" in host else host
         typer.echo(f"review queue on http://{shown}:{server.server_port}/ (Ctrl-C to stop)", err=True)
         if host not in ("127.0.0.1", "localhost", "::1"):

@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from pipeline.sources.rawstore import safe_name
 from pipeline.state.db import Decision
 from schemas.errors import InputError, OncoTriplesError
 from schemas.files import read_jsonl
-from schemas.models import Document, Trial, Triple
+from schemas.models import Assertion, Document, Trial, Triple
 from schemas.spreadsheet import FORMULA_START, delimited_bytes, restore
 from schemas.vocab import (
     DECISIONS,
@@ -193,6 +193,33 @@ def build_review_table(settings: Settings, triples: list[Triple] | None = None) 
     return ReviewTable(items=items, documents=load_documents(settings), settings=settings)
 
 
+# ------------------------------------------------------------------ assertions rolled up from the review table
+
+RollUp = Callable[[Iterable[Triple]], list[Assertion]]
+"""The release's roll-up (``pipeline.stages.assertions.roll_up``), handed in by the CLI: the stages
+layer sits above curation, so curation takes the function rather than importing it."""
+
+
+@dataclass
+class ReviewAssertion:
+    """One rolled-up assertion with the review items of its supporting triples (in ``triple_ids`` order)."""
+
+    assertion: Assertion
+    supporting: list[ReviewItem]
+
+    @property
+    def conflicting(self) -> bool:
+        return self.assertion.n_conflicting > 0
+
+
+def review_assertions(table: ReviewTable, roll_up: RollUp) -> list[ReviewAssertion]:
+    """The assertions the next release would write from this table: every triple curation keeps
+    (rejected ones left out), edited ones with their corrected fields, rolled up by ``roll_up``."""
+    kept = [i.current for i in table.items if i.status != "rejected"]
+    by_id = table.by_id()
+    return [ReviewAssertion(a, [by_id[tid] for tid in a.triple_ids]) for a in roll_up(kept)]
+
+
 # ------------------------------------------------------------------ the sentence in its paragraph
 
 REGISTRY_SECTION_PREFIX = "registry:"
@@ -301,9 +328,13 @@ class Filters:
     outcomes: list[str] = field(default_factory=list)
     min_confidence: float | None = None
     max_confidence: float | None = None
+    triple_ids: list[str] = field(default_factory=list)
 
     def matches(self, item: ReviewItem) -> bool:
         t = item.current
+        ids = {i.strip() for i in self.triple_ids if i.strip()}
+        if ids and item.triple_id not in ids:
+            return False
         statuses = {s.strip().lower() for s in self.statuses if s.strip()}
         if "open" in statuses:
             statuses |= OPEN_STATUSES

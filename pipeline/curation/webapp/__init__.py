@@ -84,6 +84,7 @@ def _filters_from_request() -> tuple[review.Filters, dict[str, Any]]:
         outcomes=[o for o in args.getlist("outcome") if o.strip()],
         min_confidence=_float_arg("min_conf"),
         max_confidence=_float_arg("max_conf"),
+        triple_ids=[t for t in args.getlist("triple") if t.strip()],
     )
     form = {
         "status": status,
@@ -94,6 +95,7 @@ def _filters_from_request() -> tuple[review.Filters, dict[str, Any]]:
         "min_conf": args.get("min_conf", ""),
         "max_conf": args.get("max_conf", ""),
         "order": "asc" if args.get("order") == "asc" else "desc",
+        "triple": args.get("triple", ""),
     }
     return filters, form
 
@@ -134,6 +136,19 @@ def _card(item: review.ReviewItem, table: review.ReviewTable) -> dict[str, Any]:
     }
 
 
+def _support(item: review.ReviewItem, table: review.ReviewTable) -> dict[str, Any]:
+    """One supporting sentence of an assertion: marked sentence, source, status and its card's address."""
+    t = item.current
+    sentence = table.context(item).sentence
+    return {
+        "item": item,
+        "t": t,
+        "segments": review.highlight_segments(sentence, t),
+        "links": review.source_links(t, table.documents.get(t.doc_id)),
+        "card_url": url_for("queue", status="all", triple=item.triple_id),
+    }
+
+
 def _undo_target(settings: Settings, table: review.ReviewTable) -> dict[str, Any] | None:
     """What "undo the last decision" withdraws: the newest standing decision, described for the curator."""
     d = decisions.newest_standing_decision(settings)
@@ -157,8 +172,9 @@ def _triple_state(settings: Settings, triple_id: str) -> dict[str, Any]:
     return out
 
 
-def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str] | None = None) -> Flask:
-    """Build the review app for one settings object (work directory + state database)."""
+def create_app(settings: Settings, *, roll_up: review.RollUp, curator: str = "", allowed_hosts: set[str] | None = None) -> Flask:
+    """Build the review app for one settings object (work directory + state database);
+    ``roll_up`` is the release's roll-up, which the assertions view applies to the reviewed triples."""
     app = Flask(__name__, static_folder="static", template_folder="templates")
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),
@@ -215,6 +231,27 @@ def create_app(settings: Settings, *, curator: str = "", allowed_hosts: set[str]
             next_open_url=url_for("queue", **(request.args.to_dict() | {"status": DEFAULT_STATUS})),
         )
 
+    @app.get("/assertions")
+    def assertions():  # noqa: ANN202
+        """The triples rolled up as the release's assertions table, each row expandable to its
+        supporting sentences; decisions stay on the triples' cards, which every sentence links."""
+        args = request.args
+        gene = args.get("gene", "").strip().upper()
+        only_conflicting = args.get("conflicting") == "1"
+        table = review.build_review_table(settings)
+        rows = review.review_assertions(table, roll_up)
+        genes = sorted({r.assertion.gene for r in rows})
+        shown = [r for r in rows if (not gene or r.assertion.gene == gene) and (r.conflicting or not only_conflicting)]
+        return render_template(
+            "assertions.html",
+            rows=[{"a": r.assertion, "conflicting": r.conflicting, "support": [_support(i, table) for i in r.supporting]} for r in shown],
+            n_assertions=len(rows),
+            n_rejected=table.counts()["rejected"],
+            genes=genes,
+            form={"gene": gene, "conflicting": only_conflicting},
+            counts=table.counts(),
+        )
+
     @app.post("/decide")
     def decide():  # noqa: ANN202
         f = request.form
@@ -269,10 +306,10 @@ def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json" or request.headers.get("X-Requested-With") == "fetch"
 
 
-def build_server(settings: Settings, host: str = "127.0.0.1", port: int = 8765, *, curator: str = "") -> BaseWSGIServer:
+def build_server(settings: Settings, host: str = "127.0.0.1", port: int = 8765, *, roll_up: review.RollUp, curator: str = "") -> BaseWSGIServer:
     """A threaded WSGI server for the app (``port=0`` picks a free port; see ``server.server_port``)."""
     extra = {host} if host not in ("0.0.0.0", "::") else {"*"}
-    app = create_app(settings, curator=curator, allowed_hosts=extra)
+    app = create_app(settings, roll_up=roll_up, curator=curator, allowed_hosts=extra)
     return make_server(host, port, app, threaded=True)
 
 
