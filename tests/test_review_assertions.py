@@ -38,13 +38,18 @@ def _triples() -> list[Triple]:
     ]
 
 
-@pytest.fixture()
-def settings(tmp_path: Path):
+def workdir_settings(tmp_path: Path):
+    """Settings over a work directory holding ``_triples()`` and their documents' metadata."""
     work = tmp_path / "work"
     write_jsonl(work / "normalized" / "triples.jsonl", _triples())
     write_jsonl(work / "normalized" / "documents.jsonl",
                 [Document(doc_id=d, text="", source="pubmed", source_id=d[4:], pmid=d[4:]) for d in ("pmid11111111", "pmid22222222", "pmid33333333")])
     return load_settings(None, env={}, overrides={"pipeline": {"workdir": str(work), "releases_dir": str(tmp_path / "rel")}})
+
+
+@pytest.fixture()
+def settings(tmp_path: Path):
+    return workdir_settings(tmp_path)
 
 
 @pytest.fixture()

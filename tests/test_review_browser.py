@@ -247,3 +247,66 @@ def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     c = triples[cls]
     assert (c["drugs"], c["drug_class"], c["curation_status"]) == (["erlotinib", "gefitinib"], False, "edited")
     assert all(t["curated_triple_id"] == tid for tid, t in triples.items() if t["curation_status"] != "edited")
+
+
+def test_assertions_view_to_card_and_back(tmp_path: Path) -> None:
+    """Open the assertions view, expand a conflicting row, follow a supporting sentence to its
+    card, reject it there with the keyboard, and see the roll-up drop it (and the conflict)."""
+    from test_review_assertions import workdir_settings
+
+    from pipeline.curation.webapp import build_server
+    from pipeline.stages.assertions import roll_up
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not installed (run scripts/ci_browser_setup.sh)")
+    settings = workdir_settings(tmp_path)
+    server = build_server(settings, "127.0.0.1", 0, roll_up=roll_up, curator="tester")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with browser_or_skip() as browser:
+            page = browser.new_page()
+            errors: list[str] = []
+            dialogs: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.goto(base + "/")
+            page.wait_for_selector("body[data-ready='1']")
+            page.click("#to-assertions")
+            page.wait_for_url("**/assertions")
+            assert page.evaluate("window.__xss === undefined") and dialogs == []
+            assert page.locator("tbody.assertion").count() == 3
+            assert page.locator("tbody.assertion[data-conflicting='1']").count() == 2
+            sentence = page.locator("li.sentence[data-triple-id='t_c']")
+            assert not sentence.is_visible()
+            row = page.locator("tbody.assertion", has=sentence)
+            row.locator("details.support summary").click()
+            sentence.wait_for(state="visible")
+            assert sentence.locator("mark.hl-gene").inner_text() == "EGFR"
+            assert sentence.locator("a.source-link").get_attribute("href") == "https://pubmed.ncbi.nlm.nih.gov/33333333/"
+
+            sentence.locator("a.to-card").click()
+            page.wait_for_url("**triple=t_c**")
+            page.wait_for_selector("body[data-ready='1']")
+            assert page.locator("article.card").evaluate_all("cs => cs.map(c => c.dataset.tripleId)") == ["t_c"]
+            card = page.locator("article[data-triple-id='t_c']")
+            card.click(position={"x": 5, "y": 5})
+            page.wait_for_selector("article[data-triple-id='t_c'].sel")
+            page.keyboard.press("r")
+            page.wait_for_selector("article[data-triple-id='t_c'].rejecting")
+            page.keyboard.press("3")  # wrong_outcome
+            page.wait_for_selector("article[data-triple-id='t_c'][data-status='rejected']")
+
+            page.click("#one-triple a[href='/assertions']")
+            page.wait_for_url("**/assertions")
+            assert page.locator("tbody.assertion").count() == 2
+            assert page.locator("tbody.assertion[data-conflicting='1']").count() == 0
+            assert page.locator("li.sentence[data-triple-id='t_c']").count() == 0
+            assert errors == [] and dialogs == []
+    finally:
+        server.shutdown()
+        server.server_close()
+    from pipeline.curation import review
+
+    assert review.latest_decisions(settings)["t_c"]["reason"] == "wrong_outcome"
