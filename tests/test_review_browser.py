@@ -12,6 +12,7 @@ never ``playwright install``).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import threading
 from collections.abc import Iterator
@@ -247,6 +248,15 @@ def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     c = triples[cls]
     assert (c["drugs"], c["drug_class"], c["curation_status"]) == (["erlotinib", "gefitinib"], False, "edited")
     assert all(t["curated_triple_id"] == tid for tid, t in triples.items() if t["curation_status"] != "edited")
+    # the review page's assertions view rolls up what the release rolled up
+    from pipeline.curation.webapp import create_app
+
+    html = create_app(settings, roll_up=roll_up).test_client().get("/assertions").get_data(as_text=True)
+    released = [json.loads(line) for line in (rel / "assertions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    shown = re.findall(r'data-assertion-id="([^"]+)"', html)
+    assert len(shown) == len(released) > 1
+    assert shown == [a["assertion_id"] for a in released]
+    assert sorted(re.findall(r'<li class="sentence[^"]*" data-triple-id="([^"]+)"', html)) == sorted(tid for a in released for tid in a["triple_ids"])
 
 
 def test_assertions_view_to_card_and_back(tmp_path: Path) -> None:
