@@ -173,6 +173,8 @@ def test_supporting_sentence_marks_terms_links_source_and_card(client):
     card_html = client.get(_q(li, "a", "to-card")[0].get("href")).get_data(as_text=True)
     assert re.findall(r'<article [^>]*data-triple-id="([^"]+)"', card_html) == ["t_a"]
     assert 'id="one-triple"' in card_html and 'href="/assertions"' in card_html
+    # from there, "next unreviewed" goes back to the whole queue
+    assert re.search(r'id="next-unreviewed" class="button" href="/\?status=open" data-more="1"', card_html)
 
 
 def test_assertions_view_escapes_document_text(client):

@@ -228,7 +228,7 @@ def create_app(settings: Settings, *, roll_up: review.RollUp, curator: str = "",
             csrf_token=_csrf_token(),
             default_curator=default_curator,
             next_url=request.full_path.rstrip("?"),
-            next_open_url=url_for("queue", **(request.args.to_dict() | {"status": DEFAULT_STATUS})),
+            next_open_url=url_for("queue", **({k: v for k, v in request.args.to_dict().items() if k != "triple"} | {"status": DEFAULT_STATUS})),
         )
 
     @app.get("/assertions")
