@@ -75,9 +75,10 @@ def _q(el, tag: str, cls: str = "", **attrs: str) -> list:
 
 
 def _rows(html: str) -> dict[str, dict[str, object]]:
-    """Each assertion row as ``{label: {counts…, conflicting, support: [(triple_id, status, doc, card href)]}}``."""
+    """Each assertion row as ``{label: {counts…, conflicting, support: [(triple_id, status, doc, card href)], conflicts: [labels]}}``."""
     root = lxml.html.fromstring(html)
     out: dict[str, dict[str, object]] = {}
+    labels: dict[str, str] = {}
     for body in _q(root, "tbody", "assertion"):
         cell = {td.get("data-role"): td.text_content().strip() for td in body.xpath(".//tr[@class='row']/td[@data-role]")}
         label = " ".join(_q(body, "td", "triple")[0].text_content().split())
@@ -86,8 +87,11 @@ def _rows(html: str) -> dict[str, dict[str, object]]:
         out[label] = {
             "docs": int(cell["n_documents"]), "sentences": int(cell["n_sentences"]), "triples": int(cell["n_triples"]),
             "best": cell["best_evidence_level"], "conflicting": body.get("data-conflicting") == "1", "curated": int(cell["n_curated"]),
-            "support": support,
+            "support": support, "conflicts": body.xpath(".//p[@data-role='conflicts']/a/@data-assertion-ref"),
         }
+        labels[body.get("data-assertion-id")] = label
+    for row in out.values():
+        row["conflicts"] = [labels[ref] for ref in row["conflicts"]]
     return out
 
 
@@ -105,25 +109,25 @@ def _support(*tids_status: tuple[str, str]) -> list[tuple[str, str, str, str]]:
     ("decisions", "expected"),
     [
         pytest.param([], {
-            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending"))},
-            EGFR_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": True, "curated": 0, "support": _support(("t_c", "pending"))},
+            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending")), "conflicts": []},
+            EGFR_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": True, "curated": 0, "support": _support(("t_c", "pending")), "conflicts": [EGFR_S]},
             EGFR_S: {"docs": 2, "sentences": 2, "triples": 2, "best": "clinical_trial", "conflicting": True, "curated": 0,
-                     "support": _support(("t_a", "pending"), ("t_b", "pending"))},
+                     "support": _support(("t_a", "pending"), ("t_b", "pending")), "conflicts": [EGFR_R]},
         }, id="as-extracted"),
         pytest.param([("t_c", "reject", {"reason": "wrong_outcome"}), ("t_a", "accept", {})], {
-            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending"))},
+            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending")), "conflicts": []},
             EGFR_S: {"docs": 2, "sentences": 2, "triples": 2, "best": "clinical_trial", "conflicting": False, "curated": 1,
-                     "support": _support(("t_a", "accepted"), ("t_b", "pending"))},
+                     "support": _support(("t_a", "accepted"), ("t_b", "pending")), "conflicts": []},
         }, id="rejected-triple-drops-out-and-its-conflict-with-it"),
         pytest.param([("t_a", "reject", {"reason": "not_asserted"})], {
-            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending"))},
-            EGFR_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": True, "curated": 0, "support": _support(("t_c", "pending"))},
-            EGFR_S: {"docs": 1, "sentences": 1, "triples": 1, "best": "preclinical", "conflicting": True, "curated": 0, "support": _support(("t_b", "pending"))},
+            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending")), "conflicts": []},
+            EGFR_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": True, "curated": 0, "support": _support(("t_c", "pending")), "conflicts": [EGFR_S]},
+            EGFR_S: {"docs": 1, "sentences": 1, "triples": 1, "best": "preclinical", "conflicting": True, "curated": 0, "support": _support(("t_b", "pending")), "conflicts": [EGFR_R]},
         }, id="rejecting-the-best-evidence-lowers-the-row"),
         pytest.param([("t_c", "edit", {"drugs": "osimertinib", "gene": "EGFR", "alteration": "L858R", "outcome": "sensitivity"})], {
-            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending"))},
+            ALK_R: {"docs": 1, "sentences": 1, "triples": 1, "best": "clinical_trial", "conflicting": False, "curated": 0, "support": _support(("t_x", "pending")), "conflicts": []},
             EGFR_S: {"docs": 3, "sentences": 3, "triples": 3, "best": "clinical_trial", "conflicting": False, "curated": 1,
-                     "support": _support(("t_a", "pending"), ("t_b", "pending"), ("t_c", "edited"))},
+                     "support": _support(("t_a", "pending"), ("t_b", "pending"), ("t_c", "edited")), "conflicts": []},
         }, id="an-edited-outcome-moves-the-triple"),
     ],
 )
@@ -192,3 +196,24 @@ def test_every_triple_rejected_leaves_no_assertion(client):
         client.post("/decide", data={"csrf_token": token, "triple_id": t.triple_id, "decision": "reject", "reason": "other"})
     html = client.get("/assertions").get_data(as_text=True)
     assert _rows(html) == {} and "No assertions" in html and "4 rejected triple(s)" in html
+
+
+@pytest.mark.parametrize(
+    ("diseases", "expected"),
+    [
+        # (outcome, disease) of three triples of one drugs · gene · alteration -> each row's conflicting rows
+        ([("sensitivity", "NSCLC"), ("resistance", "breast cancer"), ("sensitivity", "breast cancer")],
+         {("sensitivity", "NSCLC"): [("resistance", "breast cancer")],
+          ("resistance", "breast cancer"): [("sensitivity", "NSCLC"), ("sensitivity", "breast cancer")],
+          ("sensitivity", "breast cancer"): [("resistance", "breast cancer")]}),
+        ([("sensitivity", "NSCLC"), ("sensitivity", "breast cancer")],
+         {("sensitivity", "NSCLC"): [], ("sensitivity", "breast cancer"): []}),
+    ],
+)
+def test_conflicting_rows_are_what_n_conflicting_counts(diseases, expected):
+    triples = [_t(f"t{i}", f"pmid{i}", "EGFR L858R and osimertinib.", outcome=o, disease=d) for i, (o, d) in enumerate(diseases)]
+    table = review.ReviewTable(items=[review.ReviewItem(original=t, current=t, status="pending") for t in triples])
+    rows = review.review_assertions(table, roll_up)
+    got = {(r.assertion.outcome, r.assertion.disease): sorted((b.outcome, b.disease) for b in r.conflicts_with) for r in rows}
+    assert got == expected
+    assert all(sum(b.n_triples for b in r.conflicts_with) == r.assertion.n_conflicting for r in rows)

@@ -46,6 +46,7 @@ from schemas.vocab import (
     REVIEW_STATUS_ORDER,
     SOURCE_CTGOV,
     SOURCE_PUBMED,
+    assertion_key,
     norm_alteration_key,
     sorted_drugs,
 )
@@ -206,10 +207,17 @@ class ReviewAssertion:
 
     assertion: Assertion
     supporting: list[ReviewItem]
+    conflicts_with: list[Assertion] = field(default_factory=list)
+    """The rows stating another outcome for the same drugs · gene · alteration (what ``n_conflicting`` counts)."""
 
     @property
     def conflicting(self) -> bool:
         return self.assertion.n_conflicting > 0
+
+
+def _claim(a: Assertion) -> tuple[str, ...]:
+    """Drugs · gene · alteration of an assertion, normalized as its key is."""
+    return assertion_key(a.drugs, a.gene, a.alteration, a.outcome)[:3]
 
 
 def review_assertions(table: ReviewTable, roll_up: RollUp) -> list[ReviewAssertion]:
@@ -217,7 +225,14 @@ def review_assertions(table: ReviewTable, roll_up: RollUp) -> list[ReviewAsserti
     (rejected ones left out), edited ones with their corrected fields, rolled up by ``roll_up``."""
     kept = [i.current for i in table.items if i.status != "rejected"]
     by_id = table.by_id()
-    return [ReviewAssertion(a, [by_id[tid] for tid in a.triple_ids]) for a in roll_up(kept)]
+    rows = roll_up(kept)
+    by_claim: dict[tuple[str, ...], list[Assertion]] = {}
+    for a in rows:
+        by_claim.setdefault(_claim(a), []).append(a)
+    return [
+        ReviewAssertion(a, [by_id[tid] for tid in a.triple_ids], [b for b in by_claim[_claim(a)] if b.outcome != a.outcome])
+        for a in rows
+    ]
 
 
 # ------------------------------------------------------------------ the sentence in its paragraph

@@ -244,7 +244,7 @@ def create_app(settings: Settings, *, roll_up: review.RollUp, curator: str = "",
         shown = [r for r in rows if (not gene or r.assertion.gene == gene) and (r.conflicting or not only_conflicting)]
         return render_template(
             "assertions.html",
-            rows=[{"a": r.assertion, "conflicting": r.conflicting, "support": [_support(i, table) for i in r.supporting]} for r in shown],
+            rows=[{"a": r.assertion, "conflicting": r.conflicting, "conflicts": r.conflicts_with, "support": [_support(i, table) for i in r.supporting]} for r in shown],
             n_assertions=len(rows),
             n_rejected=table.counts()["rejected"],
             genes=genes,
