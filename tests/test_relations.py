@@ -134,7 +134,7 @@ def test_variant_table_gives_a_second_gene_reading(alt_gene, genes, table, expec
     alt = AltMention(27, 32, "E545K", alt_gene, "E545K", "substitution")
     sent = Sentence(0, 0, len(text), "body", 0)
     facts = DocumentFacts(text, [sent], [], [alt], genes, "")
-    assert gene_readings(alt, _therapy("drugx"), facts, sent, {}, table, {}) == expected
+    assert gene_readings(infer_gene(alt, _therapy("drugx"), facts, sent, {}, table, {}), alt, table) == expected
 
 
 # ---------------------------------------------------------------- candidates

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from table_files import jsonl, read_csv, write_csv
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -182,20 +183,6 @@ def test_released_civic_rows_carry_no_constant_disease(demo: dict[str, object]) 
 # ------------------------------------------------------------------ after a curation round
 
 
-def read_export(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 @pytest.fixture()
@@ -206,7 +193,7 @@ def curated(demo: dict[str, object], tmp_path: Path) -> dict[str, object]:
     work = ["--workdir", root / "work"]
     out = tmp_path / "review.csv"
     cli("review", "export", "--out", out, *work)
-    rows = read_export(out)
+    rows = read_csv(out)
     rows[0].update(decision="reject", reason="wrong_drug")
     rows[1].update(decision="reject", reason="duplicate")
     new_outcome = "investigation" if rows[2]["outcome"] != "investigation" else "resistance"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from review_client import csrf_token, review_client
 
 from pipeline.config import load_settings
 from pipeline.curation import review
@@ -54,17 +55,10 @@ def settings(tmp_path: Path):
 
 @pytest.fixture()
 def client(settings):
-    from pipeline.curation.webapp import create_app
-
-    app = create_app(settings, roll_up=roll_up, curator="tester")
-    app.testing = True
-    return app.test_client()
+    return review_client(settings)
 
 
-def _token(client) -> str:
-    m = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True))
-    assert m
-    return m.group(1)
+_token = csrf_token
 
 
 def _q(el, tag: str, cls: str = "", **attrs: str) -> list:

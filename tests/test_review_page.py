@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from review_client import csrf_token, review_client
 
 from pipeline.config import load_settings
 from pipeline.curation import decisions, review
-from pipeline.stages.assertions import roll_up
 from pipeline.state.db import StateDB
 from schemas.files import write_jsonl
 from schemas.models import Document, Trial, Triple
@@ -65,17 +65,10 @@ def settings(tmp_path: Path):
 
 @pytest.fixture()
 def client(settings):
-    from pipeline.curation.webapp import create_app
-
-    app = create_app(settings, roll_up=roll_up, curator="tester")
-    app.testing = True
-    return app.test_client()
+    return review_client(settings)
 
 
-def _token(client) -> str:
-    m = re.search(r'<meta name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True))
-    assert m
-    return m.group(1)
+_token = csrf_token
 
 
 def _card(html: str, tid: str) -> str:

@@ -8,14 +8,13 @@ drops an earlier edit, and ``extract --out DIR`` is refused before any work is d
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from table_files import jsonl, read_csv, write_csv
 from typer.testing import CliRunner
 
 from pipeline.cli import app
@@ -41,20 +40,6 @@ def run(root: Path, *, ok: bool = True):
     return cli("run", "--offline", "--ner-model", "none", *opts(root), ok=ok)
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0].keys()), lineterminator="\n")
-    w.writeheader()
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def latest(root: Path) -> dict:

@@ -206,22 +206,14 @@ def infer_gene(
     return None
 
 
-def gene_readings(
-    alt: AltMention,
-    therapy: Therapy,
-    facts: DocumentFacts,
-    alt_sent: Sentence,
-    targets: Mapping[str, tuple[str, ...]],
-    variant_genes: Mapping[str, str],
-    known: Mapping[str, str],
-) -> list[tuple[str, str]]:
-    """The inferred (gene, how), and the variant–gene table's gene as a second reading when it differs.
+def gene_readings(first: tuple[str, str] | None, alt: AltMention, variant_genes: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The inferred (gene, how) of :func:`infer_gene`, and the variant–gene table's gene as a second
+    reading when it differs.
 
     ``HER2-positive cells transduced with E545K``: the nearest gene is not the variant's, while
     the table knows E545K as a PIK3CA change. Both readings become candidates and the relation
     model, which sees how each gene was found, decides.
     """
-    first = infer_gene(alt, therapy, facts, alt_sent, targets, variant_genes, known)
     if first is None:
         return []
     out = [first]
@@ -282,7 +274,7 @@ def document_candidates(
                 continue  # a sentence naming its own specific change asserts about that one
             for therapy in therapies[j]:
                 for alt in alts:
-                    for gene, how in gene_readings(alt, therapy, facts, s_alt, targets, variant_genes, known):
+                    for gene, how in gene_readings(infer_gene(alt, therapy, facts, s_alt, targets, variant_genes, known), alt, variant_genes):
                         out.append(
                             Candidate(
                                 therapy, alt, gene, how, s_drug, s_alt,
