@@ -105,6 +105,9 @@ class PipelineSettings(_Section):
     state_db: str = Field("", description="SQLite state database; empty means <workdir>/state.sqlite")
     ner_model: str = Field("bundled", description="bundled | none | an installed scispaCy package name")
     demo_dir: str = Field("", description="raw-store snapshot used by --offline; empty means the bundled demo")
+    workers: int = Field(0, ge=0, description="extraction worker processes (Dask LocalCluster); 0 means the cores available, 1 the serial path")
+    scheduler: str = Field("", description="address of a running Dask scheduler (tcp://host:8786) to extract on instead of local workers")
+    scheduler_timeout: float = Field(10.0, gt=0, description="seconds to wait for the Dask scheduler to answer")
     source_date_epoch: int | None = Field(
         None, ge=0, description="release creation time in Unix seconds (SOURCE_DATE_EPOCH, reproducible builds); unset means now"
     )
@@ -136,6 +139,8 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "ONCOTRIPLES_RELEASES_DIR": ("pipeline", "releases_dir"),
     "ONCOTRIPLES_STATE_DB": ("pipeline", "state_db"),
     "ONCOTRIPLES_NER_MODEL": ("pipeline", "ner_model"),
+    "ONCOTRIPLES_WORKERS": ("pipeline", "workers"),
+    "ONCOTRIPLES_SCHEDULER": ("pipeline", "scheduler"),
     "ONCOTRIPLES_CTGOV_URL": ("ctgov", "url"),
     "ONCOTRIPLES_EUTILS_URL": ("ncbi", "eutils_url"),
     "ONCOTRIPLES_BIOC_URL": ("ncbi", "bioc_url"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any
 
 import typer
@@ -118,6 +119,9 @@ def filter_third_party_warnings(verbose: int) -> None:
     """
     level = logging.WARNING if verbose >= 1 else logging.ERROR
     logging.captureWarnings(True)
+    # Dask sets its loggers' levels from its config when imported (after this), and its worker
+    # processes inherit the environment: say it there
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", ("error", "warning", "info")[min(verbose, 2)])
     for name in THIRD_PARTY_LOGGERS:
         logging.getLogger(name).setLevel(level)
 

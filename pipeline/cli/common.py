@@ -17,6 +17,13 @@ from schemas.exit_codes import ExitCode
 NER_MODEL_OPTION = "--ner-model"
 """The option that names the NER model, in every command (``mentions`` also takes ``--model``)."""
 NER_MODEL_HELP = "NER model: bundled | none | installed scispaCy package (e.g. en_ner_bc5cdr_md) | pipeline path"
+WORKERS_OPTION = "--workers"
+WORKERS_HELP = (
+    "extraction worker processes (a Dask LocalCluster, one thread each); default: the cores available "
+    "to this process (a small batch is then extracted serially); 1: serial"
+)
+SCHEDULER_OPTION = "--scheduler"
+SCHEDULER_HELP = "address of a running Dask scheduler (tcp://host:8786, e.g. from dask-jobqueue or dask-kubernetes) to extract on"
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:

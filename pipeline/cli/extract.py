@@ -11,6 +11,10 @@ import typer
 from pipeline.cli.common import (
     NER_MODEL_HELP,
     NER_MODEL_OPTION,
+    SCHEDULER_HELP,
+    SCHEDULER_OPTION,
+    WORKERS_HELP,
+    WORKERS_OPTION,
     check_out,
     error_message,
     fail,
@@ -28,6 +32,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", "-o", help="JSON Lines file to write (guideline format plus provenance fields)"),
         ner_model: str = typer.Option(None, NER_MODEL_OPTION, help=f"{NER_MODEL_HELP} (default from config)"),
         config: Path = typer.Option(None, "--config", help="TOML config file"),
+        workers: int = typer.Option(None, WORKERS_OPTION, min=1, help=WORKERS_HELP),
+        scheduler: str = typer.Option(None, SCHEDULER_OPTION, help=SCHEDULER_HELP),
     ) -> None:
         """Extract drug – alteration – outcome triples from local documents.
 
@@ -40,20 +46,18 @@ def register(app: typer.Typer) -> None:
 
         Example: oncotriples extract ../shared/corpus paper.pdf --out triples.jsonl
         """
-        from extractors.nlp.build import build_nlp
         from pipeline.config import load_settings
-        from pipeline.stages.extract import extract_paths
+        from pipeline.stages.parallel import extract_files
         from schemas.errors import OncoTriplesError
         from schemas.files import write_jsonl
 
         check_out(out)
         try:
-            settings = load_settings(config, overrides={"pipeline": {"ner_model": ner_model}})
-            nlp = build_nlp(settings.pipeline.ner_model)
+            settings = load_settings(config, overrides={"pipeline": {"ner_model": ner_model, "workers": workers, "scheduler": scheduler}})
+            with progress_bar() as progress:
+                result = extract_files(paths, settings, progress=progress)
         except OncoTriplesError as exc:
             fail(error_message(exc), ExitCode.ERROR)
-        with progress_bar() as progress:
-            result = extract_paths(paths, nlp, progress=progress)
         write_jsonl(out, result.triples)
         for failure in result.failures:
             typer.echo(f"error: {failure.message}", err=True)

@@ -8,26 +8,39 @@ from typing import Annotated
 
 import typer
 
-from pipeline.cli.common import NER_MODEL_HELP, NER_MODEL_OPTION, error_message, fail, progress_bar
+from pipeline.cli.common import (
+    NER_MODEL_HELP,
+    NER_MODEL_OPTION,
+    SCHEDULER_HELP,
+    SCHEDULER_OPTION,
+    WORKERS_HELP,
+    WORKERS_OPTION,
+    error_message,
+    fail,
+    progress_bar,
+)
 from schemas.exit_codes import ExitCode
 
 
-def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | None, ner_model: str | None):
+def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | None, ner_model: str | None, workers: int | None = None, scheduler: str | None = None):
     from pipeline.config import load_settings
 
     return load_settings(
         config,
-        overrides={"pipeline": {"workdir": str(workdir) if workdir else None, "releases_dir": str(releases_dir) if releases_dir else None, "ner_model": ner_model}},
+        overrides={"pipeline": {
+            "workdir": str(workdir) if workdir else None, "releases_dir": str(releases_dir) if releases_dir else None,
+            "ner_model": ner_model, "workers": workers, "scheduler": scheduler,
+        }},
     )
 
 
-def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, **option_values) -> None:
+def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, workers=None, scheduler=None, **option_values) -> None:
     """Run the job with the given RunOptions values, write the figures, print the summary, exit with the table's code."""
     from pipeline.stages.runner import RunOptions, run_job
     from schemas.errors import LockHeldError, OncoTriplesError
 
     try:
-        settings = _settings(config, workdir, releases_dir, ner_model)
+        settings = _settings(config, workdir, releases_dir, ner_model, workers, scheduler)
         options = RunOptions(**option_values)
         with progress_bar() as progress:
             stats = run_job(settings, options, progress=progress) if progress else run_job(settings, options)
@@ -74,6 +87,8 @@ def register(app: typer.Typer) -> None:
         releases_dir: Annotated[Path | None, typer.Option("--releases-dir", help="where releases/<semver>/ are written")] = None,
         ner_model: Annotated[str | None, typer.Option(NER_MODEL_OPTION, help=NER_MODEL_HELP)] = None,
         no_release: Annotated[bool, typer.Option("--no-release", help="stop after the normalize stage")] = False,
+        workers: Annotated[int | None, typer.Option(WORKERS_OPTION, min=1, help=WORKERS_HELP)] = None,
+        scheduler: Annotated[str | None, typer.Option(SCHEDULER_OPTION, help=SCHEDULER_HELP)] = None,
     ) -> None:
         """Run the whole pipeline: fetch → parse → extract → normalize → release.
 
@@ -83,7 +98,7 @@ def register(app: typer.Typer) -> None:
         `--stats-json` (failures). Every run is recorded in the state database
         (default <workdir>/state.sqlite) with its exit code.
         """
-        _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, offline=offline, force=force, release=not no_release)
+        _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, workers, scheduler, offline=offline, force=force, release=not no_release)
 
     @app.command("stage")
     def stage(

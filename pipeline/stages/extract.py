@@ -406,18 +406,17 @@ def document_ids(files: Iterable[Path]) -> dict[Path, str]:
     return ids
 
 
-def extract_paths(paths: Iterable[Path], nlp: Language, *, progress: Progress | None = None) -> ExtractionResult:
-    """Parse and extract every input; a failing input is recorded and the rest still processed.
+@dataclass
+class InputResult:
+    """What one input file gave: its documents, their triples and the failures met on the way."""
 
-    ``doc_id`` is the file stem unless inputs share it (see :func:`document_ids`); a file named
-    twice (directly and inside a folder given too) is extracted once. An input holding several
-    articles (a PubMed set, a PMC article set, a BioC collection) gives one Document per article,
-    ``<doc_id>-<PMID | PMCID | BioC id>``, so no article is lost; an article that cannot be read
-    is a failure of its own, the others are kept. A single article keeps ``doc_id``.
-    """
-    from extractors.text.formats import PLAIN_FORMATS, parse_documents
+    documents: list[Document] = field(default_factory=list)
+    triples: list[Triple] = field(default_factory=list)
+    failures: list[ExtractionFailure] = field(default_factory=list)
 
-    result = ExtractionResult()
+
+def plan_inputs(paths: Iterable[Path]) -> tuple[list[tuple[Path, InputError | None]], dict[Path, str]]:
+    """The inputs in processing order (each file once, errors kept in place) and the ``doc_id`` of each readable one."""
     inputs: list[tuple[Path, InputError | None]] = []
     seen: set[Path] = set()
     for path, error in iter_input_files(paths):
@@ -427,39 +426,80 @@ def extract_paths(paths: Iterable[Path], nlp: Language, *, progress: Progress | 
                 continue
             seen.add(key)
         inputs.append((path, error))
-    ids = document_ids(path for path, error in inputs if error is None)
+    return inputs, document_ids(path for path, error in inputs if error is None)
+
+
+def extract_input(nlp: Language, path: Path, doc_id: str) -> InputResult:
+    """Parse and extract one input file; its failures are recorded in the result, never raised.
+
+    A pure function of the file and the pipeline, so the serial and the parallel paths
+    (``pipeline.stages.parallel``) give the same records.
+    """
+    from extractors.text.formats import PLAIN_FORMATS, parse_documents
+
+    result = InputResult()
+    try:
+        fmt = _long_text_format(path)
+        if fmt is not None:
+            doc, triples = extract_long_text(nlp, path, doc_id=doc_id, fmt=fmt)
+            extracted = [(doc, triples)]
+        else:
+            data = read_input(path)
+            parsed = parse_documents(data, doc_id=doc_id, filename=str(path), source="file", source_id=str(path))
+            result.failures.extend(ExtractionFailure(str(path), line) for line in parsed.failures)
+            raw_text = parsed.raw_text if parsed.documents[0].format in PLAIN_FORMATS else None
+            extracted = [(doc, extract_document(nlp, doc, raw_text=raw_text)) for doc in parsed.documents]
+        for doc, triples in extracted:
+            if doc_id != path.stem:
+                doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
+            result.triples.extend(triples)
+            result.documents.append(doc)
+    except OncoTriplesError as exc:
+        msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+        result.failures.append(ExtractionFailure(str(path), msg.splitlines()[0]))
+    except (ValueError, MemoryError, RecursionError) as exc:  # a defect of ours must not lose the other inputs
+        log.exception("unexpected failure on %s", path)
+        result.failures.append(ExtractionFailure(str(path), f"{path}: internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"))
+    return result
+
+
+def merge_input_results(results: Iterable[InputResult]) -> ExtractionResult:
+    """One result from per-input results taken in input order; triples sorted as every caller expects."""
+    merged = ExtractionResult()
+    for r in results:
+        merged.triples.extend(r.triples)
+        merged.documents.extend(r.documents)
+        merged.failures.extend(r.failures)
+    merged.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
+    return merged
+
+
+def extract_paths(paths: Iterable[Path], nlp: Language, *, progress: Progress | None = None) -> ExtractionResult:
+    """Parse and extract every input; a failing input is recorded and the rest still processed.
+
+    ``doc_id`` is the file stem unless inputs share it (see :func:`document_ids`); a file named
+    twice (directly and inside a folder given too) is extracted once. An input holding several
+    articles (a PubMed set, a PMC article set, a BioC collection) gives one Document per article,
+    ``<doc_id>-<PMID | PMCID | BioC id>``, so no article is lost; an article that cannot be read
+    is a failure of its own, the others are kept. A single article keeps ``doc_id``.
+    """
+    inputs, ids = plan_inputs(paths)
+    return extract_planned(inputs, ids, nlp, progress=progress)
+
+
+def extract_planned(inputs: list[tuple[Path, InputError | None]], ids: dict[Path, str], nlp: Language, *, progress: Progress | None = None) -> ExtractionResult:
+    """:func:`extract_paths` on inputs already listed by :func:`plan_inputs`, in this process."""
+    results: list[InputResult] = []
     for i, (path, error) in enumerate(inputs):
         if progress:
             progress("extract", i, len(inputs))
         if error is not None:
-            result.failures.append(ExtractionFailure(str(path), str(error)))
+            results.append(InputResult(failures=[ExtractionFailure(str(path), str(error))]))
             continue
-        try:
-            fmt = _long_text_format(path)
-            if fmt is not None:
-                doc, triples = extract_long_text(nlp, path, doc_id=ids[path], fmt=fmt)
-                extracted = [(doc, triples)]
-            else:
-                data = read_input(path)
-                parsed = parse_documents(data, doc_id=ids[path], filename=str(path), source="file", source_id=str(path))
-                result.failures.extend(ExtractionFailure(str(path), line) for line in parsed.failures)
-                raw_text = parsed.raw_text if parsed.documents[0].format in PLAIN_FORMATS else None
-                extracted = [(doc, extract_document(nlp, doc, raw_text=raw_text)) for doc in parsed.documents]
-            for doc, triples in extracted:
-                if ids[path] != path.stem:
-                    doc.notes.append(f"{DUPLICATE_STEM_NOTE}: another input shares the file stem {path.stem!r}")
-                result.triples.extend(triples)
-                result.documents.append(doc)
-        except OncoTriplesError as exc:
-            msg = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-            result.failures.append(ExtractionFailure(str(path), msg.splitlines()[0]))
-        except (ValueError, MemoryError, RecursionError) as exc:  # a defect of ours must not lose the other inputs
-            log.exception("unexpected failure on %s", path)
-            result.failures.append(ExtractionFailure(str(path), f"{path}: internal error ({type(exc).__name__}: {str(exc).splitlines()[0][:200]})"))
+        results.append(extract_input(nlp, path, ids[path]))
     if progress:
         progress("extract", len(inputs), len(inputs))
-    result.triples.sort(key=lambda t: (t.doc_id, t.sentence_start, t.triple_id))
-    return result
+    return merge_input_results(results)
 
 
 def _long_text_format(path: Path) -> str | None:
@@ -524,6 +564,37 @@ class ExtractionCache:
         return output_sha
 
 
+@dataclass
+class DocumentOutcome:
+    """One document's extraction: its triples and stored output hash, or the one-line error."""
+
+    doc_id: str
+    triples: list[Triple] = field(default_factory=list)
+    output_sha256: str = ""
+    error: str | None = None
+
+
+def extract_and_store(work: WorkDir, fingerprint: str, nlp: Language, doc: Document) -> DocumentOutcome:
+    """Extract one parsed document and store its output (atomically, meta file last) in the work directory.
+
+    Runs where the pipeline is, in this process or on a Dask worker: the output file is
+    written before the result travels back, so a job killed later still finds it current.
+    """
+    try:
+        raw_text = None
+        if doc.format in ("txt", "md"):
+            raw_text = work.raw.get_bytes(doc.raw_sha256).decode("utf-8-sig", errors="replace")
+        triples = extract_document(nlp, doc, raw_text=raw_text)
+    except OncoTriplesError as exc:
+        return DocumentOutcome(doc.doc_id, error=str(exc).splitlines()[0])
+    output_sha = ExtractionCache(work, fingerprint).store(doc.doc_id, doc.raw_sha256, triples)
+    return DocumentOutcome(doc.doc_id, triples, output_sha)
+
+
+DocumentMapper = Callable[[WorkDir, str, list[Document]], Iterator[DocumentOutcome]]
+"""mapper(work, fingerprint, documents): every document's outcome, in any order (the parallel path)."""
+
+
 def extract_stage(
     work: WorkDir,
     documents: list[Document],
@@ -534,51 +605,62 @@ def extract_stage(
     force: bool = False,
     progress: Progress | None = None,
     state: StateDB | None = None,
+    mapper: DocumentMapper | None = None,
 ) -> dict[str, list[Triple]]:
     """Extract triples per document, re-using stored output when input hash and versions match.
 
     The per-document meta file (written after the output, atomically) decides whether the
     stored output is current. With ``state``, every document's row is brought up to date:
     extracted (hash, versions, output hash, triple count), failed (with the error), or
-    reconciled when a killed job wrote the output but not the row.
+    reconciled when a killed job wrote the output but not the row. ``mapper`` extracts the
+    documents that are not current elsewhere (Dask workers); by default they are extracted
+    here, one after another. The result does not depend on the order outcomes arrive in.
     """
     fingerprint = versions_fingerprint(versions)
     cache = ExtractionCache(work, fingerprint)
     out: dict[str, list[Triple]] = {}
-    nlp = None
     known = {d.doc_id: d for d in state.documents()} if state is not None else {}
-    for i, doc in enumerate(documents):
-        if progress:
-            progress("extract", i, len(documents))
+    by_id = {doc.doc_id: doc for doc in documents}
+    pending: list[Document] = []
+    done = 0
+    for doc in documents:
         cached = None if force else cache.load(doc.doc_id, doc.raw_sha256)
-        if cached is not None:
-            out[doc.doc_id], output_sha = cached
-            stats.documents_skipped += 1
-            row = known.get(doc.doc_id)
-            if state is not None and (row is None or (row.status, row.content_sha256, row.versions_fingerprint, row.output_sha256) != ("extracted", doc.raw_sha256, fingerprint, output_sha)):
-                state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(out[doc.doc_id]))
+        if cached is None:
+            pending.append(doc)
             continue
-        if nlp is None:
-            nlp = nlp_factory()
-        try:
-            raw_text = None
-            if doc.format in ("txt", "md"):
-                raw_text = work.raw.get_bytes(doc.raw_sha256).decode("utf-8-sig", errors="replace")
-            triples = extract_document(nlp, doc, raw_text=raw_text)
-        except OncoTriplesError as exc:
-            message = str(exc).splitlines()[0]
-            stats.fail("extract", doc.doc_id, message)
+        if progress:
+            progress("extract", done, len(documents))
+        done += 1
+        out[doc.doc_id], output_sha = cached
+        stats.documents_skipped += 1
+        row = known.get(doc.doc_id)
+        if state is not None and (row is None or (row.status, row.content_sha256, row.versions_fingerprint, row.output_sha256) != ("extracted", doc.raw_sha256, fingerprint, output_sha)):
+            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(out[doc.doc_id]))
+    outcomes = _serial_outcomes(work, fingerprint, nlp_factory, pending) if mapper is None or not pending else mapper(work, fingerprint, pending)
+    for outcome in outcomes:
+        if progress:
+            progress("extract", done, len(documents))
+        done += 1
+        doc = by_id[outcome.doc_id]
+        if outcome.error is not None:
+            stats.fail("extract", doc.doc_id, outcome.error)
             if state is not None:
-                state.mark_failed(doc.doc_id, stage="extract", error=message, content_sha256=doc.raw_sha256)
+                state.mark_failed(doc.doc_id, stage="extract", error=outcome.error, content_sha256=doc.raw_sha256)
             continue
-        output_sha = cache.store(doc.doc_id, doc.raw_sha256, triples)
         if state is not None:
-            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=output_sha, triples=len(triples))
+            state.mark_extracted(doc.doc_id, content_sha256=doc.raw_sha256, versions=versions, fingerprint=fingerprint, output_sha256=outcome.output_sha256, triples=len(outcome.triples))
         stats.documents_extracted += 1
-        out[doc.doc_id] = triples
+        out[doc.doc_id] = outcome.triples
     if progress:
         progress("extract", len(documents), len(documents))
-    return out
+    return {doc.doc_id: out[doc.doc_id] for doc in documents if doc.doc_id in out}
+
+
+def _serial_outcomes(work: WorkDir, fingerprint: str, nlp_factory: Callable[[], Any], pending: list[Document]) -> Iterator[DocumentOutcome]:
+    """The pending documents extracted in this process, the pipeline built only if there is one."""
+    nlp = nlp_factory() if pending else None
+    for doc in pending:
+        yield extract_and_store(work, fingerprint, nlp, doc)
 
 
 def _file_sha(path: Path) -> str:

@@ -30,6 +30,7 @@ from pipeline.stages.context import Progress, RunStats, WorkDir, timed
 from pipeline.stages.extract import extract_stage
 from pipeline.stages.fetch import ingest_snapshot, save_cursors
 from pipeline.stages.normalize import document_trial_links, normalize_stage
+from pipeline.stages.parallel import DaskSession, dask_document_mapper, plan_for
 from pipeline.stages.parse import doc_id_for, parse_stage
 from pipeline.state.db import StateDB, describe_running
 from schemas.errors import InputError, LockHeldError, StorageError
@@ -177,8 +178,9 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
     stats.trials = len(trials)
     if options.until == "parse":
         return
-    with timed(stats, "extract"):
-        per_doc = extract_stage(work, documents, nlp_once, versions, stats, force=options.force, progress=progress, state=state)
+    with timed(stats, "extract"), DaskSession(plan_for(settings)) as session:
+        mapper = dask_document_mapper(session, nlp_once)
+        per_doc = extract_stage(work, documents, nlp_once, versions, stats, force=options.force, progress=progress, state=state, mapper=mapper)
         from pipeline.stages.registry import registry_stage
 
         per_doc.update(registry_stage(work, trials, nlp_once, versions, stats, force=options.force))
@@ -196,10 +198,14 @@ def _run_locked(settings: Settings, options: RunOptions, state: StateDB, stats: 
             release_triples(settings, triples, documents, trials, links, versions, sources, stats, demo=demo, work=work)
 
 
+EXECUTION_SETTINGS = ("workers", "scheduler", "scheduler_timeout")
+"""Pipeline settings that choose where extraction runs, never what it gives: not part of the inputs key."""
+
+
 def _inputs_key(settings: Settings, state: StateDB, run_id: str, sources: dict[str, str], demo: bool) -> str:
     """Hash of everything a release depends on: ``run_id`` (raw inputs and versions), sources, settings, curation decisions."""
     h = hashlib.sha256(run_id.encode())
-    settings_facts = settings.model_dump(mode="json", exclude={"pipeline": {"source_date_epoch"}})  # only stamps `created`
+    settings_facts = settings.model_dump(mode="json", exclude={"pipeline": {"source_date_epoch", *EXECUTION_SETTINGS}})  # created stamp; where extraction runs
     facts = {"sources": sources, "demo": demo, "settings": settings_facts, "curation": state.decisions_fingerprint()}
     h.update(json.dumps(facts, sort_keys=True).encode())
     return h.hexdigest()[:16]
