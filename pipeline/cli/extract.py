@@ -47,13 +47,14 @@ def register(app: typer.Typer) -> None:
         Example: oncotriples extract ../shared/corpus paper.pdf --out triples.jsonl
         """
         from pipeline.config import load_settings
-        from pipeline.stages.parallel import extract_files
+        from pipeline.stages.parallel import check_scheduler, extract_files
         from schemas.errors import OncoTriplesError
         from schemas.files import write_jsonl
 
         check_out(out)
         try:
             settings = load_settings(config, overrides={"pipeline": {"ner_model": ner_model, "workers": workers, "scheduler": scheduler}})
+            check_scheduler(settings)
             with progress_bar() as progress:
                 result = extract_files(paths, settings, progress=progress)
         except OncoTriplesError as exc:

@@ -36,11 +36,13 @@ def _settings(config: Path | None, workdir: Path | None, releases_dir: Path | No
 
 def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_summary, workers=None, scheduler=None, **option_values) -> None:
     """Run the job with the given RunOptions values, write the figures, print the summary, exit with the table's code."""
+    from pipeline.stages.parallel import check_scheduler
     from pipeline.stages.runner import RunOptions, run_job
     from schemas.errors import LockHeldError, OncoTriplesError
 
     try:
         settings = _settings(config, workdir, releases_dir, ner_model, workers, scheduler)
+        check_scheduler(settings)
         options = RunOptions(**option_values)
         with progress_bar() as progress:
             stats = run_job(settings, options, progress=progress) if progress else run_job(settings, options)

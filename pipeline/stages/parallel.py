@@ -97,6 +97,24 @@ def batches(items: Sequence[T], workers: int) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def connect(plan: ParallelPlan) -> Client:
+    """A client of the scheduler at ``plan.scheduler``; ConfigError naming the address when none answers."""
+    from distributed import Client
+
+    try:
+        return Client(plan.scheduler, timeout=plan.connect_timeout)
+    except (OSError, TimeoutError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"--scheduler {plan.scheduler}: no Dask scheduler answered within {plan.connect_timeout:g} s ({reason[:160]})") from exc
+
+
+def check_scheduler(settings: Settings) -> None:
+    """Fail before any work when a scheduler is configured and does not answer (nothing done: exit 1)."""
+    plan = plan_for(settings)
+    if plan.scheduler:
+        connect(plan).close()
+
+
 @dataclass
 class DaskSession:
     """A Dask client started on first use: a LocalCluster of ``plan.workers`` processes (one thread
@@ -130,11 +148,7 @@ class DaskSession:
             from distributed import Client, LocalCluster
 
             if self.plan.scheduler:
-                try:
-                    self._client = Client(self.plan.scheduler, timeout=self.plan.connect_timeout)
-                except (OSError, TimeoutError, ValueError) as exc:
-                    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    raise ConfigError(f"--scheduler {self.plan.scheduler}: no Dask scheduler reachable within {self.plan.connect_timeout:g} s ({reason[:160]})") from exc
+                self._client = connect(self.plan)
             else:
                 self._cluster = LocalCluster(
                     n_workers=self.plan.local_workers, threads_per_worker=1, processes=True,
