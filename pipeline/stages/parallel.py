@@ -150,11 +150,18 @@ class DaskSession:
             if self.plan.scheduler:
                 self._client = connect(self.plan)
             else:
-                self._cluster = LocalCluster(
-                    n_workers=self.plan.local_workers, threads_per_worker=1, processes=True,
-                    dashboard_address=":0", silence_logs=logging.ERROR,  # :0: never the shared 8787
-                    scheduler_kwargs={"dashboard": False},
-                )
+                import dask
+
+                # Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, so glibc hands memory
+                # back after every few documents and takes it again: 5.0 s of system time against
+                # 1.4 s without it on 1,228 CIViC statements, 9 % of the wall time (bench_scale.py)
+                environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items() if k != "MALLOC_TRIM_THRESHOLD_"}
+                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                    self._cluster = LocalCluster(
+                        n_workers=self.plan.local_workers, threads_per_worker=1, processes=True,
+                        dashboard_address=":0", silence_logs=logging.ERROR,  # :0: never the shared 8787
+                        scheduler_kwargs={"dashboard": False},
+                    )
                 self._client = Client(self._cluster)
             log.info("extracting on Dask: %s", self._client)
         return self._client
