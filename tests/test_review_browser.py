@@ -42,6 +42,21 @@ def browser_or_skip() -> Iterator[object]:
             browser.close()
 
 
+@contextmanager
+def served(settings: object, **kwargs: str) -> Iterator[str]:
+    """The review page served on a free local port, for the test's duration; yields its root URL."""
+    from pipeline.curation.webapp import build_server
+    from pipeline.stages.assertions import roll_up
+
+    server = build_server(settings, "127.0.0.1", 0, roll_up=roll_up, **kwargs)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _cli(*args: str) -> None:
     from typer.testing import CliRunner
 
@@ -93,7 +108,6 @@ def _fill_edit(card, **values: str) -> None:
 def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     from pipeline.config import load_settings
     from pipeline.curation import decisions
-    from pipeline.curation.webapp import build_server
     from pipeline.stages.assertions import roll_up
     from schemas.vocab import triple_key_id
 
@@ -108,11 +122,8 @@ def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
     docs_path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
     extracted = _jsonl(work / "normalized" / "triples.jsonl")
     settings = load_settings(None, env={}, overrides={"pipeline": {"workdir": str(work), "releases_dir": str(releases)}})
-    server = build_server(settings, "127.0.0.1", 0, roll_up=roll_up)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}/"
-    try:
+    with served(settings) as root:
+        base = root + "/"
         with browser_or_skip() as browser:
             page = browser.new_page()
             errors: list[str] = []
@@ -227,9 +238,6 @@ def test_keyboard_review_then_release(demo_run: Path, tmp_path: Path) -> None:
             page.wait_for_selector("body[data-ready='1']")
             assert set(page.locator("article.card").evaluate_all("cs => cs.map(c => c.dataset.tripleId)")) == set(alk) - set(ids[:3])
             assert errors == []
-    finally:
-        server.shutdown()
-        server.server_close()
 
     assert [d.decision for d in decisions.decision_history(settings, ids[2])] == ["accept", "undo", "edit"]
     # the next release carries them
@@ -264,17 +272,11 @@ def test_assertions_view_to_card_and_back(tmp_path: Path) -> None:
     card, reject it there with the keyboard, and see the roll-up drop it (and the conflict)."""
     from test_review_assertions import workdir_settings
 
-    from pipeline.curation.webapp import build_server
-    from pipeline.stages.assertions import roll_up
 
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} not installed (run scripts/ci_browser_setup.sh)")
     settings = workdir_settings(tmp_path)
-    server = build_server(settings, "127.0.0.1", 0, roll_up=roll_up, curator="tester")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with served(settings, curator="tester") as base:
         with browser_or_skip() as browser:
             page = browser.new_page()
             errors: list[str] = []
@@ -314,9 +316,6 @@ def test_assertions_view_to_card_and_back(tmp_path: Path) -> None:
             assert page.locator("tbody.assertion[data-conflicting='1']").count() == 0
             assert page.locator("li.sentence[data-triple-id='t_c']").count() == 0
             assert errors == [] and dialogs == []
-    finally:
-        server.shutdown()
-        server.server_close()
     from pipeline.curation import review
 
     assert review.latest_decisions(settings)["t_c"]["reason"] == "wrong_outcome"
