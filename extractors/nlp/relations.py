@@ -87,11 +87,7 @@ def drug_targets() -> dict[str, tuple[str, ...]]:
     """Canonical drug name → target genes in the lexicon's order (primary target first)."""
     from extractors.nlp.lexicons import load_drug_lexicon
 
-    out: dict[str, dict[str, None]] = {}
-    for e in load_drug_lexicon().entries:
-        for t in e.targets:
-            out.setdefault(e.canonical, {})[t] = None
-    return {k: tuple(v) for k, v in out.items()}
+    return load_drug_lexicon().targets
 
 
 def read_variant_table(path: Path) -> dict[str, str]:

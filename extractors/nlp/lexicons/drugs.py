@@ -68,6 +68,12 @@ class DrugLexicon:
             self.entries.append(e)
             self.by_canonical.setdefault(e.canonical, []).append(e)
             self.index.add(e.synonym, e, case_sensitive=drug_case_sensitive(e.synonym))
+        targets: dict[str, dict[str, None]] = {}
+        for e in self.entries:
+            for t in e.targets:
+                targets.setdefault(e.canonical, {})[t] = None
+        self.targets: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in targets.items()}
+        """Canonical drug name → target genes in the lexicon's order (primary target first)."""
         self._spelled: list[str] = sorted({e.synonym.lower() for e in self.entries if e.kind == "inn" and _SPELLABLE.fullmatch(e.synonym.lower())})
 
     def __len__(self) -> int:

@@ -83,8 +83,9 @@ def drop_appositive_classes(drugs: list[DrugHit], text: str, *, table_row: bool)
 
 def drug_targets(name: str) -> set[str]:
     """HGNC targets of a named drug (the drug lexicon's target column)."""
-    entry = load_drug_lexicon().lookup(name)
-    return set(entry.targets) if entry else set()
+    lexicon = load_drug_lexicon()
+    entry = lexicon.lookup(name)
+    return set(lexicon.targets.get(entry.canonical, ())) if entry else set()
 
 
 def class_targets(name: str) -> set[str]:
@@ -119,12 +120,7 @@ def prior_treatment(text: str, drug: DrugHit, f: SentenceFacts) -> bool:
 
 def targets_other_driver(therapy: Therapy, gene: str) -> bool:
     """No member targets ``gene`` while some member targets another oncogenic driver (lexicon targets)."""
-    lexicon = load_drug_lexicon()
-    targets: set[str] = set()
-    for m in therapy.members:
-        entry = None if m.is_class else lexicon.lookup(m.name)
-        if entry is not None:
-            targets.update(entry.targets)
+    targets = {t for m in therapy.members if not m.is_class for t in drug_targets(m.name)}
     return bool(targets) and gene not in targets and bool(targets & gene_set("oncogenic_drivers"))
 
 
