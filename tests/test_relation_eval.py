@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline.training.relations import (
@@ -12,6 +13,7 @@ from pipeline.training.relations import (
     best_cut,
     best_document_threshold,
     civic_error_categories,
+    isotonic_table,
     load_scorer,
     reliability_equal_count,
 )
@@ -101,3 +103,23 @@ def test_equal_count_bins_split_keys_evenly_in_confidence_order():
     assert [n for _, n, _ in rows] == [2, 2, 2, 2, 2]
     assert [p for _, _, p in rows] == [0.0, 0.0, 0.0, 0.5, 1.0]
     assert rows[0][0] == "[0.000,0.100]" and rows[-1][0] == "[0.800,0.900]"
+
+
+@pytest.mark.parametrize("n_top_correct, min_keys, top_at_most", [
+    (5, 1, 1.0),  # plain isotonic: five correct keys at the top make a step of 1.0
+    (5, 40, 0.7),  # pooled: the top step rests on 40 keys, most of them mixed
+])
+def test_calibration_steps_rest_on_enough_keys(n_top_correct, min_keys, top_at_most):
+    rng = np.random.default_rng(0)
+    scored = [(float(s), bool(rng.random() < s), "model") for s in rng.random(400) * 0.5]
+    scored += [(0.95 + i / 1000, True, "model") for i in range(n_top_correct)]
+    xs, ys = isotonic_table(scored, "model", min_keys=min_keys)
+    assert all(a <= b for a, b in zip(xs, xs[1:], strict=False))
+    assert all(a <= b for a, b in zip(ys, ys[1:], strict=False))
+    assert ys[-1] <= top_at_most
+    if min_keys == 1:
+        assert ys[-1] == 1.0
+    steps = sorted(set(ys))
+    for v in steps:
+        inside = [ok for s, ok, _ in scored if abs(float(np.interp(s, xs, ys)) - v) < 1e-12]
+        assert len(inside) >= min_keys

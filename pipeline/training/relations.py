@@ -354,14 +354,50 @@ def best_document_threshold(oof: list[tuple[float, bool, str, int, int]], thresh
     return {**thresholds, "document_best": cut}, f1, p, r
 
 
-def isotonic_table(scored: list[tuple[float, bool, str]], group: str) -> tuple[list[float], list[float]]:
-    """Isotonic map raw score → P(correct) for one group, as interpolation knots."""
+MIN_CALIBRATION_KEYS = 40
+"""Fewest out-of-fold keys behind one calibration step: the standard error of a step's precision
+stays under 0.08, so a few lucky top-scored keys cannot make the calibrator promise 0.9."""
+
+
+def isotonic_table(scored: list[tuple[float, bool, str]], group: str, min_keys: int = MIN_CALIBRATION_KEYS) -> tuple[list[float], list[float]]:
+    """Isotonic map raw score → P(correct) for one group, as interpolation knots.
+
+    Isotonic regression's steps are pooled from the top down until each holds ``min_keys``
+    keys (a short remainder at the bottom joins the step above it). Pooling adjacent steps of a
+    non-decreasing fit keeps it non-decreasing.
+    """
     from sklearn.isotonic import IsotonicRegression
 
-    x = np.asarray([s for s, _, g in scored if g == group])
-    y = np.asarray([float(ok) for _, ok, g in scored if g == group])
-    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(x, y)
-    xs, ys = list(map(float, iso.X_thresholds_)), list(map(float, iso.y_thresholds_))
+    pts = sorted((s, float(ok)) for s, ok, g in scored if g == group)
+    x = np.asarray([p[0] for p in pts])
+    y = np.asarray([p[1] for p in pts])
+    fitted = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit_transform(x, y)
+    steps: list[list[float]] = []  # [x_low, x_high, keys, correct]
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and fitted[j + 1] == fitted[i]:
+            j += 1
+        steps.append([float(x[i]), float(x[j]), j - i + 1, float(y[i : j + 1].sum())])
+        i = j + 1
+    pooled: list[list[float]] = []
+    acc: list[float] | None = None
+    for st in reversed(steps):
+        acc = st if acc is None else [st[0], acc[1], acc[2] + st[2], acc[3] + st[3]]
+        if acc[2] >= min_keys:
+            pooled.append(acc)
+            acc = None
+    if acc is not None:
+        if pooled:
+            top = pooled[-1]
+            pooled[-1] = [acc[0], top[1], top[2] + acc[2], top[3] + acc[3]]
+        else:
+            pooled.append(acc)
+    xs: list[float] = []
+    ys: list[float] = []
+    for lo, hi, n, correct in reversed(pooled):
+        xs += [lo, hi] if hi > lo else [lo]
+        ys += [correct / n] * (2 if hi > lo else 1)
     if xs[0] > 0.0:
         xs, ys = [0.0, *xs], [ys[0], *ys]
     if xs[-1] < 1.0:
