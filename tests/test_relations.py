@@ -167,6 +167,16 @@ def test_population_is_carried_to_the_next_sentences_of_the_paragraph():
     assert "cand:window+1" in cands[0].provenance
 
 
+@pytest.mark.parametrize("filler, offset", [(0, -1), (2, -3), (4, -5), (5, None)])
+def test_a_study_drug_reaches_subgroups_reported_up_to_five_sentences_later(filler, offset):
+    sentences = ["In this phase I study of abemaciclib, 225 patients were enrolled."]
+    sentences += ["Responses were seen in several tumor types."] * filler
+    sentences += ["The disease control rate for the KRAS-mutant population was 55%."]
+    facts = _facts(sentences, ["abemaciclib"], [("KRAS-mutant", "KRAS", "mutation")])
+    offsets = [c.sentence_offset for c in document_candidates(facts, {}, {})]
+    assert offsets == ([] if offset is None else [offset])
+
+
 def test_no_carry_over_across_paragraphs_or_to_a_sentence_with_its_own_change():
     facts = _facts(["A patient harbored an EML4-ALK fusion.", "\n\nCrizotinib produced a partial response."], ["Crizotinib"], [("EML4-ALK", "ALK", "fusion EML4-ALK")])
     assert document_candidates(facts, {}, {}) == []

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from extractors.nlp.candidates import WINDOW_AFTER, WINDOW_BEFORE
 from extractors.nlp.relations import (
     CLASSES,
     RelationModel,
@@ -514,7 +515,7 @@ def write_model_card(out: Path, meta: dict[str, Any], evaluation: dict[str, Any]
         f"# Relation model `{RELATION_MODEL_VERSION}`",
         "",
         "Decides, for every therapy × alteration candidate of a document (same sentence, or the",
-        "alteration in sentence i and the therapy in sentences i-1..i+2 of the same paragraph), between",
+        f"alteration in sentence i and the therapy in sentences i-{WINDOW_BEFORE}..i+{WINDOW_AFTER} of the same paragraph), between",
         "no relation, resistance and sensitivity. Alterations are the variant grammar's mentions plus",
         "expression and copy-number phrases read around HGNC gene names; therapies are the written",
         "grouping plus the other reading of every `A and B`. Multinomial logistic regression over a",
