@@ -56,6 +56,10 @@ class ModelNotInstalledError(OncoTriplesError):
     """A configured spaCy/scispaCy model package is not installed."""
 
 
+class ServiceUnavailableError(OncoTriplesError):
+    """A service the command cannot run without (a Dask scheduler named by ``--scheduler``) did not answer."""
+
+
 class LockHeldError(OncoTriplesError):
     """Another job holds the work directory's lock."""
 

@@ -18,8 +18,10 @@ class ExitCode(IntEnum):
     """Nothing was done: a usage, configuration or environment error (missing model, unwritable
     folder) or an unexpected one. Fix the command line or the setup and run again."""
     FAILURES = 2
-    """The command finished, but some inputs or items failed (or all did); each is named on
-    stderr, one line each, and recorded (``--stats-json``, run record); the rest were written."""
+    """The run could not complete: some inputs or items failed (or all did), each named on
+    stderr, one line each, and recorded (``--stats-json``, run record), the rest written; or a
+    service it needs did not answer (``ServiceUnavailableError``: an unreachable ``--scheduler``),
+    named in one line. Running the same command again later does what is left."""
     LOCKED = 3
     """Another job holds the work-directory lock; this one did nothing."""
 
@@ -32,7 +34,7 @@ EXIT_CODES_HELP = "\n".join(
         *(f"  {code.value}  {line}" for code, line in (
             (ExitCode.OK, "ok"),
             (ExitCode.ERROR, "usage, configuration or environment error; nothing was done"),
-            (ExitCode.FAILURES, "finished, but some inputs or items failed (named on stderr, recorded)"),
+            (ExitCode.FAILURES, "could not complete: some inputs or items failed (named on stderr, recorded), or a required service did not answer"),
             (ExitCode.LOCKED, "another job holds the work-directory lock; nothing was done"),
         )),
     ]

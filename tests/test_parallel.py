@@ -1,6 +1,6 @@
 """Extraction on Dask workers (``--workers``, ``--scheduler``): same bytes as the serial path,
 a killed worker loses nothing a later run cannot redo, an unreachable scheduler is a one-line
-usage error (exit 1: nothing done).
+error with exit 2 (the run could not complete: a required service did not answer).
 
 The cluster tests run the real CLI with a LocalCluster of two worker processes on the bundled
 demo snapshot (rules only, ``--ner-model none``); each starts worker processes, hence ``slow``.
@@ -145,7 +145,7 @@ def test_unreachable_scheduler_is_one_line_naming_it(tmp_path: Path, command: st
     else:
         args = ["extract", str(KILL_HOOK), "--scheduler", address, "--config", str(config), "--out", str(tmp_path / "out.jsonl")]
     proc = cli(*args)
-    assert proc.returncode == int(ExitCode.ERROR)
+    assert proc.returncode == int(ExitCode.FAILURES), proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --scheduler tcp://127.0.0.1:9:"), proc.stderr
     assert not (tmp_path / "work").exists() and not (tmp_path / "out.jsonl").exists()

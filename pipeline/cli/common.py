@@ -11,7 +11,13 @@ from typing import NoReturn
 import typer
 
 from pipeline.stages.context import Progress
-from schemas.errors import InputError, ModelNotInstalledError, OncoTriplesError, ParseError
+from schemas.errors import (
+    InputError,
+    ModelNotInstalledError,
+    OncoTriplesError,
+    ParseError,
+    ServiceUnavailableError,
+)
 from schemas.exit_codes import ExitCode
 
 NER_MODEL_OPTION = "--ner-model"
@@ -41,8 +47,9 @@ def error_message(exc: OncoTriplesError) -> str:
 
 
 def exit_code_for(exc: OncoTriplesError) -> ExitCode:
-    """FAILURES when the input itself could not be used, ERROR for configuration, model or environment."""
-    return ExitCode.FAILURES if isinstance(exc, InputError | ParseError) else ExitCode.ERROR
+    """FAILURES when the input itself could not be used or a required service did not answer,
+    ERROR for configuration, model or environment."""
+    return ExitCode.FAILURES if isinstance(exc, InputError | ParseError | ServiceUnavailableError) else ExitCode.ERROR
 
 
 def out_problem(out: Path) -> str:

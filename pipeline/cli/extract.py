@@ -17,6 +17,7 @@ from pipeline.cli.common import (
     WORKERS_OPTION,
     check_out,
     error_message,
+    exit_code_for,
     fail,
     progress_bar,
 )
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
         """
         from pipeline.config import load_settings
         from pipeline.stages.parallel import check_scheduler, extract_files
-        from schemas.errors import OncoTriplesError
+        from schemas.errors import OncoTriplesError, ServiceUnavailableError
         from schemas.files import write_jsonl
 
         check_out(out)
@@ -57,6 +58,8 @@ def register(app: typer.Typer) -> None:
             check_scheduler(settings)
             with progress_bar() as progress:
                 result = extract_files(paths, settings, progress=progress)
+        except ServiceUnavailableError as exc:
+            fail(error_message(exc), exit_code_for(exc))
         except OncoTriplesError as exc:
             fail(error_message(exc), ExitCode.ERROR)
         write_jsonl(out, result.triples)

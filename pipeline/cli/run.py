@@ -16,6 +16,7 @@ from pipeline.cli.common import (
     WORKERS_HELP,
     WORKERS_OPTION,
     error_message,
+    exit_code_for,
     fail,
     progress_bar,
 )
@@ -38,7 +39,7 @@ def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_s
     """Run the job with the given RunOptions values, write the figures, print the summary, exit with the table's code."""
     from pipeline.stages.parallel import check_scheduler
     from pipeline.stages.runner import RunOptions, run_job
-    from schemas.errors import LockHeldError, OncoTriplesError
+    from schemas.errors import LockHeldError, OncoTriplesError, ServiceUnavailableError
 
     try:
         settings = _settings(config, workdir, releases_dir, ner_model, workers, scheduler)
@@ -52,10 +53,11 @@ def _run_and_report(config, workdir, releases_dir, ner_model, stats_json, json_s
             typer.echo(json.dumps({"status": "locked", "exit_code": int(ExitCode.LOCKED)}))
         raise typer.Exit(int(ExitCode.LOCKED)) from exc
     except OncoTriplesError as exc:
+        code = exit_code_for(exc) if isinstance(exc, ServiceUnavailableError) else ExitCode.ERROR
         typer.echo(f"error: {error_message(exc)}", err=True)
         if json_summary:
-            typer.echo(json.dumps({"status": "error", "error": str(exc), "exit_code": int(ExitCode.ERROR)}))
-        raise typer.Exit(int(ExitCode.ERROR)) from exc
+            typer.echo(json.dumps({"status": "error", "error": str(exc), "exit_code": int(code)}))
+        raise typer.Exit(int(code)) from exc
     figures = stats.as_dict()
     code = int(ExitCode.FAILURES if stats.failed else ExitCode.OK)
     figures["exit_code"] = code

@@ -35,7 +35,7 @@ from pipeline.stages.extract import (
     merge_input_results,
     plan_inputs,
 )
-from schemas.errors import ConfigError, OncoTriplesError
+from schemas.errors import OncoTriplesError, ServiceUnavailableError
 from schemas.models import Document
 
 if TYPE_CHECKING:
@@ -98,18 +98,18 @@ def batches(items: Sequence[T], workers: int) -> list[list[T]]:
 
 
 def connect(plan: ParallelPlan) -> Client:
-    """A client of the scheduler at ``plan.scheduler``; ConfigError naming the address when none answers."""
+    """A client of the scheduler at ``plan.scheduler``; ServiceUnavailableError naming the address when none answers."""
     from distributed import Client
 
     try:
         return Client(plan.scheduler, timeout=plan.connect_timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigError(f"--scheduler {plan.scheduler}: no Dask scheduler answered within {plan.connect_timeout:g} s ({reason[:160]})") from exc
+        raise ServiceUnavailableError(f"--scheduler {plan.scheduler}: no Dask scheduler answered within {plan.connect_timeout:g} s ({reason[:160]})") from exc
 
 
 def check_scheduler(settings: Settings) -> None:
-    """Fail before any work when a scheduler is configured and does not answer (nothing done: exit 1)."""
+    """Fail before any work when a scheduler is configured and does not answer (exit 2: the run could not complete)."""
     plan = plan_for(settings)
     if plan.scheduler:
         connect(plan).close()
@@ -120,8 +120,8 @@ class DaskSession:
     """A Dask client started on first use: a LocalCluster of ``plan.workers`` processes (one thread
     each) or a connection to ``plan.scheduler``; closed by the ``with`` block that holds it.
 
-    Connecting to an unreachable scheduler raises ConfigError naming the address (exit 1 in the
-    CLI: an environment error, nothing done).
+    Connecting to an unreachable scheduler raises ServiceUnavailableError naming the address
+    (exit 2 in the CLI: the run could not complete; the same command later does the work).
     """
 
     plan: ParallelPlan
