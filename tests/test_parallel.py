@@ -18,7 +18,13 @@ import pytest
 from worker_kill_hook import MARKER_ENV
 from worker_kill_hook import SCRIPT as KILL_HOOK
 
-from pipeline.stages.parallel import AUTO_MIN_DOCUMENTS, BATCH_MAX, ParallelPlan, batches
+from pipeline.stages.parallel import (
+    AUTO_MIN_DOCUMENTS,
+    BATCH_MAX,
+    ParallelPlan,
+    batches,
+    longest_first,
+)
 from schemas.exit_codes import ExitCode
 
 CLI = [sys.executable, "-c", "from pipeline.cli import app; app()"]
@@ -77,6 +83,18 @@ def test_batches_are_bounded_and_keep_order(items: int, workers: int, sizes: lis
     got = batches(list(range(items)), workers)
     assert [len(b) for b in got] == sizes
     assert [x for b in got for x in b] == list(range(items))
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [
+        ([], []),
+        (["a", "ccc", "bb"], ["ccc", "bb", "a"]),
+        (["x", "yy", "z", "ww"], ["yy", "ww", "x", "z"]),  # equal sizes keep their given order
+    ],
+)
+def test_longest_documents_go_out_first(items: list[str], expected: list[str]) -> None:
+    assert longest_first(items, len) == expected
 
 
 @pytest.mark.slow

@@ -97,6 +97,16 @@ def batches(items: Sequence[T], workers: int) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def longest_first(items: Sequence[T], size: Callable[[T], int]) -> list[T]:
+    """``items`` by decreasing ``size``, ties in their given order.
+
+    Why: batches go out in this order, so the long documents are extracted while there is still
+    other work for the other workers, and the last batches, the ones a worker may finish alone,
+    are the shortest. Results are merged by id or index, so the order changes no output.
+    """
+    return sorted(items, key=size, reverse=True)
+
+
 def connect(plan: ParallelPlan) -> Client:
     """A client of the scheduler at ``plan.scheduler``; ServiceUnavailableError naming the address when none answers."""
     from distributed import Client
@@ -156,7 +166,10 @@ class DaskSession:
                 # back after every few documents and takes it again: 5.0 s of system time against
                 # 1.4 s without it on 1,228 CIViC statements, 9 % of the wall time (bench_scale.py)
                 environ = {k: v for k, v in dask.config.get("distributed.nanny.pre-spawn-environ").items() if k != "MALLOC_TRIM_THRESHOLD_"}
-                with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+                # the workers' statistical profiler samples the extracting thread 100 times a second
+                # for a dashboard this cluster does not serve, taking the GIL from it each time
+                local = {"distributed.nanny.pre-spawn-environ": environ, "distributed.worker.profile.enabled": False}
+                with dask.config.set(local):
                     self._cluster = LocalCluster(
                         n_workers=self.plan.local_workers, threads_per_worker=1, processes=True,
                         dashboard_address=":0", silence_logs=logging.ERROR,  # :0: never the shared 8787
@@ -245,7 +258,8 @@ def dask_document_mapper(session: DaskSession, nlp_factory: Callable[[], Any]) -
         def failed(chunk: list[Document], message: str) -> list[DocumentOutcome]:
             return [DocumentOutcome(doc.doc_id, error=message) for doc in chunk]
 
-        yield from session.stream(extract_documents_batch, (plugin, str(work.root.resolve()), fingerprint), batches(docs, session.workers()), failed)
+        ordered = longest_first(docs, lambda doc: len(doc.text))
+        yield from session.stream(extract_documents_batch, (plugin, str(work.root.resolve()), fingerprint), batches(ordered, session.workers()), failed)
 
     return mapper
 
@@ -275,11 +289,20 @@ def extract_inputs_parallel(
         def failed(chunk: list[tuple[int, str, str]], message: str) -> list[tuple[int, InputResult]]:
             return [(i, InputResult(failures=[ExtractionFailure(path, f"{path}: {message}")])) for i, path, _ in chunk]
 
-        for i, result in session.stream(extract_inputs_batch, (plugin,), batches(readable, session.workers()), failed):
+        ordered = longest_first(readable, lambda item: _file_size(item[1]))
+        for i, result in session.stream(extract_inputs_batch, (plugin,), batches(ordered, session.workers()), failed):
             results[i] = result
             if progress:
                 progress("extract", len(results), len(inputs))
     return [results[i] for i in range(len(inputs))]
+
+
+def _file_size(path: str) -> int:
+    """Bytes of ``path`` as an estimate of its extraction cost; 0 when it cannot be read (its worker reports why)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def plan_for(settings: Settings | PipelineSettings) -> ParallelPlan:
@@ -294,12 +317,13 @@ def extract_files(paths: list[Path], settings: Settings, *, progress: Progress |
     Stateless by contract (no work directory): results come back to this process and are
     merged in input order. A model that is not installed raises before any output is written.
     """
-    from extractors.nlp.build import build_nlp
-
     plan = plan_for(settings)
     inputs, ids = plan_inputs(paths)
     readable = sum(1 for _, error in inputs if error is None)
     if not plan.wants_cluster(readable):
+        # imported here only: the client of a cluster never needs spaCy
+        from extractors.nlp.build import build_nlp
+
         return extract_planned(inputs, ids, build_nlp(plan.ner_model), progress=progress)
     with DaskSession(plan) as session:
         return merge_input_results(extract_inputs_parallel(session, inputs, ids, progress=progress))
