@@ -51,3 +51,19 @@ def test_register_is_idempotent_and_keeps_values_per_span() -> None:
     a._.norm_id, b._.norm_id = "EML4", "ALK"  # same token, two genes: values do not collide
     assert (a._.norm_id, b._.norm_id) == ("EML4", "ALK")
     assert doc._.default_level == "review" and doc._.source == "file"
+
+
+def test_doc_text_is_built_once_and_follows_a_retokenized_doc():
+    import spacy
+
+    from extractors.nlp.extensions import doc_text
+
+    nlp = spacy.blank("en")
+    doc = nlp("EGFR T790M confers resistance to gefitinib.")
+    n_tokens = len(doc)
+    assert doc_text(doc) == doc.text
+    assert doc_text(doc) is doc_text(doc)  # the cached string, not a rebuilt one
+    with doc.retokenize() as retok:
+        retok.merge(doc[0:2])
+    assert len(doc) == n_tokens - 1
+    assert doc_text(doc) == doc.text == "EGFR T790M confers resistance to gefitinib."

@@ -21,6 +21,7 @@ from spacy.tokens import Doc
 
 from extractors.nlp.datafiles import gene_set
 from extractors.nlp.expression import level_mentions
+from extractors.nlp.extensions import doc_text
 from extractors.nlp.therapies import DrugHit, Therapy, alternative_groupings, group_therapies
 from extractors.nlp.triples import SPECIFIC_TYPES, drug_hits, gene_hits
 from extractors.nlp.triples.drugs import dominant_target, drop_modifier_drugs, qualify_class
@@ -160,7 +161,7 @@ def gene_level_mentions(text: str, genes: list[tuple[int, int, str]], alts: list
 
 def document_facts(doc: Doc, text: str | None = None) -> DocumentFacts:
     """Collect what candidate generation needs from a processed document."""
-    text = doc.text if text is None else text
+    text = doc_text(doc) if text is None else text
     genes = gene_hits(doc)
     alts = alteration_mentions(doc)
     alts = sorted(alts + gene_level_mentions(text, genes, alts), key=lambda a: (a.start, a.end))

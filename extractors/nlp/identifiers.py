@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from extractors.nlp.datafiles import GeneIds, drug_id_table, gene_id_table
 from extractors.nlp.disease import DiseaseContext, DiseaseLexicon, load_disease_lexicon
-from extractors.nlp.extensions import register_extensions
+from extractors.nlp.extensions import doc_text, register_extensions
 from extractors.nlp.variants.mention import VariantMention
 from schemas.models import Triple
 from schemas.vocab import DBSNP_RE
@@ -74,7 +74,7 @@ class IdentifierAnnotator:
         triples: list[Triple] = doc._.triples or []
         if not triples:
             return doc
-        text = doc.text
+        text = doc_text(doc)
         genes = [(m.start, m.end) for m in doc._.gene_mentions or []]
         context = DiseaseContext(text, self.diseases.scan(text, genes), doc._.sections)
         variants: list[VariantMention] = list(doc._.variants or [])

@@ -31,7 +31,7 @@ from pathlib import Path
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractors.nlp.extensions import register_extensions
+from extractors.nlp.extensions import doc_text, register_extensions
 from schemas.errors import ConfigError, ModelNotInstalledError
 from schemas.resources import data_path
 
@@ -288,7 +288,7 @@ def _short_form_entities(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple
     (``NIMO`` tagged Disease after ``nimodipine (NIMO)``) is relabelled;
     occurrences overlapping any other entity are left alone.
     """
-    text = doc.text
+    text = doc_text(doc)
     defs: dict[str, str] = {}
     if ents:
         with warnings.catch_warnings():
@@ -333,7 +333,7 @@ def _propagate(doc: Doc, ents: set[tuple[int, int, str]]) -> set[tuple[int, int,
     """
     if not ents:
         return ents
-    text = doc.text
+    text = doc_text(doc)
     surfaces: dict[str, str] = {}
     for s, e, lab in sorted(ents):
         surfaces.setdefault(text[s:e], lab)
@@ -537,7 +537,7 @@ class OncoTriplesNER:
 
     def _from_predictions(self, doc: Doc, host_abbreviations: bool) -> list[tuple[int, int, str]]:
         model = self.model
-        text = doc.text
+        text = doc_text(doc)
         found: set[tuple[int, int, str]] = set()
         for key in self.sourced:
             if key not in doc.spans:

@@ -49,6 +49,7 @@ from extractors.nlp.candidates import (
     document_candidates,
     document_facts,
 )
+from extractors.nlp.extensions import doc_text
 from extractors.nlp.measures import find_measures
 from extractors.nlp.triples import TripleAssembler
 from extractors.nlp.triples.scoring import evidence_fields, window_around
@@ -528,7 +529,7 @@ class RelationComponent:
     def decide(self, doc: Doc) -> list[Triple]:
         """Rule triples as features and pass-through, then the model's decisions on named therapies."""
         assert self.model is not None
-        text = doc.text
+        text = doc_text(doc)
         rule_triples = self.rules.assemble(doc)
         index = RuleIndex.build(rule_triples)
         facts, candidates, feats = document_rows(doc, rule_triples, self.model.variant_genes, text)

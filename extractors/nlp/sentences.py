@@ -19,6 +19,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.nlp.extensions import doc_text
 from schemas.versions import SENTENCE_RULES_VERSION
 
 ABBREVIATIONS = frozenset(
@@ -77,7 +78,7 @@ def sentence_starts(doc: Doc) -> list[bool]:
     if not len(doc):
         return starts
     starts[0] = True
-    text = doc.text
+    text = doc_text(doc)
     depth = 0
     last_end = 0  # end of the last non-space token
     for i, tok in enumerate(doc):

@@ -10,7 +10,7 @@ from typing import Literal
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractors.nlp.extensions import register_extensions
+from extractors.nlp.extensions import doc_text, register_extensions
 from extractors.nlp.lexicons.classes import load_drug_class_lexicon
 from extractors.nlp.lexicons.drugs import load_drug_lexicon
 from extractors.nlp.lexicons.genes import GeneLexicon, load_gene_lexicon
@@ -119,7 +119,7 @@ class DrugRuler:
         ]
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        text = doc_text(doc)
         drugs = self.find_drugs(text)
         doc._.drug_mentions = drugs
         doc.spans[self.drugs_key] = _make_spans(doc, drugs)
@@ -172,7 +172,7 @@ class GeneRuler:
                 s = span._.char_start if span._.char_start is not None else span.start_char
                 e = span._.char_end if span._.char_end is not None else span.end_char
                 exclude.append((s, e))
-        genes = self.find_genes(doc.text, exclude)
+        genes = self.find_genes(doc_text(doc), exclude)
         doc._.gene_mentions = genes
         doc.spans[self.spans_key] = _make_spans(doc, genes)
         return doc

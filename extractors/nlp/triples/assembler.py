@@ -8,7 +8,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.nlp import cues as C
-from extractors.nlp.extensions import register_extensions
+from extractors.nlp.extensions import doc_text, register_extensions
 from extractors.nlp.measures import MeasureHit, find_measures
 from extractors.nlp.merge import merge_by_key
 from extractors.nlp.therapies import Therapy, group_therapies
@@ -84,7 +84,7 @@ class TripleAssembler:
     # -- per document -------------------------------------------------
     def assemble(self, doc: Doc) -> list[Triple]:
         """The merged triples of ``doc``: sentences of extractable sections, with the previous sentence and the last caption as context."""
-        text = doc.text
+        text = doc_text(doc)
         sections = doc._.sections or [(0, len(text), "body")]
         drugs = drug_hits(doc, text)
         alts = alteration_hits(doc)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from spacy.tokens import Doc, Span
 
 from extractors.nlp.datafiles import gene_set
+from extractors.nlp.extensions import doc_text
 from extractors.nlp.lexicons.drugs import fallback_drug_name, load_drug_lexicon
 from extractors.nlp.therapies import DrugHit
 from schemas.vocab import NCT_IN_TEXT_RE
@@ -68,7 +69,7 @@ def drug_hits(doc: Doc, text: str | None = None, *, model_chemicals: bool = Fals
     ``model_chemical`` when it has neither a code shape nor an INN stem), so a learned
     relation model can decide on names no rule recognises (``GW-2580``, ``AS602868``).
     """
-    text = doc.text if text is None else text  # Doc.text rebuilds the string on every access
+    text = doc_text(doc) if text is None else text
     hits: list[DrugHit] = []
     for key, is_class in (("drugs", False), ("drug_classes", True)):
         for span in doc.spans.get(key, []):

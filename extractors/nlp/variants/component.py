@@ -5,7 +5,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.nlp.extensions import register_extensions
+from extractors.nlp.extensions import doc_text, register_extensions
 from extractors.nlp.variants.genes import normalize_gene
 from extractors.nlp.variants.grammar import find_variants
 from extractors.nlp.variants.mention import GeneHit
@@ -21,7 +21,7 @@ class VariantComponent:
         register_extensions()
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text  # Doc.text rebuilds the string on every access
+        text = doc_text(doc)
         genes: list[GeneHit] = []
         gspans = doc.spans.get(self.genes_key) if self.genes_key else None
         if gspans is not None:
