@@ -159,13 +159,13 @@ def gene_level_mentions(text: str, genes: list[tuple[int, int, str]], alts: list
     ]
 
 
-def document_facts(doc: Doc, text: str | None = None) -> DocumentFacts:
+def document_facts(doc: Doc) -> DocumentFacts:
     """Collect what candidate generation needs from a processed document."""
-    text = doc_text(doc) if text is None else text
+    text = doc_text(doc)
     genes = gene_hits(doc)
     alts = alteration_mentions(doc)
     alts = sorted(alts + gene_level_mentions(text, genes, alts), key=lambda a: (a.start, a.end))
-    hits = drug_hits(doc, text, model_chemicals=True)
+    hits = drug_hits(doc, model_chemicals=True)
     mentioned = Counter(g for _, _, g in genes)  # no gene-attached variant: the most-named gene
     dominant = dominant_target(alts, hits) or (mentioned.most_common(1)[0][0] if mentioned else "")
     drugs = drop_modifier_drugs([qualify_class(d, dominant) for d in hits], text)

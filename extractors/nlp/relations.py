@@ -49,7 +49,6 @@ from extractors.nlp.candidates import (
     document_candidates,
     document_facts,
 )
-from extractors.nlp.extensions import doc_text
 from extractors.nlp.measures import find_measures
 from extractors.nlp.triples import TripleAssembler
 from extractors.nlp.triples.scoring import evidence_fields, window_around
@@ -424,9 +423,9 @@ class ScoredKey:
         return "rule" if self.rule_outcomes else "model"
 
 
-def document_rows(doc: Doc, rules: list[Triple], variant_genes: Mapping[str, str], text: str | None = None) -> tuple[DocumentFacts, list[Candidate], list[dict[str, float]]]:
+def document_rows(doc: Doc, rules: list[Triple], variant_genes: Mapping[str, str]) -> tuple[DocumentFacts, list[Candidate], list[dict[str, float]]]:
     """Candidates of a document and their features (used at runtime and for training)."""
-    facts = document_facts(doc, text)
+    facts = document_facts(doc)
     targets = drug_targets()
     candidates = [c for c in document_candidates(facts, targets, variant_genes) if not c.therapy.is_class]
     fb = FeatureBuilder(facts, RuleIndex.build(rules), targets)
@@ -529,10 +528,9 @@ class RelationComponent:
     def decide(self, doc: Doc) -> list[Triple]:
         """Rule triples as features and pass-through, then the model's decisions on named therapies."""
         assert self.model is not None
-        text = doc_text(doc)
         rule_triples = self.rules.assemble(doc)
         index = RuleIndex.build(rule_triples)
-        facts, candidates, feats = document_rows(doc, rule_triples, self.model.variant_genes, text)
+        facts, candidates, feats = document_rows(doc, rule_triples, self.model.variant_genes)
         out: list[Triple] = []
         keys = score_keys(self.model, candidates, feats, index)
         for sk, document_best in emitted_keys(keys, self.threshold, self.model.thresholds.get("document_best", DOCUMENT_BEST_OFF)):

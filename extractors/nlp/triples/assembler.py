@@ -86,7 +86,7 @@ class TripleAssembler:
         """The merged triples of ``doc``: sentences of extractable sections, with the previous sentence and the last caption as context."""
         text = doc_text(doc)
         sections = doc._.sections or [(0, len(text), "body")]
-        drugs = drug_hits(doc, text)
+        drugs = drug_hits(doc)
         alts = alteration_hits(doc)
         target = dominant_target(alts, drugs)
         drugs = resolve_short_names(drop_modifier_drugs([qualify_class(d, target) for d in drugs], text))

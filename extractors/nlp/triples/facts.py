@@ -62,14 +62,14 @@ class SentenceFacts:
         return self.drugs or self.context_drugs
 
 
-def drug_hits(doc: Doc, text: str | None = None, *, model_chemicals: bool = False) -> list[DrugHit]:
+def drug_hits(doc: Doc, *, model_chemicals: bool = False) -> list[DrugHit]:
     """Drug and class mentions from the lexicon rulers, plus model/stem finds the lexicon missed.
 
     With ``model_chemicals`` every Chemical the NER model finds is a candidate (source
     ``model_chemical`` when it has neither a code shape nor an INN stem), so a learned
     relation model can decide on names no rule recognises (``GW-2580``, ``AS602868``).
     """
-    text = doc_text(doc) if text is None else text
+    text = doc_text(doc)
     hits: list[DrugHit] = []
     for key, is_class in (("drugs", False), ("drug_classes", True)):
         for span in doc.spans.get(key, []):
