@@ -32,6 +32,7 @@ from extractors.nlp.relations import (
     bundled_model_dir,
     ece,
     emitted_keys,
+    result_in_context,
 )
 from extractors.nlp.therapies import DrugHit, Therapy
 from extractors.nlp.triples import drug_hits
@@ -249,6 +250,22 @@ def test_document_best_key(scores, document_best, expected):
     keys = [_scored("a", scores[0]), _scored("b", scores[1])]
     got = emitted_keys(keys, lambda group: 0.5, document_best)
     assert [(sk.key[0][0], best) for sk, best in got] == expected
+
+
+RESULT_CASES = [
+    pytest.param(["A phase 1 trial gave crizotinib to patients with ROS1 fusion."], False, id="trial-only"),
+    pytest.param(["A phase 1 trial gave crizotinib to patients with ROS1 fusion.", "The ORR was 72%."], True, id="result-next-sentence"),
+    pytest.param(["A phase 1 trial gave crizotinib to patients with ROS1 fusion.", "It ran in ten sites.", "Median PFS was 19.3 months."], True, id="result-two-later"),
+    pytest.param(["A phase 1 trial gave crizotinib to patients with ROS1 fusion.", "It ran in ten sites.", "It was open-label.", "The ORR was 72%."], False, id="result-too-far"),
+    pytest.param(["A phase 1 trial gave crizotinib to patients with ROS1 fusion.", "\n\nThe ORR was 72%."], False, id="result-next-paragraph"),
+]
+
+
+@pytest.mark.parametrize(("sentences", "expected"), RESULT_CASES)
+def test_a_result_stated_just_after_a_trial_counts_for_the_pair(sentences, expected):
+    facts = _facts(sentences, ["crizotinib"], [("ROS1 fusion", "ROS1", "fusion")])
+    cand = document_candidates(facts, {}, {})[0]
+    assert result_in_context(facts, cand) is expected
 
 
 # ---------------------------------------------------------------- the model and the component

@@ -62,6 +62,8 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "model.json"
 VARIANT_TABLE_FILE = "variant_genes.tsv"
 CLASSES = ("none", "resistance", "sensitivity")
+RESULT_LOOKAHEAD = 2
+"""Sentences after a pair in which a stated trial result still counts as the pair's."""
 _RESULT_METRICS = frozenset({"ORR", "DCR", "iORR", "PFS", "OS", "DOR", "mDOR", "TTF", "HR"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]+|\d+")
 _STOP = frozenset({"the", "a", "an", "of", "and", "in", "with", "to", "was", "were", "is", "are", "for", "by", "that", "this"})
@@ -548,7 +550,8 @@ class RelationComponent:
         drugs, gene, alteration = list(sk.key[0]), sk.key[1], sk.key[2]
         outcome = sk.outcome
         provenance = sorted({*c.provenance, *(f"drug:{m.source}" for m in c.therapy.members), f"relation:{outcome}",
-                             *(["relation:document_best"] if document_best else []), f"therapy:{c.therapy.grouping}"})
+                             *(["relation:document_best"] if document_best else []), f"therapy:{c.therapy.grouping}",
+                             *(["relation:result_in_context"] if result_in_context(facts, c) else [])})
         same = [t for t in index.by_key.get(sk.key, []) if t.outcome == outcome] or index.by_key.get(sk.key, [])
         common = {
             "outcome": outcome,
@@ -585,12 +588,29 @@ class RelationComponent:
         )
 
 
+def result_in_context(facts: DocumentFacts, c: Candidate) -> bool:
+    """Whether a trial result (ORR, PFS, OS ...) is stated where the pair is, or just after it.
+
+    A trial described in one sentence often gives its result in the next ones; a study with a
+    stated result is no longer only under investigation.
+    """
+    first = min(c.drug_sent.index, c.alt_sent.index)
+    last = min(len(facts.sentences) - 1, max(c.drug_sent.index, c.alt_sent.index) + RESULT_LOOKAHEAD)
+    for s in facts.sentences[first : last + 1]:
+        if s.paragraph != c.alt_sent.paragraph:
+            continue
+        if any(h.measure.metric in _RESULT_METRICS for h in find_measures(facts.text[s.start : s.end])):
+            return True
+    return False
+
+
 def _one_per_key(triples: list[Triple]) -> list[Triple]:
     """One row per (drugs, gene, alteration).
 
     A passed-through ``investigation`` row (the model has no such label) wins over the model's
-    row unless the model's row reports a result (an ORR or PFS in its sentence: the trial's
-    outcome is stated); otherwise the model's row wins over a passed-through one.
+    row unless the model's row reports a result (an ORR or PFS in its sentence or in the
+    sentences just after the pair: the trial's outcome is stated); otherwise the model's row
+    wins over a passed-through one.
     """
     best: dict[tuple[tuple[str, ...], str, str], Triple] = {}
     for t in triples:
@@ -605,7 +625,9 @@ def _rank(t: Triple) -> int:
     passthrough = "relation:rules_passthrough" in t.rule_ids
     if passthrough:
         return 2 if t.outcome == "investigation" else 0
-    return 3 if any(m.metric in _RESULT_METRICS for m in t.measures_structured) else 1
+    if "relation:result_in_context" in t.rule_ids or any(m.metric in _RESULT_METRICS for m in t.measures_structured):
+        return 3
+    return 1
 
 
 def _evidence_window(text: str, s: Sentence, c: Candidate, limit: int) -> tuple[int, int]:
