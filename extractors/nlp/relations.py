@@ -391,7 +391,7 @@ class RelationModel:
 
     @classmethod
     def from_disk(cls, path: Path) -> RelationModel:
-        """Load a model written by :meth:`to_disk`; its name carries the file's hash (``relations-1.3.0:<sha1>``)."""
+        """Load a model written by :meth:`to_disk`; its name carries the file's hash (``relations-1.3.1:<sha1>``)."""
         raw = (path / MODEL_FILE).read_bytes()
         data = json.loads(raw.decode("utf-8"))
         table = path / VARIANT_TABLE_FILE
